@@ -1,0 +1,22 @@
+"""Writing the audit trail."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.errors import integration_errors
+from domain.models import AuditEvent
+from integrations.ports import AuditLog
+
+
+class AuditActivities:
+    """Records audit events, once per (process, seq)."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self.log = log
+
+    @activity.defn(name="record_event")
+    def record_event(self, event: AuditEvent) -> None:
+        """Keep `event` in the audit store; a retry finds the first copy."""
+        with integration_errors():
+            self.log.append(event)

@@ -1,0 +1,28 @@
+"""Issues in the tracker (Jira, or the outbox)."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.errors import integration_errors
+from domain.models import IssueRef, IssueRequest, TransitionRequest
+from integrations.ports import Tracker
+
+
+class TrackerActivities:
+    """Creates and moves tracker issues; a retry never makes a second issue."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+
+    @activity.defn(name="create_issue")
+    def create_issue(self, request: IssueRequest) -> IssueRef:
+        """Create the issue for `request.marker`, or find the one made before."""
+        with integration_errors():
+            return self.tracker.create_issue(request)
+
+    @activity.defn(name="transition_issue")
+    def transition_issue(self, request: TransitionRequest) -> None:
+        """Move an issue to a status, with a comment."""
+        with integration_errors():
+            self.tracker.transition_issue(request)

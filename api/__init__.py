@@ -1,0 +1,1 @@
+"""The web service: REST API, approval pages, dashboard."""

@@ -1,0 +1,1 @@
+"""Settings and process templates. Loaded only by `workers` and `api`."""

@@ -1,0 +1,65 @@
+"""One error tree for signoff; callers decide what to do by type.
+
+::
+
+    SignoffError
+    ├── BadInput            the caller sent something wrong (HTTP 422, CLI exit 2)
+    │   └── UnknownKind     no process of that kind
+    ├── NotFound            no such process, item or gate (HTTP 404)
+    ├── Conflict            the request clashes with the state (HTTP 409)
+    ├── Expired             an approval link past its gate (HTTP 410)
+    └── IntegrationError    a tracker, mailer or chat call failed
+        ├── Refused         the other side said no: do not retry (4xx-like)
+        └── Unavailable     a timeout, 5xx or 429: retry later
+"""
+
+from __future__ import annotations
+
+
+class SignoffError(Exception):
+    """Base of every error signoff raises on purpose."""
+
+
+class BadInput(SignoffError):
+    """The caller sent something that cannot be accepted as it is."""
+
+
+class UnknownKind(BadInput):
+    """A process kind signoff does not know."""
+
+    def __init__(self, kind: str, known: list[str]) -> None:
+        super().__init__(f"unknown process kind {kind!r}; known kinds: {', '.join(known)}")
+        self.kind = kind
+        self.known = known
+
+
+class NotFound(SignoffError):
+    """No such process, checklist item or gate."""
+
+
+class Conflict(SignoffError):
+    """The request clashes with the current state (duplicate start, closed gate)."""
+
+
+class Expired(SignoffError):
+    """An approval link whose gate has closed or been replaced."""
+
+
+class IntegrationError(SignoffError):
+    """A call to an outside system failed."""
+
+
+class Refused(IntegrationError):
+    """The outside system refused the request; retrying will not help."""
+
+
+class Unavailable(IntegrationError):
+    """The outside system could not answer now; a retry may succeed.
+
+    Attributes:
+        retry_after: seconds the system asked us to wait, when it said.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,67 @@
+"""The launch process: its parameters and its workflow input."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from domain.errors import BadInput
+from domain.ids import process_id
+from domain.models import Email, Model, NonEmpty, Policy
+from domain.rules import required_approvals
+from domain.templates import LaunchTemplate
+
+
+class LaunchParams(Model):
+    """What a user gives to start a launch (DESIGN.md, "Process parameters")."""
+
+    product: NonEmpty
+    launch_date: date
+    owner: Email
+    approvers: list[Email] = Field(min_length=1)
+    policy: Policy = "all"
+    owners: dict[str, Email] = {}
+    stakeholders: list[Email] = []
+    channel: str = "#launches"
+    jira_project: str = Field("LAUNCH", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
+    template: str = Field("launch", pattern=r"^[A-Za-z0-9_-]+$")
+
+    @field_validator("approvers")
+    @classmethod
+    def _distinct(cls, approvers: list[str]) -> list[str]:
+        if len(set(approvers)) != len(approvers):
+            raise ValueError("the same approver is listed twice")
+        return approvers
+
+    @field_validator("policy")
+    @classmethod
+    def _quorum_can_be_met(cls, policy: Policy, info: ValidationInfo) -> Policy:
+        required_approvals(policy, len(info.data.get("approvers", [])) or 1)
+        return policy
+
+    def id(self) -> str:
+        """The process id: the product and the launch date."""
+        return process_id("launch", self.product, self.launch_date.isoformat())
+
+    def check_start(self, today: date) -> None:
+        """Refuse a launch that cannot start on `today` (kept out of validation,
+        which must give the same answer whenever a workflow input is replayed).
+
+        Raises:
+            BadInput: the launch date is in the past.
+        """
+        if self.launch_date < today:
+            raise BadInput(f"launch_date: {self.launch_date} is in the past (today is {today})")
+
+    def owner_of(self, role: str) -> str:
+        """Who owns checklist items of `role`: the one named for it, else the owner."""
+        return self.owners.get(role, self.owner)
+
+
+class LaunchInput(Model):
+    """The launch workflow's input: parameters plus a copy of the template."""
+
+    params: LaunchParams
+    template: LaunchTemplate
+    requested_by: str = "system"

@@ -1,0 +1,269 @@
+"""Messages shared by every process: views, updates, audit events, requests.
+
+Each workflow input, update, query and activity takes one of these models and
+returns one. New fields must be optional so running workflows keep replaying.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, PositiveInt
+
+from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+Email = Annotated[EmailStr, AfterValidator(_lower)]
+"""An email address, the way signoff names people."""
+
+Policy = Literal["all", "any"] | PositiveInt
+"""How many approvals a gate needs: everyone, anyone, or a quorum."""
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Model(BaseModel):
+    """Base of every message: strict about unknown fields, stripped strings."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ---- state shown to users -------------------------------------------------
+
+
+class ItemState(Model):
+    """One checklist item of a running process."""
+
+    key: str
+    title: str
+    role: str
+    owner: str
+    due: date
+    status: Literal["open", "done"] = "open"
+    done_at: datetime | None = None
+    done_by: str | None = None
+    issue_key: str | None = None
+
+
+class ApprovalRecord(Model):
+    """One decision taken at a gate."""
+
+    gate: str
+    round: int = 1
+    approver: str
+    decision: Decision
+    comment: str = ""
+    at: datetime
+    channel: Channel = Channel.LINK
+    token_id: str | None = None
+
+
+class GateState(Model):
+    """An approval gate: who must decide, what they decided, where it stands."""
+
+    key: str
+    title: str
+    round: int = 1
+    status: GateStatus = GateStatus.PENDING
+    approvers: list[str]
+    policy: Policy
+    required: int
+    opened_at: datetime | None = None
+    expires_at: datetime | None = None
+    decisions: list[ApprovalRecord] = []
+
+    def decision_of(self, approver: str) -> ApprovalRecord | None:
+        """This round's decision of `approver`, if they took one."""
+        return next(
+            (d for d in self.decisions if d.approver == approver and d.round == self.round), None
+        )
+
+    @property
+    def waiting_on(self) -> list[str]:
+        """Approvers who have not decided in this round."""
+        return [a for a in self.approvers if self.decision_of(a) is None]
+
+
+class StepView(Model):
+    """One step of a process and its state."""
+
+    key: str
+    title: str
+    status: StepStatus = StepStatus.PENDING
+    at: datetime | None = None
+
+
+class ProcessView(Model):
+    """Everything a user sees about a process; the answer of the `view` query."""
+
+    id: str
+    kind: str
+    title: str
+    status: ProcessStatus
+    owner: str
+    params: dict[str, Any]
+    steps: list[StepView]
+    items: list[ItemState] = []
+    gates: list[GateState] = []
+    approvals: list[ApprovalRecord] = []
+    links: dict[str, str] = {}
+    outcome: str | None = None
+
+
+# ---- messages into a running process ---------------------------------------
+
+
+class ItemDoneInput(Model):
+    """Mark a checklist item done (update `mark_item_done`)."""
+
+    item: str
+    by: str = "system"
+    channel: Channel = Channel.API
+
+
+class DecisionInput(Model):
+    """An approver's decision at a gate (update `decide`)."""
+
+    gate: str
+    round: int | None = None
+    approver: str
+    decision: Decision
+    comment: str = Field("", max_length=5000)
+    token_id: str | None = None
+    channel: Channel = Channel.LINK
+
+
+class CancelInput(Model):
+    """Cancel a process (update `cancel`)."""
+
+    by: str = "system"
+    reason: str = ""
+    channel: Channel = Channel.API
+
+
+# ---- the audit trail -------------------------------------------------------
+
+
+class ProcessSummary(Model):
+    """What the process list shows; carried by each audit event."""
+
+    id: str
+    kind: str
+    title: str
+    owner: str
+    status: ProcessStatus
+
+
+class AuditEvent(Model):
+    """One thing that happened in a process, keyed by (process, seq)."""
+
+    process: ProcessSummary
+    seq: int
+    at: datetime
+    actor: str
+    channel: Channel = Channel.SYSTEM
+    action: str
+    step: str | None = None
+    details: dict[str, Any] = {}
+
+
+class StoredAuditEvent(Model):
+    """An audit event as the store keeps it, with its place in the hash chain."""
+
+    process_id: str
+    seq: int
+    at: datetime
+    actor: str
+    channel: str
+    action: str
+    step: str | None
+    status: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+# ---- requests to activities -------------------------------------------------
+
+
+class IssueRequest(Model):
+    """Create a tracker issue, once per `marker`."""
+
+    process_id: str
+    marker: str
+    project: str
+    issue_type: str
+    summary: str
+    description: str = ""
+    assignee: str | None = None
+    due: date | None = None
+    parent: str | None = None
+
+
+class IssueRef(Model):
+    """A tracker issue that exists."""
+
+    key: str
+    url: str = ""
+
+
+class TransitionRequest(Model):
+    """Move a tracker issue to a status, with an optional comment."""
+
+    process_id: str
+    marker: str
+    issue_key: str
+    status: str
+    comment: str = ""
+
+
+class MessageRequest(Model):
+    """An email or chat message, rendered from the message template `template`.
+
+    `key` makes the send idempotent: the same key is delivered at most once.
+    """
+
+    process_id: str
+    key: str
+    template: str
+    to: list[str] = []
+    context: dict[str, Any] = {}
+
+
+class ApprovalLinkRequest(Model):
+    """Ask one approver for a decision, with their own signed link."""
+
+    process_id: str
+    key: str
+    template: str = "approval_request"
+    gate: str
+    round: int
+    approver: str
+    token_id: str
+    expires_at: datetime
+    context: dict[str, Any] = {}
+
+
+class Delivery(Model):
+    """What happened to a message or issue request."""
+
+    key: str
+    channel: str
+    to: list[str] = []
+    outcome: Literal["sent", "duplicate"] = "sent"
+
+
+class ApprovalClaims(Model):
+    """What an approval link names; signed into its token."""
+
+    process_id: str
+    gate: str
+    round: int
+    approver: str
+    token_id: str
+    expires_at: datetime

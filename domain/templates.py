@@ -1,0 +1,82 @@
+"""The schema of process templates (`config/processes/*.yaml`).
+
+A template's content is copied into the workflow input when a process
+starts, so editing a template never changes a process already running.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
+
+from domain.models import Model
+
+Slug = str
+
+
+class Reminders(Model):
+    """When owners hear about an item: before it is due, while overdue, escalation."""
+
+    before_days: list[PositiveInt] = Field(default_factory=lambda: [3, 1])
+    overdue_every_days: PositiveInt | None = 2
+    escalate_after_days: PositiveInt | None = 3
+
+
+class ChecklistItem(Model):
+    """One checklist item: what, who (a role), and when (days from the launch date)."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)
+    title: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=60)
+    due_offset_days: int = Field(le=0, ge=-365)
+    description: str = ""
+    reminders: Reminders | None = None
+
+
+class GateTemplate(Model):
+    """The go/no-go approval gate."""
+
+    key: str = Field("go-no-go", pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = "Go / no-go"
+    offset_days: NonNegativeInt = 3
+    on_reject: Literal["end", "reopen"] = "end"
+    allow_owner_approval: bool = False
+    remind_every_days: PositiveInt | None = 1
+    hold_days: PositiveInt = 7
+
+
+class TrackerTemplate(Model):
+    """How issues are made in the tracker."""
+
+    epic_type: str = "Epic"
+    item_type: str = "Task"
+    done_status: str = "Done"
+
+
+class LaunchTemplate(Model):
+    """A launch checklist: the items, their reminders and the go/no-go gate."""
+
+    kind: Literal["launch"] = "launch"
+    name: str = Field(min_length=1)
+    description: str = ""
+    notify_hour_utc: int = Field(9, ge=0, le=23)
+    reminders: Reminders = Field(default_factory=Reminders)
+    items: list[ChecklistItem] = Field(min_length=1)
+    gate: GateTemplate = Field(default_factory=GateTemplate)
+    tracker: TrackerTemplate = Field(default_factory=TrackerTemplate)
+    retrospective_after_days: PositiveInt | None = 14
+
+    @field_validator("items")
+    @classmethod
+    def _unique_keys(cls, items: list[ChecklistItem]) -> list[ChecklistItem]:
+        seen: set[str] = set()
+        for item in items:
+            if item.key in seen:
+                raise ValueError(f"item key {item.key!r} is used twice")
+            seen.add(item.key)
+        return items
+
+    def reminders_for(self, item: ChecklistItem) -> Reminders:
+        """The item's own reminder settings, or the template's."""
+        return item.reminders or self.reminders

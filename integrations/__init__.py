@@ -1,0 +1,1 @@
+"""Ports (small Protocols) and their adapters: the outbox, the store, and later Jira, SMTP, Slack."""

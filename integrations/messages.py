@@ -1,0 +1,37 @@
+"""Message templates: Jinja2 files in ``integrations/messages/``.
+
+A template's first line is ``Subject: …``; the text after the blank line
+is the body. Wording lives here, not in workflows, so it can change without
+touching the history of a running process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from integrations.ports import Rendered
+
+MESSAGES = Path(__file__).parent / "messages"
+
+
+class TemplateRenderer:
+    """Renders the message templates with strict undefined variables."""
+
+    def __init__(self, folder: Path = MESSAGES) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            autoescape=False,
+        )
+
+    def render(self, template: str, context: dict[str, object]) -> Rendered:
+        """Render ``template.txt`` into a subject and a body."""
+        text = self.env.get_template(f"{template}.txt").render(context)
+        head, _, body = text.partition("\n\n")
+        subject = head.removeprefix("Subject:").strip()
+        return Rendered(subject=subject, text=body.strip() + "\n")

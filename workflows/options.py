@@ -1,0 +1,32 @@
+"""Activity options shared by every process: timeouts and retries.
+
+Integrations retry with backoff for up to a day (an outage of Jira or the
+mail relay should delay a launch, not lose a message), except refusals,
+which retrying cannot fix. The audit store retries until it answers.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio.common import RetryPolicy
+
+INTEGRATION: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=60),
+    "schedule_to_close_timeout": timedelta(days=1),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=10),
+        non_retryable_error_types=["Refused"],
+    ),
+}
+
+AUDIT: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(milliseconds=200),
+        maximum_interval=timedelta(minutes=1),
+    ),
+}

@@ -1,0 +1,1 @@
+"""The step primitives processes are built from."""

@@ -1,0 +1,32 @@
+"""Durable waits: a condition raced against a deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+from temporalio import workflow
+
+
+async def wait_until(condition: Callable[[], bool], deadline: datetime) -> bool:
+    """Wait for `condition` or `deadline`, whichever comes first.
+
+    Returns:
+        Whether the condition held (False means the deadline passed first).
+    """
+    remaining = deadline - workflow.now()
+    if remaining.total_seconds() <= 0:
+        return condition()
+    try:
+        await workflow.wait_condition(condition, timeout=remaining)
+    except asyncio.TimeoutError:
+        return condition()
+    return True
+
+
+async def sleep_until(moment: datetime) -> None:
+    """A durable sleep until `moment` (no wait if it has passed)."""
+    remaining = moment - workflow.now()
+    if remaining.total_seconds() > 0:
+        await workflow.sleep(remaining)
