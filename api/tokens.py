@@ -16,6 +16,10 @@ from domain.errors import BadInput, Expired
 from domain.models import ApprovalClaims
 
 
+class InvalidToken(BadInput):
+    """A link that was altered, cut short, or never signed by us (HTTP 400)."""
+
+
 class ApprovalTokens:
     """Signs and reads approval tokens and the confirmation form's token."""
 
@@ -31,13 +35,13 @@ class ApprovalTokens:
         """The claims of a genuine, unexpired token.
 
         Raises:
-            BadInput: the token was altered or was never ours.
+            InvalidToken: the token was altered or was never ours.
             Expired: the gate the token was for has closed.
         """
         try:
             claims = ApprovalClaims.model_validate(self._links.loads(token))
         except (BadSignature, ValidationError):
-            raise BadInput("this approval link is not valid: it may have been altered or cut short") from None
+            raise InvalidToken("this approval link is not valid: it may have been altered or cut short") from None
         if now >= claims.expires_at:
             raise Expired(f"this approval link expired at {claims.expires_at:%Y-%m-%d %H:%M} UTC")
         return claims

@@ -4,6 +4,7 @@
 
     SignoffError
     ├── BadInput            the caller sent something wrong (HTTP 422, CLI exit 2)
+    │   ├── InvalidField    one named field is wrong
     │   └── UnknownKind     no process of that kind
     ├── NotFound            no such process, item or gate (HTTP 404)
     ├── Conflict            the request clashes with the state (HTTP 409)
@@ -22,6 +23,15 @@ class SignoffError(Exception):
 
 class BadInput(SignoffError):
     """The caller sent something that cannot be accepted as it is."""
+
+
+class InvalidField(BadInput):
+    """One named field of the input is wrong."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
 
 
 class UnknownKind(BadInput):

@@ -6,9 +6,9 @@ from datetime import date
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from domain.errors import BadInput
+from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Email, Model, NonEmpty, Policy
+from domain.models import Email, Model, NonEmpty, People, Policy
 from domain.rules import required_approvals
 from domain.templates import LaunchTemplate
 
@@ -19,10 +19,10 @@ class LaunchParams(Model):
     product: NonEmpty
     launch_date: date
     owner: Email
-    approvers: list[Email] = Field(min_length=1)
+    approvers: People = Field(min_length=1)
     policy: Policy = "all"
     owners: dict[str, Email] = {}
-    stakeholders: list[Email] = []
+    stakeholders: People = []
     channel: str = "#launches"
     jira_project: str = Field("LAUNCH", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
     template: str = Field("launch", pattern=r"^[A-Za-z0-9_-]+$")
@@ -49,10 +49,10 @@ class LaunchParams(Model):
         which must give the same answer whenever a workflow input is replayed).
 
         Raises:
-            BadInput: the launch date is in the past.
+            InvalidField: the launch date is in the past.
         """
         if self.launch_date < today:
-            raise BadInput(f"launch_date: {self.launch_date} is in the past (today is {today})")
+            raise InvalidField("launch_date", f"{self.launch_date} is in the past (today is {today})")
 
     def owner_of(self, role: str) -> str:
         """Who owns checklist items of `role`: the one named for it, else the owner."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, PositiveInt
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, PositiveInt
 
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
 
@@ -20,6 +20,16 @@ def _lower(value: str) -> str:
 
 Email = Annotated[EmailStr, AfterValidator(_lower)]
 """An email address, the way signoff names people."""
+
+
+def _split_commas(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+People = Annotated[list[Email], BeforeValidator(_split_commas)]
+"""A list of email addresses; ``"a@x.com, b@x.com"`` is accepted too (CLI, forms)."""
 
 Policy = Literal["all", "any"] | PositiveInt
 """How many approvals a gate needs: everyone, anyone, or a quorum."""

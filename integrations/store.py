@@ -111,8 +111,8 @@ def create_engine(url: str) -> Engine:
 
 
 def _utc(value: datetime) -> datetime:
-    """SQLite hands datetimes back naive; they were stored as UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    """A stored time in UTC (SQLite hands them back naive, PostgreSQL in its zone)."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Store:
@@ -127,6 +127,11 @@ class Store:
         store = cls(create_engine(url))
         store.create_schema()
         return store
+
+    def ping(self) -> None:
+        """Raise if the database does not answer."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
 
     def create_schema(self) -> None:
         """Create the tables that do not exist yet."""
@@ -211,6 +216,36 @@ class Store:
             for row in conn.execution_options(yield_per=500).execute(query).mappings():
                 yield self._stored(dict(row))
 
+    def verify(self) -> list[str]:
+        """Check every process's hash chain; one sentence per broken chain.
+
+        A chain breaks where a row was edited (its hash no longer matches),
+        deleted (a gap in seq) or reordered (prev_hash is not the hash before).
+        """
+        problems: list[str] = []
+        query = sa.select(audit_events).order_by(audit_events.c.process_id, audit_events.c.seq)
+        current, expected_seq, prev_hash, broken = None, 1, GENESIS, False
+        with self.engine.connect() as conn:
+            for row in conn.execution_options(yield_per=1000).execute(query).mappings():
+                if row["process_id"] != current:
+                    current, expected_seq, prev_hash, broken = row["process_id"], 1, GENESIS, False
+                if broken:
+                    continue
+                event = self._stored(dict(row))
+                fields = event.model_dump() | {"at": event.at.isoformat(), "details": row["details"]}
+                problem = None
+                if event.seq != expected_seq:
+                    problem = f"event {expected_seq} is missing (next is {event.seq})"
+                elif event.prev_hash != prev_hash:
+                    problem = f"event {event.seq} does not follow event {event.seq - 1}"
+                elif event_hash(prev_hash, fields) != event.hash:
+                    problem = f"event {event.seq} was changed after it was written"
+                if problem:
+                    problems.append(f"{current}: {problem}")
+                    broken = True
+                expected_seq, prev_hash = event.seq + 1, event.hash
+        return problems
+
     # ---- the process list -------------------------------------------
 
     def processes(
@@ -231,7 +266,7 @@ class Store:
         """One process's row of the list, if it ever started."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(processes).where(processes.c.id == process_id)).mappings().first()
-        return dict(row) if row else None
+        return {**row, "started_at": _utc(row["started_at"]), "updated_at": _utc(row["updated_at"])} if row else None
 
     # ---- the outbox -------------------------------------------------------
 

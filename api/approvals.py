@@ -1,0 +1,91 @@
+"""Approval links: ``GET /approve/{token}`` shows, ``POST`` decides.
+
+GET and HEAD never change anything: mail security scanners open every link
+in a message. The decision is the POST of the page's one form, which carries
+a form token bound to the approval token (CSRF protection without cookies).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import services
+from api.pages import TEMPLATES
+from api.tokens import InvalidToken
+from domain.enums import Channel, Decision
+from domain.errors import BadInput, Conflict, Expired, NotFound
+from domain.models import ApprovalClaims, DecisionInput, GateState, ProcessView
+
+router = APIRouter(tags=["approvals"])
+
+
+def _gate(view: ProcessView, claims: ApprovalClaims) -> GateState:
+    gate = next((g for g in view.gates if g.key == claims.gate), None)
+    if gate is None:
+        raise NotFound(f"process {view.id} has no gate {claims.gate!r}")
+    if gate.round != claims.round:
+        raise Expired(f"this request was replaced by a newer one (round {gate.round}); use the latest email")
+    return gate
+
+
+async def _context(request: Request, token: str) -> dict[str, Any]:
+    svc = services(request)
+    claims = svc.tokens.read(token, datetime.now(UTC))
+    view = await svc.processes.view(claims.process_id)
+    gate = _gate(view, claims)
+    return {
+        "claims": claims,
+        "view": view,
+        "gate": gate,
+        "mine": gate.decision_of(claims.approver),
+        "done": sum(1 for i in view.items if i.status == "done"),
+        "open_items": [i for i in view.items if i.status == "open"],
+        "form_token": svc.tokens.form_token(claims),
+        "decisions": [d.value for d in Decision],
+    }
+
+
+@router.api_route("/approve/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+async def confirmation_page(token: str, request: Request) -> Response:
+    """What is being approved, by whom, and the gate's state; changes nothing."""
+    context = await _context(request, token)
+    return TEMPLATES.TemplateResponse(request, "approve.html", context)
+
+
+@router.post("/approve/{token}", response_class=HTMLResponse)
+async def decide(
+    token: str,
+    request: Request,
+    decision: str = Form(...),
+    comment: str = Form(""),
+    form_token: str = Form(""),
+) -> Response:
+    """Record the decision posted from the confirmation page."""
+    svc = services(request)
+    context = await _context(request, token)
+    claims: ApprovalClaims = context["claims"]
+    if not svc.tokens.check_form(claims, form_token):
+        raise InvalidToken("this form did not come from the approval page: open your link again and decide there")
+    try:
+        choice = Decision(decision)
+    except ValueError:
+        raise BadInput(f"decision must be one of {', '.join(d.value for d in Decision)}") from None
+    try:
+        gate = await svc.processes.decide(
+            claims.process_id,
+            DecisionInput(
+                gate=claims.gate, round=claims.round, approver=claims.approver, decision=choice,
+                comment=comment.strip(), token_id=claims.token_id, channel=Channel.LINK,
+            ),
+        )
+    except Conflict as refusal:
+        context = await _context(request, token)
+        return TEMPLATES.TemplateResponse(
+            request, "approve.html", context | {"refusal": str(refusal)}, status_code=409
+        )
+    context |= {"gate": gate, "mine": gate.decision_of(claims.approver), "recorded": True}
+    return TEMPLATES.TemplateResponse(request, "approve.html", context)

@@ -1,0 +1,28 @@
+"""What the routes work with: the services the entry point built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from api.service import Processes
+from api.tokens import ApprovalTokens
+from integrations.store import Store
+
+
+@dataclass
+class Services:
+    """Everything the web service needs, built once by the entry point."""
+
+    processes: Processes
+    store: Store
+    tokens: ApprovalTokens
+    public_url: str
+    temporal_ui_url: str | None = None
+
+
+def services(request: Request) -> Services:
+    """The services of the app serving `request`."""
+    found: Services = request.app.state.services
+    return found

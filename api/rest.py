@@ -1,0 +1,156 @@
+"""The REST API under ``/api`` (DESIGN.md, "Public surface")."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from api.deps import services
+from domain.enums import Channel
+from domain.errors import NotFound
+from domain.models import ItemState, ProcessView, StoredAuditEvent
+from integrations.store import OutboxEntry
+
+router = APIRouter(prefix="/api", tags=["processes"])
+
+AUDIT_COLUMNS = ["seq", "at", "actor", "channel", "action", "step", "status", "details", "prev_hash", "hash"]
+
+
+class StartRequest(BaseModel):
+    """Start a process: its kind and its parameters."""
+
+    kind: str = Field(examples=["launch"])
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        examples=[{
+            "product": "Acme Analytics 2.0", "launch_date": "2026-12-15", "owner": "pm@example.com",
+            "approvers": ["vp@example.com", "legal@example.com"], "policy": "all",
+        }],
+    )
+
+
+class CancelRequest(BaseModel):
+    """Why a process is cancelled."""
+
+    reason: str = Field("", max_length=2000)
+
+
+class ProcessRow(BaseModel):
+    """One process in the list."""
+
+    id: str
+    kind: str
+    title: str
+    owner: str
+    status: str
+    started_at: Any
+    updated_at: Any
+
+
+def _channel(value: str | None) -> Channel:
+    return Channel.CLI if value == "cli" else Channel.API
+
+
+@router.post("/processes", status_code=201, response_model=ProcessView)
+async def start_process(
+    body: StartRequest,
+    request: Request,
+    actor: str = Header("api", alias="X-Signoff-Actor"),
+) -> ProcessView:
+    """Start a process. 422 names a bad field; 409 if a process with that id exists."""
+    return await services(request).processes.start(body.kind, body.params, actor)
+
+
+@router.get("/processes", response_model=list[ProcessRow])
+def list_processes(
+    request: Request,
+    kind: str | None = None,
+    status: str | None = None,
+    owner: str | None = None,
+) -> list[dict[str, Any]]:
+    """Processes, newest first, filtered by kind, status and owner."""
+    return services(request).store.processes(kind=kind, status=status, owner=owner)
+
+
+@router.get("/processes/{process_id}", response_model=ProcessView)
+async def get_process(process_id: str, request: Request) -> ProcessView:
+    """A process with its steps, checklist, gates and approvals."""
+    return await services(request).processes.view(process_id)
+
+
+@router.post("/processes/{process_id}/cancel", response_model=ProcessView)
+async def cancel_process(
+    process_id: str,
+    request: Request,
+    body: CancelRequest | None = None,
+    actor: str = Header("api", alias="X-Signoff-Actor"),
+    channel: str | None = Header(None, alias="X-Signoff-Channel"),
+) -> ProcessView:
+    """Cancel a running process; the people involved are told."""
+    reason = body.reason if body else ""
+    return await services(request).processes.cancel(process_id, actor, reason, _channel(channel))
+
+
+@router.post("/processes/{process_id}/items/{item}/done", response_model=ItemState)
+async def mark_item_done(
+    process_id: str,
+    item: str,
+    request: Request,
+    actor: str = Header("api", alias="X-Signoff-Actor"),
+    channel: str | None = Header(None, alias="X-Signoff-Channel"),
+) -> ItemState:
+    """Mark a checklist item done (doing it twice changes nothing)."""
+    return await services(request).processes.mark_done(process_id, item, actor, _channel(channel))
+
+
+@router.get("/processes/{process_id}/audit", response_model=list[StoredAuditEvent])
+def process_audit(
+    process_id: str,
+    request: Request,
+    format: Literal["json", "csv"] = Query("json"),
+) -> StreamingResponse:
+    """The audit trail of a process, streamed as JSON or CSV."""
+    store = services(request).store
+    if store.process(process_id) is None:
+        raise NotFound(f"no audit trail for process {process_id}")
+    events = store.trail(process_id)
+    if format == "csv":
+        return StreamingResponse(
+            _csv(events), media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{process_id}-audit.csv"'},
+        )
+    return StreamingResponse(_json(events), media_type="application/json")
+
+
+@router.get("/outbox", response_model=list[OutboxEntry], tags=["outbox"])
+def list_outbox(request: Request, process: str | None = None) -> list[OutboxEntry]:
+    """What the outbox recorded instead of sending, oldest first."""
+    return services(request).store.outbox(process)
+
+
+def _json(events: Iterator[StoredAuditEvent]) -> Iterator[str]:
+    yield "["
+    for n, event in enumerate(events):
+        yield ("," if n else "") + event.model_dump_json()
+    yield "]"
+
+
+def _csv(events: Iterator[StoredAuditEvent]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(AUDIT_COLUMNS)
+    for event in events:
+        row = event.model_dump(mode="json")
+        row["details"] = json.dumps(row["details"], sort_keys=True)
+        writer.writerow([row[c] for c in AUDIT_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,130 @@
+"""Message templates render with the facts the workflow gives them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+import pytest
+
+from integrations.messages import MESSAGES, TemplateRenderer
+
+BASE: dict[str, Any] = {
+    "product": "Acme Analytics 2.0",
+    "launch_date": "2026-12-15",
+    "owner": "pm@example.com",
+    "process_url": "https://signoff.example.com/processes/launch-acme-analytics-2-0-2026-12-15",
+}
+
+ITEMS = [
+    {"key": "documentation", "title": "Product documentation", "owner": "docs@example.com",
+     "due": "2026-12-05", "issue_key": "LAUNCH-6"},
+    {"key": "release-notes", "title": "Release notes", "owner": "docs@example.com",
+     "due": "2026-12-08", "issue_key": ""},
+]
+
+# What the launch workflow (and the mail activity) add for each template.
+CONTEXTS: dict[str, dict[str, Any]] = {
+    "announcement": {},
+    "announcement_chat": {},
+    "approval_request": {
+        "reminder": False, "done": 10, "total": 12, "open_items": ITEMS,
+        "approval_url": "https://signoff.example.com/approve/abc.def", "expires_at": "2026-12-22 09:00 UTC",
+    },
+    "decision": {
+        "approver": "vp@example.com", "decision": "approve", "comment": "Ship it.", "gate_title": "Go / no-go",
+        "gate_status": "open", "approvals": 1, "required": 2,
+    },
+    "ended": {"outcome": "cancelled", "by": "pm@example.com", "reason": "Postponed to Q1."},
+    "ended_chat": {"outcome": "rejected at go / no-go", "by": "", "reason": ""},
+    "escalation": {"items": ITEMS, "days_late": 3},
+    "gate_open_chat": {"approvers": ["vp@example.com", "legal@example.com"], "required": 2},
+    "kickoff_chat": {"items": ITEMS, "epic_key": "LAUNCH-1", "gate_opens": "2026-12-12"},
+    "kickoff_owner": {"items": ITEMS},
+    "on_hold": {"waiting_on": ["vp@example.com"], "expires_at": "2026-12-22 09:00 UTC"},
+    "overdue": {"items": ITEMS},
+    "reminder": {"items": ITEMS},
+}
+
+TEMPLATES = sorted(p.stem for p in MESSAGES.glob("*.txt") if not p.name.startswith("_"))
+
+
+@pytest.fixture(scope="module")
+def renderer() -> TemplateRenderer:
+    return TemplateRenderer()
+
+
+def test_every_template_has_a_context_here() -> None:
+    assert set(TEMPLATES) == set(CONTEXTS)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_template_renders_a_subject_and_a_body(renderer: TemplateRenderer, template: str) -> None:
+    rendered = renderer.render(template, BASE | CONTEXTS[template])
+    assert rendered.subject
+    assert "\n" not in rendered.subject
+    assert not rendered.subject.startswith("Subject:")
+    assert rendered.text.strip()
+    assert rendered.text.endswith("\n")
+    assert "Acme Analytics 2.0" in rendered.subject + rendered.text
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_missing_variable_raises(renderer: TemplateRenderer, template: str) -> None:
+    context = BASE | CONTEXTS[template]
+    del context["product"]
+    with pytest.raises(jinja2.UndefinedError):
+        renderer.render(template, context)
+
+
+def test_missing_item_field_raises(renderer: TemplateRenderer) -> None:
+    items = [{"title": "Release notes", "owner": "docs@example.com"}]  # no `due`
+    with pytest.raises(jinja2.UndefinedError):
+        renderer.render("reminder", BASE | {"items": items})
+
+
+def test_email_body_links_to_the_process(renderer: TemplateRenderer) -> None:
+    rendered = renderer.render("announcement", BASE)
+    assert rendered.subject == "Acme Analytics 2.0 is launched"
+    assert BASE["process_url"] in rendered.text
+
+
+def test_item_lists_show_issue_keys_when_there_are_some(renderer: TemplateRenderer) -> None:
+    text = renderer.render("reminder", BASE | {"items": ITEMS}).text
+    assert "- Product documentation — due 2026-12-05 (LAUNCH-6)" in text
+    assert "- Release notes — due 2026-12-08\n" in text
+
+
+def test_reminder_subject_counts_items(renderer: TemplateRenderer) -> None:
+    assert renderer.render("reminder", BASE | {"items": ITEMS}).subject.startswith("Reminder: 2 launch items ")
+    assert renderer.render("reminder", BASE | {"items": ITEMS[:1]}).subject.startswith("Reminder: 1 launch item ")
+
+
+def test_approval_request_reminder_says_so(renderer: TemplateRenderer) -> None:
+    context = BASE | CONTEXTS["approval_request"]
+    assert not renderer.render("approval_request", context).subject.startswith("Reminder")
+    assert renderer.render("approval_request", context | {"reminder": True}).subject.startswith("Reminder: Go / no-go")
+
+
+def test_approval_request_carries_the_approvers_link(renderer: TemplateRenderer) -> None:
+    text = renderer.render("approval_request", BASE | CONTEXTS["approval_request"]).text
+    assert "https://signoff.example.com/approve/abc.def" in text
+    assert "10 of 12 items done" in text
+
+
+@pytest.mark.parametrize(
+    ("decision", "verb"), [("approve", "approved"), ("reject", "rejected"), ("changes", "asked for changes to")]
+)
+def test_decision_subject_names_the_decision(renderer: TemplateRenderer, decision: str, verb: str) -> None:
+    context = BASE | CONTEXTS["decision"] | {"decision": decision}
+    assert renderer.render("decision", context).subject == f"vp@example.com {verb} the launch of Acme Analytics 2.0"
+
+
+def test_decision_without_comment_leaves_it_out(renderer: TemplateRenderer) -> None:
+    text = renderer.render("decision", BASE | CONTEXTS["decision"] | {"comment": ""}).text
+    assert "comment" not in text
+
+
+def test_gate_open_chat_needs_one_approval_in_the_singular(renderer: TemplateRenderer) -> None:
+    text = renderer.render("gate_open_chat", BASE | {"approvers": ["vp@example.com"], "required": 1}).text
+    assert "(1 approval needed)" in text

@@ -1,0 +1,139 @@
+"""Process templates: the bundled one loads, broken ones say what is wrong and where."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config.templates import PROCESSES, TemplateError, load_template
+
+SUPPORT_TRAINING = 6  # index of `support-training` in the bundled launch template
+
+
+def bundled() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((PROCESSES / "launch.yaml").read_text())
+    assert data["items"][SUPPORT_TRAINING]["key"] == "support-training"
+    return data
+
+
+def broken_copy(tmp_path: Path, breaks: Callable[[dict[str, Any]], None]) -> Path:
+    data = bundled()
+    breaks(data)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(TemplateError) as caught:
+        load_template(str(path))
+    return str(caught.value)
+
+
+# ---- the bundled template ---------------------------------------------------
+
+
+def test_bundled_launch_template_has_at_least_ten_items() -> None:
+    assert len(load_template("launch").items) >= 10
+
+
+def test_bundled_launch_template_keys_are_unique() -> None:
+    keys = [item.key for item in load_template("launch").items]
+    assert len(keys) == len(set(keys))
+
+
+def test_every_bundled_item_has_a_role_a_past_due_offset_and_a_description() -> None:
+    for item in load_template("launch").items:
+        assert item.role, item.key
+        assert item.due_offset_days <= 0, item.key
+        assert item.description.strip(), item.key
+
+
+def test_bundled_template_loads_by_path_too() -> None:
+    assert load_template(str(PROCESSES / "launch.yaml")) == load_template("launch")
+
+
+# ---- broken templates ---------------------------------------------------------
+
+
+def test_wrong_type_names_file_item_and_field(tmp_path: Path) -> None:
+    def breaks(data: dict[str, Any]) -> None:
+        data["items"][SUPPORT_TRAINING]["due_offset_days"] = "a week before"
+
+    path = broken_copy(tmp_path, breaks)
+    message = load_error(path)
+    assert str(path) in message
+    assert "items[6] (support-training).due_offset_days" in message
+
+
+def test_positive_due_offset_names_the_item(tmp_path: Path) -> None:
+    def breaks(data: dict[str, Any]) -> None:
+        data["items"][SUPPORT_TRAINING]["due_offset_days"] = 5
+
+    assert "items[6] (support-training).due_offset_days" in load_error(broken_copy(tmp_path, breaks))
+
+
+def test_missing_role_names_file_item_and_field(tmp_path: Path) -> None:
+    def breaks(data: dict[str, Any]) -> None:
+        del data["items"][SUPPORT_TRAINING]["role"]
+
+    path = broken_copy(tmp_path, breaks)
+    message = load_error(path)
+    assert str(path) in message
+    assert "items[6] (support-training).role" in message
+    assert "required" in message.lower()
+
+
+def test_unknown_field_names_file_item_and_field(tmp_path: Path) -> None:
+    def breaks(data: dict[str, Any]) -> None:
+        data["items"][SUPPORT_TRAINING]["assignee"] = "someone@example.com"
+
+    path = broken_copy(tmp_path, breaks)
+    message = load_error(path)
+    assert str(path) in message
+    assert "items[6] (support-training).assignee" in message
+
+
+def test_unknown_top_level_field_is_named(tmp_path: Path) -> None:
+    def breaks(data: dict[str, Any]) -> None:
+        data["colour"] = "blue"
+
+    assert "colour" in load_error(broken_copy(tmp_path, breaks))
+
+
+def test_duplicate_keys_name_file_and_key(tmp_path: Path) -> None:
+    def breaks(data: dict[str, Any]) -> None:
+        data["items"][SUPPORT_TRAINING]["key"] = "release-notes"
+
+    path = broken_copy(tmp_path, breaks)
+    message = load_error(path)
+    assert str(path) in message
+    assert "items" in message
+    assert "'release-notes' is used twice" in message
+
+
+def test_not_yaml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "garbled.yaml"
+    path.write_text("items: [unclosed\n  - key: : x\n")
+    message = load_error(path)
+    assert str(path) in message
+    assert "not valid YAML" in message
+
+
+def test_empty_file_is_a_template_error(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("")
+    assert str(path) in load_error(path)
+
+
+def test_unknown_template_name_lists_the_known_ones() -> None:
+    with pytest.raises(TemplateError) as caught:
+        load_template("no-such-process")
+    message = str(caught.value)
+    assert "no-such-process" in message
+    assert re.search(r"known: .*\blaunch\b", message)

@@ -1,0 +1,254 @@
+"""`signoff`: the command line (typer).
+
+Process commands talk to the web service over HTTP; `validate`, `check`,
+`audit verify` and the runners work locally from settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+import yaml
+from pydantic import ValidationError
+
+from config.settings import Settings
+from workers.api_client import ApiClient, CliError
+from workers.render import print_audit, print_process, print_processes
+
+app = typer.Typer(
+    name="signoff",
+    help="Run product-management processes (launch, …) as durable Temporal workflows.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", envvar="SIGNOFF_URL", help="The web service (default: SIGNOFF_PUBLIC_URL)."),
+]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print `message` to stderr and exit with `code`."""
+    typer.echo(f"signoff: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings() -> Settings:
+    """Settings from the environment and `.env`; a bad one is a sentence, not a traceback."""
+    try:
+        return Settings()
+    except ValidationError as err:
+        problems = "; ".join(f"SIGNOFF_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
+        fail(f"bad setting: {problems}")
+
+
+def api(url: str | None) -> ApiClient:
+    """A client for the web service at `url`, or the configured public URL."""
+    return ApiClient(url or settings().public_url)
+
+
+def call(url: str | None, method: str, path: str, **kwargs: Any) -> Any:
+    """Call the API; a failure becomes its sentence and exit code."""
+    try:
+        return api(url).call(method, path, **kwargs)
+    except CliError as err:
+        fail(str(err), err.code)
+
+
+def parse_params(pairs: list[str], file: Path | None) -> dict[str, Any]:
+    """``k=v`` pairs (and a YAML file) as a params dict.
+
+    ``owners.docs=a@x.com`` nests; a value in ``[…]`` or ``{…}`` is YAML; a key
+    given twice becomes a list.
+    """
+    params: dict[str, Any] = {}
+    if file:
+        try:
+            loaded = yaml.safe_load(file.read_text())
+        except (OSError, yaml.YAMLError) as err:
+            fail(f"cannot read {file}: {err}")
+        if not isinstance(loaded, dict):
+            fail(f"{file} must hold a mapping of parameter names to values")
+        params.update({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in loaded.items()})
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"--param {pair!r} is not of the form name=value")
+        value: Any = yaml.safe_load(raw) if raw.strip().startswith(("[", "{")) else raw
+        *parents, leaf = key.strip().split(".")
+        node = params
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        if leaf in node and not parents:
+            existing = node[leaf]
+            node[leaf] = [*(existing if isinstance(existing, list) else [existing]), value]
+        else:
+            node[leaf] = value
+    return params
+
+
+@app.command()
+def start(
+    kind: Annotated[str, typer.Argument(help="The process kind, e.g. launch.")],
+    param: Annotated[list[str], typer.Option("--param", "-p", help="A parameter, name=value.")] = [],  # noqa: B006
+    file: Annotated[Path | None, typer.Option("--file", "-f", help="Parameters in a YAML file.")] = None,
+    url: UrlOption = None,
+) -> None:
+    """Start a process."""
+    process = call(url, "POST", "/api/processes", json={"kind": kind, "params": parse_params(param, file)})
+    typer.echo(f"started {process['id']}")
+
+
+@app.command("list")
+def list_(
+    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Only this owner.")] = None,
+    url: UrlOption = None,
+) -> None:
+    """List processes, newest first."""
+    filters = {k: v for k, v in {"status": status, "kind": kind, "owner": owner}.items() if v}
+    print_processes(call(url, "GET", "/api/processes", params=filters))
+
+
+@app.command()
+def show(process_id: Annotated[str, typer.Argument(metavar="ID")], url: UrlOption = None) -> None:
+    """Show a process: steps, checklist, approvals."""
+    print_process(call(url, "GET", f"/api/processes/{process_id}"))
+
+
+@app.command()
+def cancel(
+    process_id: Annotated[str, typer.Argument(metavar="ID")],
+    reason: Annotated[str, typer.Option(help="Why; told to the people involved.")] = "",
+    url: UrlOption = None,
+) -> None:
+    """Cancel a running process; the people involved are told."""
+    view = call(url, "POST", f"/api/processes/{process_id}/cancel", json={"reason": reason})
+    typer.echo(f"{view['id']} is {view['status']}")
+
+
+@app.command()
+def done(
+    process_id: Annotated[str, typer.Argument(metavar="ID")],
+    item: Annotated[str, typer.Argument(metavar="ITEM", help="The checklist item's key.")],
+    url: UrlOption = None,
+) -> None:
+    """Mark a checklist item done."""
+    state = call(url, "POST", f"/api/processes/{process_id}/items/{item}/done")
+    typer.echo(f"{state['key']} is {state['status']}")
+
+
+@app.command()
+def audit(
+    target: Annotated[str, typer.Argument(metavar="ID|verify", help="A process id, or `verify` to check every chain.")],
+    format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
+    url: UrlOption = None,
+) -> None:
+    """Print a process's audit trail, or verify every hash chain (`signoff audit verify`)."""
+    if target == "verify":
+        from workers.wiring import build_store
+
+        problems = build_store(settings()).verify()
+        for problem in problems:
+            typer.echo(problem)
+        if problems:
+            raise typer.Exit(1)
+        typer.echo("every audit chain verifies")
+        return
+    if format not in ("table", "json", "csv"):
+        fail(f"--format must be table, json or csv, not {format!r}")
+    fetched = call(url, "GET", f"/api/processes/{target}/audit", params={"format": "csv" if format == "csv" else "json"})
+    if format == "csv":
+        typer.echo(fetched, nl=False)
+    elif format == "json":
+        typer.echo(json.dumps(fetched, indent=2))
+    else:
+        print_audit(fetched)
+
+
+@app.command()
+def validate(
+    templates: Annotated[list[str] | None, typer.Argument(metavar="[TEMPLATE…]", help="Names or YAML paths.")] = None,
+) -> None:
+    """Validate process templates (default: every bundled one)."""
+    from config.templates import PROCESSES, TemplateError, load_template
+
+    names = templates or sorted(str(p) for p in PROCESSES.glob("*.yaml"))
+    bad = 0
+    for name in names:
+        try:
+            template = load_template(name)
+        except TemplateError as err:
+            bad += 1
+            typer.echo(str(err), err=True)
+        else:
+            typer.echo(f"ok  {name}: {template.name}, {len(template.items)} items")
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def check() -> None:
+    """Can signoff reach Temporal, the database and each integration? One line each."""
+    from workers.checks import run_checks
+
+    lines, healthy = asyncio.run(run_checks(settings()))
+    for line in lines:
+        typer.echo(line)
+    if not healthy:
+        raise typer.Exit(1)
+
+
+@app.command()
+def dev(
+    port: Annotated[int, typer.Option(help="Port of the web service.")] = 8080,
+    temporal_port: Annotated[int, typer.Option(help="Port of the Temporal dev server (its UI: +1000).")] = 7233,
+    data_dir: Annotated[Path, typer.Option(help="Where the stack keeps its state.")] = Path(".signoff"),
+) -> None:
+    """The whole embedded stack: Temporal dev server, worker and web service."""
+    from domain.errors import BadInput
+    from workers.run import DevStack, run_dev
+
+    config = settings()
+    updates: dict[str, Any] = {"data_dir": data_dir}
+    if "public_url" not in config.model_fields_set:
+        updates["public_url"] = f"http://127.0.0.1:{port}"
+    config = config.model_copy(update=updates)
+    config.temporal = config.temporal.model_copy(update={"address": f"127.0.0.1:{temporal_port}"})
+    try:
+        asyncio.run(run_dev(config, DevStack(port, temporal_port, data_dir)))
+    except BadInput as err:
+        fail(str(err))
+    except RuntimeError as err:
+        fail(str(err), 1)
+
+
+@app.command()
+def worker() -> None:
+    """The Temporal worker (production)."""
+    from workers.run import run_worker
+
+    asyncio.run(run_worker(settings()))
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """The web service (production)."""
+    from workers.run import run_web
+
+    asyncio.run(run_web(settings(), host, port))
+
+
+def main() -> None:
+    """The `signoff` console script."""
+    app()
