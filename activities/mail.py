@@ -42,9 +42,7 @@ class MailActivities:
         }
         return self._send(request.key, request.process_id, [request.approver], request.template, context)
 
-    def _send(
-        self, key: str, process_id: str, to: list[str], template: str, context: dict[str, object]
-    ) -> Delivery:
+    def _send(self, key: str, process_id: str, to: list[str], template: str, context: dict[str, object]) -> Delivery:
         rendered = self.renderer.render(template, context)
         email = Email(key=key, process_id=process_id, to=to, subject=rendered.subject, text=rendered.text)
         with integration_errors():

@@ -78,14 +78,17 @@ async def decide(
         gate = await svc.processes.decide(
             claims.process_id,
             DecisionInput(
-                gate=claims.gate, round=claims.round, approver=claims.approver, decision=choice,
-                comment=comment.strip(), token_id=claims.token_id, channel=Channel.LINK,
+                gate=claims.gate,
+                round=claims.round,
+                approver=claims.approver,
+                decision=choice,
+                comment=comment.strip(),
+                token_id=claims.token_id,
+                channel=Channel.LINK,
             ),
         )
     except Conflict as refusal:
         context = await _context(request, token)
-        return TEMPLATES.TemplateResponse(
-            request, "approve.html", context | {"refusal": str(refusal)}, status_code=409
-        )
+        return TEMPLATES.TemplateResponse(request, "approve.html", context | {"refusal": str(refusal)}, status_code=409)
     context |= {"gate": gate, "mine": gate.decision_of(claims.approver), "recorded": True}
     return TEMPLATES.TemplateResponse(request, "approve.html", context)

@@ -29,10 +29,15 @@ class StartRequest(BaseModel):
     kind: str = Field(examples=["launch"])
     params: dict[str, Any] = Field(
         default_factory=dict,
-        examples=[{
-            "product": "Acme Analytics 2.0", "launch_date": "2026-12-15", "owner": "pm@example.com",
-            "approvers": ["vp@example.com", "legal@example.com"], "policy": "all",
-        }],
+        examples=[
+            {
+                "product": "Acme Analytics 2.0",
+                "launch_date": "2026-12-15",
+                "owner": "pm@example.com",
+                "approvers": ["vp@example.com", "legal@example.com"],
+                "policy": "all",
+            }
+        ],
     )
 
 
@@ -123,7 +128,8 @@ def process_audit(
     events = store.trail(process_id)
     if format == "csv":
         return StreamingResponse(
-            _csv(events), media_type="text/csv",
+            _csv(events),
+            media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{process_id}-audit.csv"'},
         )
     return StreamingResponse(_json(events), media_type="application/json")

@@ -86,11 +86,16 @@ class Processes:
             raise ParamsError([{"loc": ["params", err.field], "msg": err.reason, "type": "value_error"}]) from None
         template = self.templates(launch.template)
         if launch.owner in launch.approvers and not template.gate.allow_owner_approval:
-            raise ParamsError([{
-                "loc": ["params", "approvers"],
-                "msg": f"the owner {launch.owner} cannot approve their own launch (template {launch.template!r})",
-                "type": "value_error",
-            }])
+            raise ParamsError(
+                [
+                    {
+                        "loc": ["params", "approvers"],
+                        "msg": f"the owner {launch.owner} cannot approve their own launch "
+                        f"(template {launch.template!r} does not allow it)",
+                        "type": "value_error",
+                    }
+                ]
+            )
         workflow_input = LaunchInput(params=launch, template=template, requested_by=actor)
         try:
             await self.client.start_workflow(
@@ -103,8 +108,12 @@ class Processes:
         except WorkflowAlreadyStartedError:
             raise Conflict(f"a process with id {launch.id()} already exists; ids are never reused") from None
         return ProcessView(
-            id=launch.id(), kind=kind, title=f"Launch: {launch.product} on {launch.launch_date}",
-            status=ProcessStatus.RUNNING, owner=launch.owner, params=launch.model_dump(mode="json"),
+            id=launch.id(),
+            kind=kind,
+            title=f"Launch: {launch.product} on {launch.launch_date}",
+            status=ProcessStatus.RUNNING,
+            owner=launch.owner,
+            params=launch.model_dump(mode="json"),
             steps=[StepView(key=key, title=title, status=StepStatus.PENDING) for key, title in STEPS.items()],
         )
 

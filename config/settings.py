@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     public_url: str = "http://127.0.0.1:8080"
     secret_key: SecretStr | None = None
+    templates_dir: Path | None = None
     temporal: TemporalSettings = TemporalSettings()
     jira: JiraSettings = JiraSettings()
     smtp: SmtpSettings = SmtpSettings()
@@ -95,6 +96,10 @@ class Settings(BaseSettings):
             return self.database_url
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.data_dir / 'signoff.db').resolve()}"
+
+    def template_folders(self) -> list[Path]:
+        """Folders searched for process templates before the bundled ones."""
+        return [self.templates_dir] if self.templates_dir else []
 
     def signing_key(self) -> SecretStr:
         """The key approval links are signed with: the setting, else one kept in the data dir."""

@@ -6,6 +6,7 @@ field, so a person can fix it without reading code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -21,25 +22,38 @@ class TemplateError(BadInput):
     """A template that cannot be read or does not match the schema."""
 
 
-def template_path(name: str) -> Path:
-    """The file of the template called `name` (or `name` itself if it is a path)."""
+def template_path(name: str, folders: Sequence[Path] = ()) -> Path:
+    """The file of the template `name`: a YAML path as given, else the first
+    ``name.yaml`` in `folders`, then among the bundled templates."""
     if name.endswith((".yaml", ".yml")):
         return Path(name)
+    for folder in (*folders, PROCESSES):
+        if (folder / f"{name}.yaml").exists():
+            return folder / f"{name}.yaml"
     return PROCESSES / f"{name}.yaml"
 
 
-def load_template(name: str) -> LaunchTemplate:
-    """Read and validate the template `name` (a bundled name or a YAML path).
+def known_templates(folders: Sequence[Path] = ()) -> list[str]:
+    """The names of every template in `folders` and the bundled ones."""
+    return sorted({p.stem for folder in (*folders, PROCESSES) for p in folder.glob("*.yaml")})
+
+
+def load_template(name: str, folders: Sequence[Path] = ()) -> LaunchTemplate:
+    """Read and validate the template `name` (a name or a YAML path).
+
+    Args:
+        name: a template name, looked up in `folders` first, then among the
+            bundled ones; or a path ending in ``.yaml``.
+        folders: extra template folders (``SIGNOFF_TEMPLATES_DIR``).
 
     Raises:
         TemplateError: the file is missing, is not YAML, or breaks the schema.
     """
-    path = template_path(name)
+    path = template_path(name, folders)
     try:
         data = yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        known = ", ".join(sorted(p.stem for p in PROCESSES.glob("*.yaml")))
-        raise TemplateError(f"template {name!r} not found (known: {known})") from None
+        raise TemplateError(f"template {name!r} not found (known: {', '.join(known_templates(folders))})") from None
     except yaml.YAMLError as err:
         raise TemplateError(f"{path}: not valid YAML: {err}") from None
     try:

@@ -21,8 +21,8 @@ class LaunchParams(Model):
     owner: Email
     approvers: People = Field(min_length=1)
     policy: Policy = "all"
-    owners: dict[str, Email] = {}
-    stakeholders: People = []
+    owners: dict[str, Email] = Field(default_factory=dict)
+    stakeholders: People = Field(default_factory=list)
     channel: str = "#launches"
     jira_project: str = Field("LAUNCH", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
     template: str = Field("launch", pattern=r"^[A-Za-z0-9_-]+$")

@@ -89,9 +89,7 @@ class GateState(Model):
 
     def decision_of(self, approver: str) -> ApprovalRecord | None:
         """This round's decision of `approver`, if they took one."""
-        return next(
-            (d for d in self.decisions if d.approver == approver and d.round == self.round), None
-        )
+        return next((d for d in self.decisions if d.approver == approver and d.round == self.round), None)
 
     @property
     def waiting_on(self) -> list[str]:

@@ -23,9 +23,7 @@ def required_approvals(policy: Policy, approvers: int) -> int:
     if policy == "any":
         return 1
     if policy > approvers:
-        raise ValueError(
-            f"a quorum of {policy} cannot be met by {approvers} approver(s)"
-        )
+        raise ValueError(f"a quorum of {policy} cannot be met by {approvers} approver(s)")
     return policy
 
 
@@ -90,9 +88,7 @@ def item_notices(
     if overdue_every_days:
         late = overdue_every_days
         while due_at + timedelta(days=late) < until:
-            notices.append(
-                Notice(item=item, kind="overdue", at=due_at + timedelta(days=late), tag=f"overdue-{late}")
-            )
+            notices.append(Notice(item=item, kind="overdue", at=due_at + timedelta(days=late), tag=f"overdue-{late}"))
             late += overdue_every_days
     if escalate_after_days:
         notices.append(

@@ -23,15 +23,23 @@ class OutboxTracker:
         """Record the issue once per marker and give it a key."""
         key = f"tracker:{request.marker}"
         lines = [request.description] if request.description else []
-        lines += [f"{label}: {value}" for label, value in (
-            ("Type", request.issue_type),
-            ("Assignee", request.assignee),
-            ("Due", request.due),
-            ("Parent", request.parent),
-        ) if value]
+        lines += [
+            f"{label}: {value}"
+            for label, value in (
+                ("Type", request.issue_type),
+                ("Assignee", request.assignee),
+                ("Due", request.due),
+                ("Parent", request.parent),
+            )
+            if value
+        ]
         entry, created = self.store.record(
-            key, request.process_id, "tracker", [request.assignee] if request.assignee else [],
-            request.summary, "\n".join(lines),
+            key,
+            request.process_id,
+            "tracker",
+            [request.assignee] if request.assignee else [],
+            request.summary,
+            "\n".join(lines),
         )
         if not created and "issue_key" in entry.meta:
             return IssueRef(key=entry.meta["issue_key"], url=entry.meta["url"])
@@ -43,8 +51,12 @@ class OutboxTracker:
     def transition_issue(self, request: TransitionRequest) -> None:
         """Record the move of an issue to a status."""
         self.store.record(
-            f"tracker:{request.marker}", request.process_id, "tracker", [],
-            f"{request.issue_key} → {request.status}", request.comment,
+            f"tracker:{request.marker}",
+            request.process_id,
+            "tracker",
+            [],
+            f"{request.issue_key} → {request.status}",
+            request.comment,
             {"issue_key": request.issue_key, "status": request.status},
         )
 
@@ -57,9 +69,7 @@ class OutboxMailer:
 
     def send(self, email: Email) -> Delivery:
         """Record `email` once per key."""
-        _, created = self.store.record(
-            email.key, email.process_id, "email", email.to, email.subject, email.text
-        )
+        _, created = self.store.record(email.key, email.process_id, "email", email.to, email.subject, email.text)
         return Delivery(key=email.key, channel="email", to=email.to, outcome="sent" if created else "duplicate")
 
 

@@ -145,10 +145,11 @@ class Store:
         Raises:
             Unavailable: the event before it is not stored yet (retry later).
         """
-        row = {
+        at = event.at.astimezone(UTC)
+        row: dict[str, Any] = {
             "process_id": event.process.id,
             "seq": event.seq,
-            "at": event.at.astimezone(UTC),
+            "at": at,
             "actor": event.actor,
             "channel": str(event.channel),
             "action": event.action,
@@ -156,31 +157,32 @@ class Store:
             "status": str(event.process.status),
             "details": json.dumps(event.details, sort_keys=True, default=str),
         }
-        with self.engine.begin() as conn:
-            existing = self._event(conn, event.process.id, event.seq)
-            if existing:
-                return existing
-            prev_hash = GENESIS
-            if event.seq > 1:
-                prev = self._event(conn, event.process.id, event.seq - 1)
-                if prev is None:
-                    raise Unavailable(f"audit event {event.seq - 1} of {event.process.id} not stored yet")
-                prev_hash = prev.hash
-            row["prev_hash"] = prev_hash
-            row["hash"] = event_hash(prev_hash, {**row, "at": row["at"].isoformat()})
-            try:
+        try:
+            with self.engine.begin() as conn:
+                existing = self._event(conn, event.process.id, event.seq)
+                if existing:
+                    return existing
+                prev_hash = GENESIS
+                if event.seq > 1:
+                    prev = self._event(conn, event.process.id, event.seq - 1)
+                    if prev is None:
+                        raise Unavailable(f"audit event {event.seq - 1} of {event.process.id} not stored yet")
+                    prev_hash = prev.hash
+                row["prev_hash"] = prev_hash
+                row["hash"] = event_hash(prev_hash, {**row, "at": at.isoformat()})
                 conn.execute(audit_events.insert().values(**row))
-            except sa.exc.IntegrityError:
-                conn.rollback()
-                return self.event(event.process.id, event.seq)  # type: ignore[return-value]
-            self._project(conn, event.process, row["at"])
+                self._project(conn, event.process, at)
+        except sa.exc.IntegrityError:
+            # Another attempt of the same activity wrote it first: that copy stands.
+            first = self.event(event.process.id, event.seq)
+            if first is None:
+                raise
+            return first
         return self._stored(row)
 
     def _project(self, conn: sa.Connection, summary: ProcessSummary, at: datetime) -> None:
         values = summary.model_dump(mode="json") | {"updated_at": at}
-        updated = conn.execute(
-            processes.update().where(processes.c.id == summary.id).values(**values)
-        ).rowcount
+        updated = conn.execute(processes.update().where(processes.c.id == summary.id).values(**values)).rowcount
         if not updated:
             conn.execute(processes.insert().values(**values, started_at=at))
 
@@ -190,11 +192,13 @@ class Store:
             return self._event(conn, process_id, seq)
 
     def _event(self, conn: sa.Connection, process_id: str, seq: int) -> StoredAuditEvent | None:
-        found = conn.execute(
-            sa.select(audit_events).where(
-                audit_events.c.process_id == process_id, audit_events.c.seq == seq
+        found = (
+            conn.execute(
+                sa.select(audit_events).where(audit_events.c.process_id == process_id, audit_events.c.seq == seq)
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         return self._stored(dict(found)) if found else None
 
     @staticmethod
@@ -207,11 +211,7 @@ class Store:
 
     def trail(self, process_id: str) -> Iterator[StoredAuditEvent]:
         """Every event of a process, in order, streamed from the database."""
-        query = (
-            sa.select(audit_events)
-            .where(audit_events.c.process_id == process_id)
-            .order_by(audit_events.c.seq)
-        )
+        query = sa.select(audit_events).where(audit_events.c.process_id == process_id).order_by(audit_events.c.seq)
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=500).execute(query).mappings():
                 yield self._stored(dict(row))
@@ -293,7 +293,7 @@ class Store:
         }
         try:
             with self.engine.begin() as conn:
-                new_id = conn.execute(outbox.insert().values(**values)).inserted_primary_key[0]
+                new_id = conn.execute(outbox.insert().values(**values)).inserted_primary_key[0]  # type: ignore[index]
             return self._entry({**values, "id": new_id}), True
         except sa.exc.IntegrityError:
             existing = self.recorded(key)

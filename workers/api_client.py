@@ -25,7 +25,8 @@ def describe(detail: Any) -> str:
     if isinstance(detail, list):
         return "\n".join(
             f"{'.'.join(str(p) for p in item.get('loc', []) if p != 'body')}: {item.get('msg')}"
-            if isinstance(item, dict) else str(item)
+            if isinstance(item, dict)
+            else str(item)
             for item in detail
         )
     return str(detail)
@@ -38,10 +39,12 @@ class ApiClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
-        self.session.headers.update({
-            "X-Signoff-Actor": f"{getpass.getuser()}@{socket.gethostname()}",
-            "X-Signoff-Channel": "cli",
-        })
+        self.session.headers.update(
+            {
+                "X-Signoff-Actor": f"{getpass.getuser()}@{socket.gethostname()}",
+                "X-Signoff-Channel": "cli",
+            }
+        )
 
     def call(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         """One request; returns the decoded JSON (or text for CSV).

@@ -30,7 +30,9 @@ async def run_checks(settings: Settings) -> tuple[list[str], bool]:
         lines.append(f"ok    database   {_redact(settings.database())}")
     except Exception as err:
         healthy = False
-        lines.append(f"FAIL  database   {_redact(settings.database())}: {type(err).__name__} — check SIGNOFF_DATABASE_URL")
+        lines.append(
+            f"FAIL  database   {_redact(settings.database())}: {type(err).__name__} — check SIGNOFF_DATABASE_URL"
+        )
 
     for name, configured in (
         ("jira", settings.jira.url),

@@ -164,7 +164,9 @@ def audit(
         return
     if format not in ("table", "json", "csv"):
         fail(f"--format must be table, json or csv, not {format!r}")
-    fetched = call(url, "GET", f"/api/processes/{target}/audit", params={"format": "csv" if format == "csv" else "json"})
+    fetched = call(
+        url, "GET", f"/api/processes/{target}/audit", params={"format": "csv" if format == "csv" else "json"}
+    )
     if format == "csv":
         typer.echo(fetched, nl=False)
     elif format == "json":
@@ -177,14 +179,15 @@ def audit(
 def validate(
     templates: Annotated[list[str] | None, typer.Argument(metavar="[TEMPLATE…]", help="Names or YAML paths.")] = None,
 ) -> None:
-    """Validate process templates (default: every bundled one)."""
-    from config.templates import PROCESSES, TemplateError, load_template
+    """Validate process templates (default: every bundled one and those in SIGNOFF_TEMPLATES_DIR)."""
+    from config.templates import TemplateError, known_templates, load_template
 
-    names = templates or sorted(str(p) for p in PROCESSES.glob("*.yaml"))
+    folders = settings().template_folders()
+    names = templates or known_templates(folders)
     bad = 0
     for name in names:
         try:
-            template = load_template(name)
+            template = load_template(name, folders)
         except TemplateError as err:
             bad += 1
             typer.echo(str(err), err=True)

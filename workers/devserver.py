@@ -45,16 +45,28 @@ class DevServer:
         """
         log = self.log_file.open("ab")
         self.process = await asyncio.create_subprocess_exec(
-            find_binary("temporal"), "server", "start-dev",
-            "--ip", "127.0.0.1",
-            "--port", str(self.port),
-            "--ui-port", str(self.ui_port),
-            "--db-filename", str(self.db_file),
-            "--sqlite-pragma", "journal_mode=wal",
-            "--sqlite-pragma", "synchronous=normal",
-            "--log-level", "warn",
-            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
-            preexec_fn=_die_with_parent, start_new_session=True,
+            find_binary("temporal"),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--ui-port",
+            str(self.ui_port),
+            "--db-filename",
+            str(self.db_file),
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+            "--log-level",
+            "warn",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            preexec_fn=_die_with_parent,
+            start_new_session=True,
         )
         log.close()
         deadline = asyncio.get_running_loop().time() + timeout

@@ -10,7 +10,10 @@ import typer
 def table(rows: list[list[str]], headers: list[str]) -> str:
     """Columns padded to their widest cell."""
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
 
 
@@ -19,10 +22,12 @@ def print_processes(rows: list[dict[str, Any]]) -> None:
     if not rows:
         typer.echo("no processes")
         return
-    typer.echo(table(
-        [[r["id"], r["status"], r["kind"], r["owner"], str(r["started_at"])[:16]] for r in rows],
-        ["ID", "STATUS", "KIND", "OWNER", "STARTED"],
-    ))
+    typer.echo(
+        table(
+            [[r["id"], r["status"], r["kind"], r["owner"], str(r["started_at"])[:16]] for r in rows],
+            ["ID", "STATUS", "KIND", "OWNER", "STARTED"],
+        )
+    )
 
 
 def print_process(view: dict[str, Any]) -> None:
@@ -30,16 +35,22 @@ def print_process(view: dict[str, Any]) -> None:
     typer.echo(f"{view['title']}  [{view['status']}]")
     typer.echo(f"id {view['id']} · owner {view['owner']}" + (f" · {view['outcome']}" if view.get("outcome") else ""))
     typer.echo("\nSteps")
-    typer.echo(table([[s["title"], s["status"], (s.get("at") or "")[:16]] for s in view["steps"]], ["STEP", "STATE", "SINCE"]))
+    typer.echo(
+        table([[s["title"], s["status"], (s.get("at") or "")[:16]] for s in view["steps"]], ["STEP", "STATE", "SINCE"])
+    )
     if view.get("items"):
         done = sum(1 for i in view["items"] if i["status"] == "done")
         typer.echo(f"\nChecklist ({done} of {len(view['items'])} done)")
-        typer.echo(table(
-            [[i["key"], i["status"], i["owner"], i["due"], i.get("issue_key") or ""] for i in view["items"]],
-            ["ITEM", "STATE", "OWNER", "DUE", "ISSUE"],
-        ))
+        typer.echo(
+            table(
+                [[i["key"], i["status"], i["owner"], i["due"], i.get("issue_key") or ""] for i in view["items"]],
+                ["ITEM", "STATE", "OWNER", "DUE", "ISSUE"],
+            )
+        )
     for gate in view.get("gates", []):
-        typer.echo(f"\n{gate['title']}  [{gate['status']}]  round {gate['round']}, {gate['required']} approval(s) needed")
+        typer.echo(
+            f"\n{gate['title']}  [{gate['status']}]  round {gate['round']}, {gate['required']} approval(s) needed"
+        )
         for d in gate["decisions"]:
             comment = f" — {d['comment']}" if d.get("comment") else ""
             typer.echo(f"  {d['approver']}: {d['decision']} at {d['at'][:16]}{comment}")
@@ -47,7 +58,9 @@ def print_process(view: dict[str, Any]) -> None:
 
 def print_audit(events: list[dict[str, Any]]) -> None:
     """An audit trail as a table."""
-    typer.echo(table(
-        [[str(e["seq"]), e["at"][:19], e["actor"], e["channel"], e["action"], e.get("step") or ""] for e in events],
-        ["SEQ", "AT", "ACTOR", "VIA", "ACTION", "STEP"],
-    ))
+    typer.echo(
+        table(
+            [[str(e["seq"]), e["at"][:19], e["actor"], e["channel"], e["action"], e.get("step") or ""] for e in events],
+            ["SEQ", "AT", "ACTOR", "VIA", "ACTION", "STEP"],
+        )
+    )

@@ -98,7 +98,9 @@ class DevStack:
             BadInput: naming the port and the option that moves it.
         """
         for port, option in (
-            (self.port, "--port"), (self.temporal_port, "--temporal-port"), (self.ui_port, "--temporal-port")
+            (self.port, "--port"),
+            (self.temporal_port, "--temporal-port"),
+            (self.ui_port, "--temporal-port"),
         ):
             if port_in_use(port):
                 raise BadInput(f"port {port} is already in use (another signoff dev?): choose another with {option}")
@@ -109,7 +111,9 @@ async def run_dev(settings: Settings, stack: DevStack, announce: Callable[[str],
     stack.check_ports()
     stack.data_dir.mkdir(parents=True, exist_ok=True)
     stop = _stop_event()
-    server = DevServer(stack.data_dir / "temporal.db", stack.temporal_port, stack.ui_port, stack.data_dir / "temporal.log")
+    server = DevServer(
+        stack.data_dir / "temporal.db", stack.temporal_port, stack.ui_port, stack.data_dir / "temporal.log"
+    )
     await server.start()
     tasks: list[asyncio.Task[None]] = []
     try:

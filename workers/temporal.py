@@ -21,9 +21,7 @@ async def connect(settings: TemporalSettings) -> Client:
     """A client for `settings`, with the pydantic data converter set once, here."""
     tls: TLSConfig | bool = False
     if settings.tls_cert and settings.tls_key:
-        tls = TLSConfig(
-            client_cert=settings.tls_cert.read_bytes(), client_private_key=settings.tls_key.read_bytes()
-        )
+        tls = TLSConfig(client_cert=settings.tls_cert.read_bytes(), client_private_key=settings.tls_key.read_bytes())
     elif settings.api_key:
         tls = True
     return await Client.connect(

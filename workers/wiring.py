@@ -6,6 +6,7 @@ behind each port: the outbox for every integration not configured.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from temporalio.client import Client
@@ -44,12 +45,12 @@ def build_activities(settings: Settings, store: Store) -> list[Any]:
     )
 
 
-def build_services(
-    settings: Settings, client: Client, store: Store, temporal_ui_url: str | None = None
-) -> Services:
+def build_services(settings: Settings, client: Client, store: Store, temporal_ui_url: str | None = None) -> Services:
     """What the web service needs."""
     return Services(
-        processes=Processes(client, settings.temporal.task_queue, load_template),
+        processes=Processes(
+            client, settings.temporal.task_queue, partial(load_template, folders=settings.template_folders())
+        ),
         store=store,
         tokens=build_tokens(settings),
         public_url=settings.public_url,

@@ -54,27 +54,42 @@ class LaunchWorkflow:
         self.steps = {key: StepView(key=key, title=title) for key, title in STEPS.items()}
         self.launch_at = at_hour(params.launch_date, template.notify_hour_utc)
         self.gate_opens_at = self.launch_at - timedelta(days=template.gate.offset_days)
-        self.checklist = Checklist([
-            ItemState(
-                key=item.key, title=item.title, role=item.role, owner=params.owner_of(item.role),
-                due=due_date(params.launch_date, item.due_offset_days),
-            )
-            for item in template.items
-        ])
+        self.checklist = Checklist(
+            [
+                ItemState(
+                    key=item.key,
+                    title=item.title,
+                    role=item.role,
+                    owner=params.owner_of(item.role),
+                    due=due_date(params.launch_date, item.due_offset_days),
+                )
+                for item in template.items
+            ]
+        )
         self.gate = ApprovalGate(
             GateState(
-                key=template.gate.key, title=template.gate.title, approvers=params.approvers,
-                policy=params.policy, required=required_approvals(params.policy, len(params.approvers)),
+                key=template.gate.key,
+                title=template.gate.title,
+                approvers=params.approvers,
+                policy=params.policy,
+                required=required_approvals(params.policy, len(params.approvers)),
             ),
             owner=params.owner,
             allow_owner_approval=template.gate.allow_owner_approval,
         )
         self.audit = AuditTrail(self.summary)
-        self.outbound = Outbound(self.id, self.audit, {
-            "product": params.product, "launch_date": params.launch_date.isoformat(), "owner": params.owner,
-        })
+        self.outbound = Outbound(
+            self.id,
+            self.audit,
+            {
+                "product": params.product,
+                "launch_date": params.launch_date.isoformat(),
+                "owner": params.owner,
+            },
+        )
         self.epic: str | None = None
         self.cancel_request: CancelInput | None = None
+        self.wound_down = False
         self._body: asyncio.Task[None] | None = None
 
     @workflow.run
@@ -89,7 +104,9 @@ class LaunchWorkflow:
         return self.view()
 
     async def _launch(self) -> None:
-        await self.audit.record("started", actor=self.input.requested_by, params=self.input.params.model_dump(mode="json"))
+        await self.audit.record(
+            "started", actor=self.input.requested_by, params=self.input.params.model_dump(mode="json")
+        )
         await self.kickoff()
         reminders = asyncio.create_task(remind(self.checklist, self.reminder_schedule(), self.send_notices))
         try:
@@ -106,31 +123,50 @@ class LaunchWorkflow:
         params, tracker = self.input.params, self.input.template.tracker
         self._start_step("kickoff")
         epic = await self.outbound.create_issue(
-            "epic", "kickoff", project=params.jira_project, issue_type=tracker.epic_type,
-            summary=self.title, description=self.input.template.description,
-            assignee=params.owner, due=params.launch_date,
+            "epic",
+            "kickoff",
+            project=params.jira_project,
+            issue_type=tracker.epic_type,
+            summary=self.title,
+            description=self.input.template.description,
+            assignee=params.owner,
+            due=params.launch_date,
         )
         self.epic = epic.key if epic else None
-        refs = await asyncio.gather(*(
-            self.outbound.create_issue(
-                f"item:{item.key}", "kickoff", project=params.jira_project, issue_type=tracker.item_type,
-                summary=f"{item.title} — {params.product}", description=spec.description,
-                assignee=item.owner, due=item.due, parent=self.epic,
+        refs = await asyncio.gather(
+            *(
+                self.outbound.create_issue(
+                    f"item:{item.key}",
+                    "kickoff",
+                    project=params.jira_project,
+                    issue_type=tracker.item_type,
+                    summary=f"{item.title} — {params.product}",
+                    description=spec.description,
+                    assignee=item.owner,
+                    due=item.due,
+                    parent=self.epic,
+                )
+                for item, spec in zip(self.checklist.items.values(), self.input.template.items, strict=True)
             )
-            for item, spec in zip(self.checklist.items.values(), self.input.template.items, strict=True)
-        ))
+        )
         for item, ref in zip(self.checklist.items.values(), refs, strict=True):
             item.issue_key = ref.key if ref else None
         await self.outbound.chat(
-            "kickoff", "kickoff_chat", params.channel, "kickoff",
-            items=self._items(self.checklist.items.values()), epic_key=self.epic or "the tracker",
+            "kickoff",
+            "kickoff_chat",
+            params.channel,
+            "kickoff",
+            items=self._items(self.checklist.items.values()),
+            epic_key=self.epic or "the tracker",
             gate_opens=f"{self.gate_opens_at:%Y-%m-%d}",
         )
         by_owner = groupby(sorted(self.checklist.items.values(), key=lambda i: i.owner), key=lambda i: i.owner)
-        await asyncio.gather(*(
-            self.outbound.email(f"kickoff:{owner}", "kickoff_owner", [owner], "kickoff", items=self._items(items))
-            for owner, items in by_owner
-        ))
+        await asyncio.gather(
+            *(
+                self.outbound.email(f"kickoff:{owner}", "kickoff_owner", [owner], "kickoff", items=self._items(items))
+                for owner, items in by_owner
+            )
+        )
         self._finish_step("kickoff")
 
     # ---- 2. checklist ---------------------------------------------------------
@@ -149,8 +185,10 @@ class LaunchWorkflow:
             notice
             for item, spec in zip(self.checklist.items.values(), template.items, strict=True)
             for notice in item_notices(
-                item.key, at_hour(item.due, template.notify_hour_utc),
-                **template.reminders_for(spec).model_dump(), until=self.launch_at,
+                item.key,
+                at_hour(item.due, template.notify_hour_utc),
+                **template.reminders_for(spec).model_dump(),
+                until=self.launch_at,
             )
         ]
         return schedule(notices, after=workflow.now())
@@ -163,8 +201,12 @@ class LaunchWorkflow:
             if kind == "escalation":
                 days_late = (at.date() - min(i.due for i in items)).days
                 await self.outbound.email(
-                    f"escalation:{at:%Y%m%d}", "escalation", [self.input.params.owner], "checklist",
-                    items=self._items(items), days_late=days_late,
+                    f"escalation:{at:%Y%m%d}",
+                    "escalation",
+                    [self.input.params.owner],
+                    "checklist",
+                    items=self._items(items),
+                    days_late=days_late,
                 )
                 await self.audit.record("escalation", step="checklist", items=[i.key for i in items])
                 continue
@@ -227,8 +269,12 @@ class LaunchWorkflow:
         state = self.gate.state
         await self.audit.record("gate_opened", step="go-no-go", round=state.round, approvers=state.approvers)
         await self.outbound.chat(
-            f"gate:{state.round}", "gate_open_chat", self.input.params.channel, "go-no-go",
-            approvers=state.approvers, required=state.required,
+            f"gate:{state.round}",
+            "gate_open_chat",
+            self.input.params.channel,
+            "go-no-go",
+            approvers=state.approvers,
+            required=state.required,
         )
         await self.request_decisions(state.approvers)
 
@@ -237,14 +283,23 @@ class LaunchWorkflow:
         state = self.gate.state
         assert state.expires_at is not None
         open_items = self._items(self.checklist.open_items())
-        await asyncio.gather(*(
-            self.outbound.approval_request(
-                state.key, state.round, approver, str(workflow.uuid4()), state.expires_at, "go-no-go",
-                reminder=reminder, done=self.checklist.done_count, total=len(self.checklist.items),
-                open_items=open_items,
+        await asyncio.gather(
+            *(
+                self.outbound.approval_request(
+                    state.key,
+                    state.round,
+                    approver,
+                    str(workflow.uuid4()),
+                    state.expires_at,
+                    "go-no-go",
+                    reminder=reminder,
+                    done=self.checklist.done_count,
+                    total=len(self.checklist.items),
+                    open_items=open_items,
+                )
+                for approver in approvers
             )
-            for approver in approvers
-        ))
+        )
         action = "approval_reminder" if reminder else "approval_requested"
         await self.audit.record(action, step="go-no-go", round=state.round, approvers=approvers)
 
@@ -271,8 +326,12 @@ class LaunchWorkflow:
                 await self.request_decisions(state.waiting_on, reminder=reminders)
             elif what == "hold":
                 await self.outbound.email(
-                    f"hold:{state.round}", "on_hold", [self.input.params.owner], "go-no-go",
-                    waiting_on=state.waiting_on, expires_at=f"{state.expires_at:%Y-%m-%d %H:%M} UTC",
+                    f"hold:{state.round}",
+                    "on_hold",
+                    [self.input.params.owner],
+                    "go-no-go",
+                    waiting_on=state.waiting_on,
+                    expires_at=f"{state.expires_at:%Y-%m-%d %H:%M} UTC",
                 )
                 await self.audit.record("launch_on_hold", step="go-no-go", waiting_on=state.waiting_on)
         self.gate.close(GateStatus.EXPIRED)
@@ -283,13 +342,26 @@ class LaunchWorkflow:
         record = self.gate.record(input, workflow.now())
         state = self.gate.state
         await self.audit.record(
-            "decision", actor=input.approver, channel=input.channel, step=state.key,
-            decision=record.decision.value, comment=record.comment, round=record.round, token_id=record.token_id,
+            "decision",
+            actor=input.approver,
+            channel=input.channel,
+            step=state.key,
+            decision=record.decision.value,
+            comment=record.comment,
+            round=record.round,
+            token_id=record.token_id,
         )
         await self.outbound.email(
-            f"decision:{state.key}:{record.round}:{record.approver}", "decision", [self.input.params.owner],
-            state.key, approver=record.approver, decision=record.decision.value, comment=record.comment,
-            gate_title=state.title, gate_status=state.status.value, approvals=self.gate.approvals,
+            f"decision:{state.key}:{record.round}:{record.approver}",
+            "decision",
+            [self.input.params.owner],
+            state.key,
+            approver=record.approver,
+            decision=record.decision.value,
+            comment=record.comment,
+            gate_title=state.title,
+            gate_status=state.status.value,
+            approvals=self.gate.approvals,
             required=state.required,
         )
         return state
@@ -305,9 +377,7 @@ class LaunchWorkflow:
         params = self.input.params
         self._start_step("launch-day")
         await sleep_until(self.launch_at)
-        await self.outbound.email(
-            "announcement", "announcement", [*params.stakeholders, params.owner], "launch-day"
-        )
+        await self.outbound.email("announcement", "announcement", [*params.stakeholders, params.owner], "launch-day")
         await self.outbound.chat("announcement", "announcement_chat", params.channel, "launch-day")
         if self.epic:
             await self.outbound.close_issue(
@@ -327,7 +397,7 @@ class LaunchWorkflow:
         await workflow.wait_condition(lambda: self._body is not None)
         assert self._body is not None
         self._body.cancel()
-        await workflow.wait_condition(lambda: self.status.finished)
+        await workflow.wait_condition(lambda: self.wound_down)
         return self.view()
 
     @cancel.validator
@@ -355,13 +425,16 @@ class LaunchWorkflow:
         await self.outbound.email(
             action, "ended", sorted(people), action, outcome=outcome, by=why.by, reason=why.reason
         )
-        await self.outbound.chat(action, "ended_chat", params.channel, action, outcome=outcome, by=why.by, reason=why.reason)
+        await self.outbound.chat(
+            action, "ended_chat", params.channel, action, outcome=outcome, by=why.by, reason=why.reason
+        )
         comment = f"Launch {outcome}. {why.reason}".strip()
         done = self.input.template.tracker.done_status
         issues = [i.issue_key for i in self.checklist.open_items() if i.issue_key]
         await asyncio.gather(*(self.outbound.close_issue(key, done, comment, action) for key in issues))
         if self.epic:
             await self.outbound.close_issue(self.epic, done, comment, action)
+        self.wound_down = True
 
     # ---- what users see ------------------------------------------------------
 
@@ -369,11 +442,18 @@ class LaunchWorkflow:
     def view(self) -> ProcessView:
         """The launch as the API and the dashboard show it."""
         return ProcessView(
-            id=self.id, kind="launch", title=self.title, status=self.status,
-            owner=self.input.params.owner, params=self.input.params.model_dump(mode="json"),
-            steps=list(self.steps.values()), items=list(self.checklist.items.values()),
-            gates=[self.gate.state], approvals=list(self.gate.state.decisions),
-            links={"epic": self.epic or ""}, outcome=self.outcome,
+            id=self.id,
+            kind="launch",
+            title=self.title,
+            status=self.status,
+            owner=self.input.params.owner,
+            params=self.input.params.model_dump(mode="json"),
+            steps=list(self.steps.values()),
+            items=list(self.checklist.items.values()),
+            gates=[self.gate.state],
+            approvals=list(self.gate.state.decisions),
+            links={"epic": self.epic or ""},
+            outcome=self.outcome,
         )
 
     def summary(self) -> ProcessSummary:
@@ -394,5 +474,3 @@ class LaunchWorkflow:
             {"key": i.key, "title": i.title, "owner": i.owner, "due": i.due.isoformat(), "issue_key": i.issue_key or ""}
             for i in items  # type: ignore[attr-defined]
         ]
-
-

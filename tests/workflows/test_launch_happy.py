@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from domain.enums import Decision, ProcessStatus
-from domain.models import DecisionInput, ItemDoneInput, ProcessView
+from domain.models import DecisionInput, ProcessView
 from tests.conftest import Stack
 from workflows.launch import LaunchWorkflow
 

@@ -70,13 +70,19 @@ class ApprovalGate:
         """Validate and keep a decision, then settle the gate if the policy is met."""
         self.validate(decision)
         record = ApprovalRecord(
-            gate=self.state.key, round=self.state.round, approver=decision.approver,
-            decision=decision.decision, comment=decision.comment, at=at,
-            channel=decision.channel, token_id=decision.token_id,
+            gate=self.state.key,
+            round=self.state.round,
+            approver=decision.approver,
+            decision=decision.decision,
+            comment=decision.comment,
+            at=at,
+            channel=decision.channel,
+            token_id=decision.token_id,
         )
         self.state.decisions.append(record)
         outcome = gate_outcome(
-            self.state.policy, self.state.approvers,
+            self.state.policy,
+            self.state.approvers,
             (d for d in self.state.decisions if d.round == self.state.round),
         )
         if outcome != GateStatus.OPEN:
@@ -91,14 +97,8 @@ class ApprovalGate:
     @property
     def approvals(self) -> int:
         """Approvals in this round."""
-        return sum(
-            1 for d in self.state.decisions
-            if d.round == self.state.round and d.decision == Decision.APPROVE
-        )
+        return sum(1 for d in self.state.decisions if d.round == self.state.round and d.decision == Decision.APPROVE)
 
     def rejections(self) -> list[ApprovalRecord]:
         """This round's decisions that were not approvals, with their comments."""
-        return [
-            d for d in self.state.decisions
-            if d.round == self.state.round and d.decision != Decision.APPROVE
-        ]
+        return [d for d in self.state.decisions if d.round == self.state.round and d.decision != Decision.APPROVE]

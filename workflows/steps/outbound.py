@@ -42,29 +42,46 @@ class Outbound:
     async def email(self, key: str, template: str, to: list[str], step: str, **context: Any) -> bool:
         """Email `to`; returns whether it went out."""
         request = MessageRequest(
-            process_id=self.process_id, key=self._key("email", key), template=template,
-            to=sorted(set(to)), context=self.context | context,
+            process_id=self.process_id,
+            key=self._key("email", key),
+            template=template,
+            to=sorted(set(to)),
+            context=self.context | context,
         )
         return await self._deliver(MailActivities.send_email, request, step, "email", template, request.to)
 
     async def chat(self, key: str, template: str, channel: str, step: str, **context: Any) -> bool:
         """Post to `channel`; returns whether it went out."""
         request = MessageRequest(
-            process_id=self.process_id, key=self._key("chat", key), template=template,
-            to=[channel], context=self.context | context,
+            process_id=self.process_id,
+            key=self._key("chat", key),
+            template=template,
+            to=[channel],
+            context=self.context | context,
         )
         return await self._deliver(ChatActivities.post_message, request, step, "chat", template, [channel])
 
     async def approval_request(
-        self, gate: str, round_: int, approver: str, token_id: str, expires_at: datetime,
-        step: str, reminder: int = 0, **context: Any,
+        self,
+        gate: str,
+        round_: int,
+        approver: str,
+        token_id: str,
+        expires_at: datetime,
+        step: str,
+        reminder: int = 0,
+        **context: Any,
     ) -> bool:
         """Email an approver their own approval link (again, for a reminder)."""
         request = ApprovalLinkRequest(
             process_id=self.process_id,
             key=self._key("approval", gate, round_, approver, reminder),
-            gate=gate, round=round_, approver=approver, token_id=token_id,
-            expires_at=expires_at, context=self.context | context | {"reminder": reminder > 0},
+            gate=gate,
+            round=round_,
+            approver=approver,
+            token_id=token_id,
+            expires_at=expires_at,
+            context=self.context | context | {"reminder": reminder > 0},
         )
         return await self._deliver(
             MailActivities.send_approval_request, request, step, "email", request.template, [approver]
@@ -91,16 +108,23 @@ class Outbound:
                 TrackerActivities.create_issue, request, **INTEGRATION
             )
         except ActivityError as err:
-            await self.audit.record("delivery_failed", step=step, via="tracker", summary=request.summary, error=_cause(err))
+            await self.audit.record(
+                "delivery_failed", step=step, via="tracker", summary=request.summary, error=_cause(err)
+            )
             return None
-        await self.audit.record("issue_created", step=step, issue=ref.key, summary=request.summary, assignee=request.assignee)
+        await self.audit.record(
+            "issue_created", step=step, issue=ref.key, summary=request.summary, assignee=request.assignee
+        )
         return ref
 
     async def close_issue(self, issue_key: str, status: str, comment: str, step: str) -> None:
         """Move an issue to `status` with a comment, once per issue and status."""
         request = TransitionRequest(
-            process_id=self.process_id, marker=self._key("transition", issue_key, status),
-            issue_key=issue_key, status=status, comment=comment,
+            process_id=self.process_id,
+            marker=self._key("transition", issue_key, status),
+            issue_key=issue_key,
+            status=status,
+            comment=comment,
         )
         try:
             await workflow.execute_activity_method(TrackerActivities.transition_issue, request, **INTEGRATION)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
@@ -20,7 +19,7 @@ async def wait_until(condition: Callable[[], bool], deadline: datetime) -> bool:
         return condition()
     try:
         await workflow.wait_condition(condition, timeout=remaining)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return condition()
     return True
 

@@ -1,0 +1,65 @@
+"""POST /api/processes/{id}/items/{item}/done: mark a checklist item done."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import httpx
+
+from tests.api.helpers import audit, launch_params, start, view, wait_for_action, wait_until_idle
+
+
+async def test_marking_an_item_done_twice_records_it_once(app_client: httpx.AsyncClient, today: date) -> None:
+    pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
+    url = f"/api/processes/{pid}/items/legal-review/done"
+
+    first = await app_client.post(url, headers={"X-Signoff-Actor": "legal@example.com"})
+
+    assert first.status_code == 200, first.text
+    item = first.json()
+    assert item["key"] == "legal-review"
+    assert item["status"] == "done"
+    assert item["done_by"] == "legal@example.com"
+    assert item["done_at"] is not None
+
+    second = await app_client.post(url, headers={"X-Signoff-Actor": "someone@example.com"})
+
+    assert second.status_code == 200, second.text
+    assert second.json()["status"] == "done"
+    assert second.json()["done_by"] == "legal@example.com"
+    assert second.json()["done_at"] == item["done_at"]
+    done_events = [e for e in await audit(app_client, pid) if e["action"] == "item_done"]
+    assert len(done_events) == 1
+    assert done_events[0]["actor"] == "legal@example.com"
+    assert done_events[0]["details"]["item"] == "legal-review"
+    items = {i["key"]: i["status"] for i in (await view(app_client, pid))["items"]}
+    assert items["legal-review"] == "done"
+    assert list(items.values()).count("done") == 1
+
+
+async def test_unknown_item_is_404(app_client: httpx.AsyncClient, today: date) -> None:
+    pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
+
+    response = await app_client.post(f"/api/processes/{pid}/items/no-such-item/done")
+
+    assert response.status_code == 404, response.text
+    assert "no-such-item" in response.json()["detail"]
+
+
+async def test_item_of_unknown_process_is_404(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post("/api/processes/launch-nothing-here-2030-01-01/items/legal-review/done")
+
+    assert response.status_code == 404, response.text
+
+
+async def test_item_of_a_finished_process_is_409(app_client: httpx.AsyncClient, today: date) -> None:
+    pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
+    await wait_until_idle(app_client, pid)
+    cancelled = await app_client.post(f"/api/processes/{pid}/cancel", json={"reason": "scrapped"})
+    assert cancelled.status_code == 200, cancelled.text
+    await wait_for_action(app_client, pid, "cancelled")
+
+    response = await app_client.post(f"/api/processes/{pid}/items/legal-review/done")
+
+    assert response.status_code == 409, response.text
+    assert all(e["action"] != "item_done" for e in await audit(app_client, pid))
