@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -21,9 +22,12 @@ from domain.launch import LaunchInput, LaunchParams
 from domain.models import StoredAuditEvent
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
-from integrations.store import OutboxEntry, Store
+from integrations.store import OutboxEntry, Store, create_engine, metadata
 from workers.temporal import activity_methods, build_worker, find_binary
 from workflows.launch import LaunchWorkflow
+
+POSTGRES_URL = os.environ.get("SIGNOFF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+"""The PostgreSQL the store tests also run on (these machines run one on loopback)."""
 
 SECRET = "test-secret-key"
 PUBLIC_URL = "http://signoff.test"
@@ -37,6 +41,25 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
     ) as environment:
         yield environment
+
+
+def _postgres_or_skip() -> str:
+    try:
+        store = Store(create_engine(POSTGRES_URL))
+        store.ping()
+    except Exception as err:  # no server, no driver, no access: say so and skip
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(err).__name__}); set SIGNOFF_TEST_POSTGRES_URL")
+    metadata.drop_all(store.engine)
+    store.engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same store tests on SQLite (embedded) and PostgreSQL (production), empty each time."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'signoff.db'}"
+    return _postgres_or_skip()
 
 
 @dataclass

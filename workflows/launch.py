@@ -133,23 +133,20 @@ class LaunchWorkflow:
             due=params.launch_date,
         )
         self.epic = epic.key if epic else None
-        refs = await asyncio.gather(
-            *(
-                self.outbound.create_issue(
-                    f"item:{item.key}",
-                    "kickoff",
-                    project=params.jira_project,
-                    issue_type=tracker.item_type,
-                    summary=f"{item.title} — {params.product}",
-                    description=spec.description,
-                    assignee=item.owner,
-                    due=item.due,
-                    parent=self.epic,
-                )
-                for item, spec in zip(self.checklist.items.values(), self.input.template.items, strict=True)
+        # One at a time, in checklist order: keys then read in order in the
+        # tracker, and Jira's rate limit is not hit by a burst.
+        for item, spec in zip(self.checklist.items.values(), self.input.template.items, strict=True):
+            ref = await self.outbound.create_issue(
+                f"item:{item.key}",
+                "kickoff",
+                project=params.jira_project,
+                issue_type=tracker.item_type,
+                summary=f"{item.title} — {params.product}",
+                description=spec.description,
+                assignee=item.owner,
+                due=item.due,
+                parent=self.epic,
             )
-        )
-        for item, ref in zip(self.checklist.items.values(), refs, strict=True):
             item.issue_key = ref.key if ref else None
         await self.outbound.chat(
             "kickoff",

@@ -7,10 +7,12 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any, TypeVar
 
 import httpx
+from temporalio.client import WorkflowExecutionStatus
 
 from domain.ids import process_id
 from domain.rules import at_hour
@@ -131,6 +133,16 @@ async def wait_until_idle(client: httpx.AsyncClient, pid: str) -> dict[str, Any]
     return await eventually(probe, f"{pid} to finish its kickoff")
 
 
+async def wait_closed(stack: Stack, pid: str) -> WorkflowExecutionStatus:
+    """How the workflow of `pid` closed, once Temporal says it has (it drains its handlers first)."""
+
+    async def probe() -> WorkflowExecutionStatus | None:
+        status = (await stack.client.get_workflow_handle(pid).describe()).status
+        return status if status not in (None, WorkflowExecutionStatus.RUNNING) else None
+
+    return await eventually(probe, f"the workflow {pid} to close")
+
+
 async def approval_links(client: httpx.AsyncClient, pid: str) -> dict[str, str]:
     """Each approver's approval link, from the emails in the outbox, once all are sent.
 
@@ -163,7 +175,8 @@ def token_of(link: str) -> str:
 
 def text_of(html: str) -> str:
     """The visible text of a page, tags dropped and spaces collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    body = html.split("<body", 1)[-1]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
 class Forms(HTMLParser):

@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import httpx
+import pytest
+from temporalio.client import WorkflowExecutionStatus
 
-from tests.api.helpers import audit, launch_params, start, view, wait_for_action, wait_until_idle
+from tests.api.helpers import audit, launch_params, start, view, wait_closed, wait_until_idle
+from tests.conftest import Stack
 
 
 async def test_marking_an_item_done_twice_records_it_once(app_client: httpx.AsyncClient, today: date) -> None:
     pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
+    await wait_until_idle(app_client, pid)
     url = f"/api/processes/{pid}/items/legal-review/done"
 
     first = await app_client.post(url, headers={"X-Signoff-Actor": "legal@example.com"})
@@ -43,23 +47,29 @@ async def test_unknown_item_is_404(app_client: httpx.AsyncClient, today: date) -
     response = await app_client.post(f"/api/processes/{pid}/items/no-such-item/done")
 
     assert response.status_code == 404, response.text
-    assert "no-such-item" in response.json()["detail"]
+    assert "no checklist item 'no-such-item'" in response.json()["detail"]
 
 
 async def test_item_of_unknown_process_is_404(app_client: httpx.AsyncClient) -> None:
     response = await app_client.post("/api/processes/launch-nothing-here-2030-01-01/items/legal-review/done")
 
     assert response.status_code == 404, response.text
+    assert response.json() == {"detail": "no process with id launch-nothing-here-2030-01-01"}
 
 
-async def test_item_of_a_finished_process_is_409(app_client: httpx.AsyncClient, today: date) -> None:
+@pytest.mark.xfail(
+    reason="BUG: api/service.py _translate_rpc tells a finished process from a missing one by the text of "
+    "Temporal's NOT_FOUND message; the test server says 'update <id> not found', so it answers 404",
+    strict=True,
+)
+async def test_item_of_a_finished_process_is_409(app_client: httpx.AsyncClient, stack: Stack, today: date) -> None:
     pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
     await wait_until_idle(app_client, pid)
     cancelled = await app_client.post(f"/api/processes/{pid}/cancel", json={"reason": "scrapped"})
     assert cancelled.status_code == 200, cancelled.text
-    await wait_for_action(app_client, pid, "cancelled")
+    assert await wait_closed(stack, pid) == WorkflowExecutionStatus.COMPLETED
 
     response = await app_client.post(f"/api/processes/{pid}/items/legal-review/done")
 
-    assert response.status_code == 409, response.text
     assert all(e["action"] != "item_done" for e in await audit(app_client, pid))
+    assert response.status_code == 409, response.text

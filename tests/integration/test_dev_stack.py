@@ -65,9 +65,20 @@ class DevStack:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [find_binary("signoff"), "dev", "--port", str(self.port),
-             "--temporal-port", str(self.temporal_port), "--data-dir", str(self.data_dir)],
-            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                find_binary("signoff"),
+                "dev",
+                "--port",
+                str(self.port),
+                "--temporal-port",
+                str(self.temporal_port),
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         eventually(self._healthy, timeout=60, what="signoff dev to answer /healthz")
 
@@ -133,7 +144,8 @@ def launch_params(product: str, launch_date: str) -> dict[str, Any]:
 def test_a_launch_walks_from_start_to_completion(stack: DevStack) -> None:
     today = datetime.now(UTC).date().isoformat()
     started = requests.post(
-        f"{stack.base}/api/processes", json={"kind": "launch", "params": launch_params("Acme Analytics 2.0", today)},
+        f"{stack.base}/api/processes",
+        json={"kind": "launch", "params": launch_params("Acme Analytics 2.0", today)},
         timeout=30,
     )
     assert started.status_code == 201, started.text
@@ -141,7 +153,8 @@ def test_a_launch_walks_from_start_to_completion(stack: DevStack) -> None:
     assert process_id == f"launch-acme-analytics-2-0-{today}"
 
     again = requests.post(
-        f"{stack.base}/api/processes", json={"kind": "launch", "params": launch_params("Acme Analytics 2.0", today)},
+        f"{stack.base}/api/processes",
+        json={"kind": "launch", "params": launch_params("Acme Analytics 2.0", today)},
         timeout=30,
     )
     assert again.status_code == 409
@@ -173,7 +186,8 @@ def test_a_launch_walks_from_start_to_completion(stack: DevStack) -> None:
         token = re.search(r'name="form_token" value="([^"]+)"', form)
         assert token, "the confirmation page carries its form token"
         decided = requests.post(
-            link, data={"decision": "approve", "comment": f"go from {approver}", "form_token": token.group(1)},
+            link,
+            data={"decision": "approve", "comment": f"go from {approver}", "form_token": token.group(1)},
             timeout=30,
         )
         assert decided.status_code == 200
@@ -184,7 +198,8 @@ def test_a_launch_walks_from_start_to_completion(stack: DevStack) -> None:
         what="the launch to complete",
     )
     assert {(a["approver"], a["decision"]) for a in view["approvals"]} == {
-        ("vp@example.com", "approve"), ("legal@example.com", "approve"),
+        ("vp@example.com", "approve"),
+        ("legal@example.com", "approve"),
     }
     outbox = stack.get("/api/outbox", params={"process": process_id})
     announcement = [e for e in outbox if "is launched" in e["subject"]]

@@ -20,13 +20,48 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 IO_STDLIB = {
-    "os", "sys", "io", "socket", "ssl", "subprocess", "shutil", "pathlib", "sqlite3", "urllib", "http",
-    "smtplib", "email", "random", "secrets", "time", "threading", "multiprocessing", "tempfile", "glob",
-    "logging", "uuid", "requests", "concurrent",
+    "os",
+    "sys",
+    "io",
+    "socket",
+    "ssl",
+    "subprocess",
+    "shutil",
+    "pathlib",
+    "sqlite3",
+    "urllib",
+    "http",
+    "smtplib",
+    "email",
+    "random",
+    "secrets",
+    "time",
+    "threading",
+    "multiprocessing",
+    "tempfile",
+    "glob",
+    "logging",
+    "uuid",
+    "requests",
+    "concurrent",
 }
 IO_LIBRARIES = {
-    "sqlalchemy", "requests", "jira", "slack_sdk", "fastapi", "starlette", "uvicorn", "httpx", "aiohttp",
-    "psycopg", "structlog", "yaml", "jinja2", "itsdangerous", "typer", "pydantic_settings",
+    "sqlalchemy",
+    "requests",
+    "jira",
+    "slack_sdk",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "aiohttp",
+    "psycopg",
+    "structlog",
+    "yaml",
+    "jinja2",
+    "itsdangerous",
+    "typer",
+    "pydantic_settings",
 }
 OUR_PACKAGES = {"domain", "workflows", "activities", "integrations", "api", "workers", "config"}
 
@@ -77,7 +112,11 @@ def test_domain_imports_the_standard_library_and_pydantic_only() -> None:
 
 def test_workflows_import_nothing_that_does_io() -> None:
     allowed = (set(sys.stdlib_module_names) - IO_STDLIB) | {
-        "temporalio", "pydantic", "domain", "workflows", "__future__",
+        "temporalio",
+        "pydantic",
+        "domain",
+        "workflows",
+        "__future__",
     }
     offending = [
         f"{i.where} imports {i.module}"
@@ -88,8 +127,11 @@ def test_workflows_import_nothing_that_does_io() -> None:
 
 
 def test_workflows_import_activities_only_passed_through() -> None:
-    direct = [f"{i.where} imports {i.module}" for i in imports_of("workflows")
-              if top(i.module) == "activities" and not i.passed_through]
+    direct = [
+        f"{i.where} imports {i.module}"
+        for i in imports_of("workflows")
+        if top(i.module) == "activities" and not i.passed_through
+    ]
     assert direct == []
 
 
@@ -112,8 +154,10 @@ def test_importing_a_deterministic_package_loads_no_io_library(package: str) -> 
         "    importlib.import_module(info.name)\n"
         "print('\\n'.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
-    loaded = set(subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
-    ).stdout.split())
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+    )
     assert loaded & (IO_LIBRARIES | {"config", "api", "workers"}) == set()
     assert package in loaded

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +16,8 @@ PUBLIC_URL = "https://signoff.example.com/"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.connect(f"sqlite:///{tmp_path / 's.db'}")
+def store(database_url: str) -> Store:
+    return Store.connect(database_url)
 
 
 def issue(marker: str, **changes: object) -> IssueRequest:

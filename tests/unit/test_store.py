@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,8 +16,8 @@ START = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.connect(f"sqlite:///{tmp_path / 's.db'}")
+def store(database_url: str) -> Store:
+    return Store.connect(database_url)
 
 
 def event(
