@@ -44,6 +44,8 @@ class MailActivities:
 
     def _send(self, key: str, process_id: str, to: list[str], template: str, context: dict[str, object]) -> Delivery:
         rendered = self.renderer.render(template, context)
-        email = Email(key=key, process_id=process_id, to=to, subject=rendered.subject, text=rendered.text)
+        email = Email(
+            key=key, process_id=process_id, to=to, subject=rendered.subject, text=rendered.text, html=rendered.html
+        )
         with integration_errors():
             return self.mailer.send(email)

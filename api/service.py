@@ -11,13 +11,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.enums import Channel, ProcessStatus, StepStatus
-from domain.errors import BadInput, Conflict, InvalidField, NotFound, UnknownKind
+from domain.errors import BadInput, Conflict, InvalidField, NotFound, SignoffError, UnknownKind
 from domain.launch import LaunchInput, LaunchParams
 from domain.models import (
     CancelInput,
@@ -157,7 +157,21 @@ class Processes:
         except WorkflowUpdateFailedError as err:
             raise _translate_failure(err.cause) from None
         except RPCError as err:
-            raise _translate_rpc(err, process_id) from None
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            raise await self._missing_or_finished(process_id) from None
+
+    async def _missing_or_finished(self, process_id: str) -> SignoffError:
+        """Why Temporal found nothing to update: no such process, or it has ended."""
+        try:
+            description = await self._handle(process_id).describe()
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return NotFound(f"no process with id {process_id}")
+            raise
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            return Conflict(f"process {process_id} has already finished")
+        return NotFound(f"process {process_id} did not accept the change; try again")
 
 
 def _translate_failure(cause: BaseException | None) -> Exception:
@@ -174,7 +188,5 @@ def _translate_failure(cause: BaseException | None) -> Exception:
 
 def _translate_rpc(err: RPCError, process_id: str) -> Exception:
     if err.status == RPCStatusCode.NOT_FOUND:
-        if "completed" in err.message or "closed" in err.message:
-            return Conflict(f"process {process_id} has already finished")
         return NotFound(f"no process with id {process_id}")
     return err

@@ -1,7 +1,8 @@
 """Message templates: Jinja2 files in ``integrations/messages/``.
 
 A template's first line is ``Subject: …``; the text after the blank line
-is the body. Wording lives here, not in workflows, so it can change without
+is the body. A template may have an HTML twin, ``messages/html/NAME.html``
+(autoescaped), rendered with the same context for email's HTML part. Wording lives here, not in workflows, so it can change without
 touching the history of a running process.
 """
 
@@ -20,6 +21,12 @@ class TemplateRenderer:
     """Renders the message templates with strict undefined variables."""
 
     def __init__(self, folder: Path = MESSAGES) -> None:
+        self.folder = folder
+        self.html = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder / "html"),
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,
+        )
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(folder),
             undefined=jinja2.StrictUndefined,
@@ -30,8 +37,11 @@ class TemplateRenderer:
         )
 
     def render(self, template: str, context: dict[str, object]) -> Rendered:
-        """Render ``template.txt`` into a subject and a body."""
+        """Render ``template.txt`` into a subject and a body, and its HTML twin if it has one."""
         text = self.env.get_template(f"{template}.txt").render(context)
         head, _, body = text.partition("\n\n")
         subject = head.removeprefix("Subject:").strip()
-        return Rendered(subject=subject, text=body.strip() + "\n")
+        html = None
+        if (self.folder / "html" / f"{template}.html").exists():
+            html = self.html.get_template(f"{template}.html").render(context)
+        return Rendered(subject=subject, text=body.strip() + "\n", html=html)

@@ -5,7 +5,7 @@ Each has a real adapter and an embedded one (the outbox); tests use fakes.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
@@ -28,22 +28,38 @@ class Email(BaseModel):
     to: list[str]
     subject: str
     text: str
+    html: str | None = None
+
+
+class ChatAction(BaseModel):
+    """A button under a chat message.
+
+    Slack sends `value` back through its interactivity endpoint (an approval
+    token, say); where a chat has no such endpoint (Teams), the button opens `url`.
+    """
+
+    label: str
+    value: str
+    url: str
+    style: Literal["primary", "danger"] | None = None
 
 
 class ChatMessage(BaseModel):
-    """A rendered chat post."""
+    """A rendered chat post, to a channel (``#launches``) or a person (their email)."""
 
     key: str
     process_id: str
     channel: str
     text: str
+    actions: list[ChatAction] = []
 
 
 class Rendered(BaseModel):
-    """A message template rendered for one send."""
+    """A message template rendered for one send: plain text, and HTML where the template has it."""
 
     subject: str
     text: str
+    html: str | None = None
 
 
 class Tracker(Protocol):

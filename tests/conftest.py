@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -11,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, Interceptor, OutboundInterceptor, StartWorkflowInput, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
@@ -62,6 +64,31 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _postgres_or_skip()
 
 
+class RecordStarts(Interceptor):
+    """Remembers every workflow a test starts, so its teardown can end them."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        recorder = self
+
+        class Outbound(OutboundInterceptor):
+            async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+                recorder.started.append(input.id)
+                return await super().start_workflow(input)
+
+        return Outbound(next)
+
+
+async def end_leftovers(client: Client, ids: list[str]) -> None:
+    """Terminate what a test left running: on the shared time-skipping server a
+    workflow whose worker is gone can hold time still for every later test."""
+    for workflow_id in ids:
+        with contextlib.suppress(RPCError):
+            await client.get_workflow_handle(workflow_id).terminate("test finished")
+
+
 @dataclass
 class Stack:
     """A worker on its own task queue, with its store and outbox."""
@@ -104,9 +131,9 @@ class Stack:
         return self.store.outbox(process_id)
 
 
-@pytest.fixture
-async def stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
-    """A fresh store and a worker on a fresh task queue."""
+@contextlib.asynccontextmanager
+async def running_stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+    """A fresh store and a worker on a fresh task queue of `env`."""
     store = Store.connect(f"sqlite:///{tmp_path / 'signoff.db'}")
     tokens = ApprovalTokens(SECRET)
     links = ApprovalLinks(tokens, PUBLIC_URL)
@@ -118,5 +145,31 @@ async def stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack
         AuditActivities(store),
     )
     task_queue = f"tq-{uuid.uuid4()}"
-    async with build_worker(env.client, task_queue, activities):
-        yield Stack(env, env.client, task_queue, store, tokens)
+    recorder = RecordStarts()
+    config = env.client.config()  # keeps the time-skipping interceptor that lets time run while a test waits
+    client = Client(**{**config, "interceptors": [*config["interceptors"], recorder]})
+    async with build_worker(client, task_queue, activities):
+        yield Stack(env, client, task_queue, store, tokens)
+    await end_leftovers(env.client, recorder.started)
+
+
+@pytest.fixture
+async def stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
+    """A stack on the session's shared time-skipping server."""
+    async with running_stack(env, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def isolated_stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    """A stack on a time-skipping server of its own.
+
+    For tests that cancel a workflow while one of its activities runs: the
+    activity's late completion leaves the test server's time-skipping lock
+    held, which would freeze time for every test after it on a shared server.
+    """
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    ) as own, running_stack(own, tmp_path) as running:
+        yield running

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
 from domain.launch import LaunchInput
@@ -98,7 +99,11 @@ class LaunchWorkflow:
         self._body = asyncio.create_task(self._launch())
         try:
             await self._body
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, ActivityError) as err:
+            # Cancelling the body while it awaits an activity surfaces as an
+            # ActivityError caused by the cancellation; anything else is a bug.
+            if not is_cancelled_exception(err):
+                raise
             await self.wind_down(ProcessStatus.CANCELLED, self.cancel_request or CancelInput(by="temporal"))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
@@ -381,6 +386,9 @@ class LaunchWorkflow:
                 self.epic, self.input.template.tracker.done_status, "Launched.", "launch-day"
             )
         self._finish_step("launch-day")
+        if self.steps["checklist"].status == StepStatus.ACTIVE:
+            # Approved at go / no-go: the checklist is accepted; open items stay visible as open.
+            self._finish_step("checklist")
         self.status = ProcessStatus.COMPLETED
         self.outcome = "launched"
         await self.audit.record("completed", step="launch-day")

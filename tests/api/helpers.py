@@ -155,7 +155,9 @@ async def approval_links(client: httpx.AsyncClient, pid: str) -> dict[str, str]:
     links: dict[str, str] = {}
     for entry in response.json():
         found = LINK.search(entry["body"])
-        if found and entry["channel"] == "email":
+        if found:
+            assert entry["channel"] == "email"
+            assert entry["subject"].startswith("Go / no-go for ")
             (approver,) = entry["to"]
             assert approver not in links, f"two approval emails for {approver}"
             links[approver] = found.group(0)

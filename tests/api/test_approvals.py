@@ -12,6 +12,7 @@ import pytest
 from tests.api.helpers import (
     APPROVERS,
     OWNER,
+    approval_links,
     audit,
     forms_of,
     launch_params,
@@ -23,7 +24,7 @@ from tests.api.helpers import (
     wait_for_action,
     wait_for_status,
 )
-from tests.conftest import PUBLIC_URL, Stack
+from tests.conftest import Stack
 
 VP, LEGAL = APPROVERS
 
@@ -44,17 +45,7 @@ async def open_gate(client: httpx.AsyncClient, today: date, **params: Any) -> Ga
     """Start a launch on `today`, so its gate (3 days before launch) opens at once."""
     started = await start(client, launch_params(today, **params))
     pid = started["id"]
-    await wait_for_action(client, pid, "approval_requested")
-    outbox = await client.get("/api/outbox", params={"process": pid})
-    assert outbox.status_code == 200, outbox.text
-    links: dict[str, str] = {}
-    for entry in outbox.json():
-        if entry["channel"] == "email" and f"{PUBLIC_URL}/approve/" in entry["body"]:
-            (approver,) = entry["to"]
-            assert approver not in links, f"a second approval email to {approver}"
-            assert entry["subject"].startswith("Go / no-go for ")
-            line = next(w for w in entry["body"].split() if w.startswith(f"{PUBLIC_URL}/approve/"))
-            links[approver] = line
+    links = await approval_links(client, pid)
     return Gate(pid, started["params"]["product"], links)
 
 
@@ -160,7 +151,11 @@ async def test_approve_is_recorded_and_a_second_decision_is_409(app_client: http
     current = await view(app_client, gate.id)
     (approval,) = current["approvals"]
     assert {k: approval[k] for k in ("gate", "approver", "decision", "comment", "channel")} == {
-        "gate": "go-no-go", "approver": VP, "decision": "approve", "comment": "Ship it", "channel": "link",
+        "gate": "go-no-go",
+        "approver": VP,
+        "decision": "approve",
+        "comment": "Ship it",
+        "channel": "link",
     }
     assert current["gates"][0]["status"] == "open"
     (event,) = await decisions(app_client, gate.id)
@@ -249,9 +244,7 @@ async def test_expired_link_is_410(app_client: httpx.AsyncClient, stack: Stack, 
     path = f"/approve/{stack.tokens.sign(expired)}"
 
     shown = await app_client.get(path)
-    posted = await app_client.post(
-        path, data={"decision": "approve", "form_token": stack.tokens.form_token(expired)}
-    )
+    posted = await app_client.post(path, data={"decision": "approve", "form_token": stack.tokens.form_token(expired)})
 
     assert shown.status_code == 410
     assert "This link has expired" in shown.text
@@ -270,6 +263,7 @@ async def test_launch_completes_once_both_approve(app_client: httpx.AsyncClient,
     assert done["outcome"] == "launched"
     steps = {s["key"]: s["status"] for s in done["steps"]}
     assert (steps["kickoff"], steps["go-no-go"], steps["launch-day"]) == ("done", "done", "done")
+    assert steps["checklist"] not in ("pending", "active"), "a completed launch has no step still under way"
     assert done["gates"][0]["status"] == "approved"
     assert sorted(a["approver"] for a in done["approvals"]) == sorted(APPROVERS)
     await wait_for_action(app_client, gate.id, "completed")
@@ -299,9 +293,7 @@ async def test_policy_any_closes_the_gate_on_one_approval(
     assert [e["actor"] for e in await decisions(app_client, gate.id)] == [VP]
 
 
-async def test_rejection_ends_the_launch_and_carries_the_comment(
-    app_client: httpx.AsyncClient, gate: Gate
-) -> None:
+async def test_rejection_ends_the_launch_and_carries_the_comment(app_client: httpx.AsyncClient, gate: Gate) -> None:
     comment = "Security review found an open critical finding"
 
     response = await decide(app_client, gate, VP, "reject", comment)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from temporalio.client import WorkflowExecutionStatus
 from tests.api.helpers import (
     APPROVERS,
     OWNER,
+    approval_links,
     audit,
     eventually,
     forms_of,
@@ -24,15 +26,16 @@ from tests.api.helpers import (
     wait_for_action,
     wait_until_idle,
 )
-from tests.conftest import PUBLIC_URL, Stack
+from tests.conftest import Stack
 
 REASON = "Market research says wait for the spring"
 
 
 async def ended_email(client: httpx.AsyncClient, pid: str) -> dict[str, Any] | None:
     """The 'ended' email of `pid` in the outbox, if it is there."""
+    product = (await view(client, pid))["params"]["product"]
     outbox = (await client.get("/api/outbox", params={"process": pid})).json()
-    found = [e for e in outbox if e["channel"] == "email" and e["subject"].startswith("Launch of ")]
+    found = [e for e in outbox if e["channel"] == "email" and e["subject"] == f"Launch of {product} cancelled"]
     assert len(found) <= 1, found
     return found[0] if found else None
 
@@ -56,7 +59,10 @@ async def test_cancel_ends_the_process_and_tells_everyone(app_client: httpx.Asyn
     assert body["status"] == "cancelled"
     assert body["outcome"] == REASON
     assert {s["key"]: s["status"] for s in body["steps"]} == {
-        "kickoff": "done", "checklist": "skipped", "go-no-go": "skipped", "launch-day": "skipped",
+        "kickoff": "done",
+        "checklist": "skipped",
+        "go-no-go": "skipped",
+        "launch-day": "skipped",
     }
     assert body["gates"][0]["status"] == "closed"
 
@@ -70,45 +76,30 @@ async def test_cancel_ends_the_process_and_tells_everyone(app_client: httpx.Asyn
     assert (await view(app_client, pid))["status"] == "cancelled"
 
 
-@pytest.mark.xfail(
-    reason="BUG: LaunchWorkflow.cancel/Processes.cancel say they return once the clean-up has run, "
-    "but the update returns as soon as the status is set, before wind_down sends the 'ended' email",
-    strict=True,
-)
-async def test_cancel_returns_after_the_people_are_told(app_client: httpx.AsyncClient, today: date) -> None:
-    pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
-    await wait_until_idle(app_client, pid)
-
-    response = await cancel(app_client, pid)
-
-    assert response.status_code == 200, response.text
-    email = await ended_email(app_client, pid)
-    assert email is not None and REASON in email["body"]
-
-
-@pytest.mark.xfail(
-    reason="BUG: workflows/launch.py LaunchWorkflow.run catches only asyncio.CancelledError; a cancel while "
-    "an activity runs (the kickoff) surfaces as ActivityError, so the workflow fails and the API answers 422",
-    strict=True,
-)
 async def test_cancel_during_kickoff_runs_the_clean_up(
     app_client: httpx.AsyncClient, stack: Stack, today: date
 ) -> None:
+    """A cancel that lands while the kickoff's activities run still cleans up."""
     pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
 
-    response = await cancel(app_client, pid)
+    request = asyncio.create_task(cancel(app_client, pid))
+    done, _ = await asyncio.wait({request}, timeout=10)
+    if not done:
+        request.cancel()
+        await asyncio.gather(request, return_exceptions=True)
+        # temporalio/sdk-java#2391: cancelling an activity in the workflow task
+        # where it completes leaves the time-skipping test server stuck
+        # (ACTIVITY_UNKNOWN); the official server carries on.
+        pytest.xfail("the time-skipping test server's ACTIVITY_UNKNOWN bug (sdk-java#2391) hit this run")
+    response = request.result()
 
-    assert await wait_closed(stack, pid) == WorkflowExecutionStatus.COMPLETED
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled"
+    assert await wait_closed(stack, pid) == WorkflowExecutionStatus.COMPLETED
     assert await eventually(lambda: ended_email(app_client, pid), "the 'ended' email")
+    assert "cancelled" in [e["action"] for e in await audit(app_client, pid)]
 
 
-@pytest.mark.xfail(
-    reason="BUG: api/service.py _translate_rpc tells a finished process from a missing one by the text of "
-    "Temporal's NOT_FOUND message; the test server says 'update <id> not found', so it answers 404",
-    strict=True,
-)
 async def test_second_cancel_is_409(app_client: httpx.AsyncClient, stack: Stack, today: date) -> None:
     pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
     await wait_until_idle(app_client, pid)
@@ -130,11 +121,7 @@ async def test_cancel_of_an_unknown_process_is_404(app_client: httpx.AsyncClient
 
 async def test_cancel_closes_the_gate_for_approvers(app_client: httpx.AsyncClient, today: date) -> None:
     pid = (await start(app_client, launch_params(today)))["id"]
-    await wait_for_action(app_client, pid, "approval_requested")
-    outbox = (await app_client.get("/api/outbox", params={"process": pid})).json()
-    link = next(
-        w for e in outbox if e["to"] == [APPROVERS[0]] for w in e["body"].split() if w.startswith(f"{PUBLIC_URL}/approve/")
-    )
+    link = (await approval_links(app_client, pid))[APPROVERS[0]]
 
     assert (await cancel(app_client, pid)).status_code == 200
 

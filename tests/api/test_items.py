@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import httpx
-import pytest
 from temporalio.client import WorkflowExecutionStatus
 
 from tests.api.helpers import audit, launch_params, start, view, wait_closed, wait_until_idle
@@ -57,11 +56,6 @@ async def test_item_of_unknown_process_is_404(app_client: httpx.AsyncClient) -> 
     assert response.json() == {"detail": "no process with id launch-nothing-here-2030-01-01"}
 
 
-@pytest.mark.xfail(
-    reason="BUG: api/service.py _translate_rpc tells a finished process from a missing one by the text of "
-    "Temporal's NOT_FOUND message; the test server says 'update <id> not found', so it answers 404",
-    strict=True,
-)
 async def test_item_of_a_finished_process_is_409(app_client: httpx.AsyncClient, stack: Stack, today: date) -> None:
     pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
     await wait_until_idle(app_client, pid)

@@ -48,7 +48,10 @@ async def test_start_answers_201_with_the_new_process(app_client: httpx.AsyncCli
     assert body["params"]["approvers"] == params["approvers"]
     assert body["params"]["policy"] == 1
     assert [(s["key"], s["status"]) for s in body["steps"]] == [
-        ("kickoff", "pending"), ("checklist", "pending"), ("go-no-go", "pending"), ("launch-day", "pending"),
+        ("kickoff", "pending"),
+        ("checklist", "pending"),
+        ("go-no-go", "pending"),
+        ("launch-day", "pending"),
     ]
     started = await view(app_client, body["id"])
     assert started["id"] == body["id"]
@@ -78,9 +81,14 @@ async def test_missing_field_is_422_naming_it(app_client: httpx.AsyncClient, tod
 async def test_empty_params_name_every_required_field(app_client: httpx.AsyncClient) -> None:
     detail = await refused(app_client, {})
 
-    assert sorted(map(tuple, locs(detail))) == sorted([
-        ("params", "product"), ("params", "launch_date"), ("params", "owner"), ("params", "approvers"),
-    ])
+    assert sorted(map(tuple, locs(detail))) == sorted(
+        [
+            ("params", "product"),
+            ("params", "launch_date"),
+            ("params", "owner"),
+            ("params", "approvers"),
+        ]
+    )
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,9 @@ class AuditTrail:
     """Numbers events 1, 2, 3 … and writes them in that order.
 
     The store chains each event to the one before, so writes are serialised
-    with a lock even when handlers and the main flow record at once.
+    with a lock even when handlers and the main flow record at once. Each
+    event carries the process's status when it happened, not when its turn
+    at the lock came.
     """
 
     def __init__(self, summary: Callable[[], ProcessSummary]) -> None:
@@ -37,12 +39,16 @@ class AuditTrail:
         step: str | None = None,
         **details: Any,
     ) -> None:
-        """Write one event: what happened, who did it, through which channel."""
-        at = workflow.now()
+        """Write one event: what happened, who did it, through which channel.
+
+        The write is shielded from cancellation: once an event has its number
+        it is always stored, or the chain would wait forever for the gap.
+        """
+        at, process = workflow.now(), self._summary()
         async with self._lock:
             self._seq += 1
             event = AuditEvent(
-                process=self._summary(),
+                process=process,
                 seq=self._seq,
                 at=at,
                 actor=actor,
@@ -51,4 +57,4 @@ class AuditTrail:
                 step=step,
                 details=details,
             )
-            await workflow.execute_activity_method(AuditActivities.record_event, event, **AUDIT)
+            await asyncio.shield(workflow.execute_activity_method(AuditActivities.record_event, event, **AUDIT))

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from domain.models import ApprovalLinkRequest, IssueRef, IssueRequest, MessageRequest, TransitionRequest
 from workflows.options import INTEGRATION
@@ -24,7 +24,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.tracker import TrackerActivities
 
 
-def _cause(err: ActivityError) -> str:
+def _failed(err: ActivityError) -> str:
+    """What went wrong, for the audit trail; a cancellation is not a failure and goes on up."""
+    if is_cancelled_exception(err):
+        raise err
     return str(err.cause or err)
 
 
@@ -94,7 +97,7 @@ class Outbound:
             await workflow.execute_activity_method(activity, request, **INTEGRATION)
         except ActivityError as err:
             await self.audit.record(
-                "delivery_failed", step=step, channel_name=channel, to=to, template=template, error=_cause(err)
+                "delivery_failed", step=step, channel_name=channel, to=to, template=template, error=_failed(err)
             )
             return False
         await self.audit.record("message_sent", step=step, via=channel, to=to, template=template)
@@ -109,7 +112,7 @@ class Outbound:
             )
         except ActivityError as err:
             await self.audit.record(
-                "delivery_failed", step=step, via="tracker", summary=request.summary, error=_cause(err)
+                "delivery_failed", step=step, via="tracker", summary=request.summary, error=_failed(err)
             )
             return None
         await self.audit.record(
@@ -129,6 +132,6 @@ class Outbound:
         try:
             await workflow.execute_activity_method(TrackerActivities.transition_issue, request, **INTEGRATION)
         except ActivityError as err:
-            await self.audit.record("delivery_failed", step=step, via="tracker", issue=issue_key, error=_cause(err))
+            await self.audit.record("delivery_failed", step=step, via="tracker", issue=issue_key, error=_failed(err))
             return
         await self.audit.record("issue_transitioned", step=step, issue=issue_key, status=status)
