@@ -139,7 +139,7 @@ class DecisionInput(Model):
 
     gate: str
     round: int | None = None
-    approver: str
+    approver: Email
     decision: Decision
     comment: str = Field("", max_length=5000)
     token_id: str | None = None

@@ -2,8 +2,9 @@
 
 A template's first line is ``Subject: …``; the text after the blank line
 is the body. A template may have an HTML twin, ``messages/html/NAME.html``
-(autoescaped), rendered with the same context for email's HTML part. Wording lives here, not in workflows, so it can change without
-touching the history of a running process.
+(autoescaped), rendered with the same context for email's HTML part.
+Wording lives here, not in workflows, so it can change without touching
+the history of a running process.
 """
 
 from __future__ import annotations

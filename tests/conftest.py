@@ -35,9 +35,13 @@ SECRET = "test-secret-key"
 PUBLIC_URL = "http://signoff.test"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """One time-skipping test server for the whole session."""
+    """One time-skipping test server per test module.
+
+    Per module, not per session: when the test server wedges its clock (see
+    `isolated_stack`), only the tests of one module can suffer from it.
+    """
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -168,8 +172,11 @@ async def isolated_stack(tmp_path: Path) -> AsyncIterator[Stack]:
     activity's late completion leaves the test server's time-skipping lock
     held, which would freeze time for every test after it on a shared server.
     """
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    ) as own, running_stack(own, tmp_path) as running:
+    async with (
+        await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=find_binary("temporal-test-server"),
+            data_converter=pydantic_data_converter,
+        ) as own,
+        running_stack(own, tmp_path) as running,
+    ):
         yield running

@@ -1,8 +1,24 @@
+"""A launch that goes to plan: kickoff, the gate opens on its date, both approve, announcement."""
+
 from datetime import timedelta
 
 from domain.enums import Decision, ProcessStatus
 from domain.models import DecisionInput, ProcessView
 from tests.conftest import Stack
+from tests.workflows.helpers import (
+    CHANNEL,
+    LEGAL,
+    OWNER,
+    STAKEHOLDER,
+    VP,
+    assert_trail_consistent,
+    chats,
+    emails,
+    events,
+    launch_moment,
+    sent,
+    transitioned,
+)
 from workflows.launch import LaunchWorkflow
 
 
@@ -11,6 +27,13 @@ async def test_launch_runs_from_kickoff_to_announcement(stack: Stack) -> None:
     await stack.env.sleep(timedelta(days=28))
     view: ProcessView = await handle.query(LaunchWorkflow.view)
     assert view.status == ProcessStatus.WAITING
+    assert view.gates[0].status == "open" and view.gates[0].required == 2
+    assert {s.key: s.status for s in view.steps} == {
+        "kickoff": "done",
+        "checklist": "active",
+        "go-no-go": "active",
+        "launch-day": "pending",
+    }
     for approver in ("vp@example.com", "legal@example.com"):
         await handle.execute_update(
             LaunchWorkflow.decide,
@@ -18,6 +41,27 @@ async def test_launch_runs_from_kickoff_to_announcement(stack: Stack) -> None:
         )
     result = await handle.result()
     assert result.status == ProcessStatus.COMPLETED
-    actions = [e.action for e in stack.trail(handle.id)]
-    print(actions)
-    print([(o.channel, o.to, o.subject) for o in stack.outbox(handle.id)])
+    assert result.outcome == "launched"
+    assert result.gates[0].status == "approved"
+    assert [(a.approver, a.decision) for a in result.approvals] == [(VP, "approve"), (LEGAL, "approve")]
+    assert {s.key: s.status for s in result.steps}["launch-day"] == "done"
+
+    trail = stack.trail(handle.id)
+    actions = [e.action for e in trail]
+    assert actions[0] == "started" and actions[-1] == "completed"
+    assert actions.count("issue_created") == 13
+    assert actions.count("gate_opened") == 1 and actions.count("decision") == 2
+    assert actions.index("gate_opened") < actions.index("decision") < actions.index("gate_closed")
+    assert "reminder" in actions and "escalation" in actions, "nothing was done, so owners were chased"
+    [announced] = sent(trail, "announcement")
+    assert launch_moment(result) <= announced.at
+    assert [e.details["outcome"] for e in events(trail, "gate_closed")] == ["approved"]
+    assert_trail_consistent(trail, ProcessStatus.COMPLETED)
+
+    outbox = stack.outbox(handle.id)
+    [announcement] = emails(outbox, "is launched")
+    assert announcement.to == sorted([STAKEHOLDER, OWNER])
+    assert [c.to for c in chats(outbox)] == [[CHANNEL]] * 3  # kickoff, gate open, announcement
+    assert {a.to[0] for a in emails(outbox, "your decision")} == {VP, LEGAL}
+    assert len(emails(outbox, f"{VP} approved")) == len(emails(outbox, f"{LEGAL} approved")) == 1
+    assert transitioned(outbox) == [result.links["epic"]], "only the epic is closed; the items stay open"
