@@ -12,7 +12,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,12 +39,14 @@ class JiraSettings(BaseModel):
 class SmtpSettings(BaseModel):
     """An SMTP relay; unset means the outbox stands in."""
 
+    model_config = ConfigDict(populate_by_name=True)
+
     host: str | None = None
     port: int = 25
     user: str | None = None
     password: SecretStr | None = None
     tls: Literal["none", "starttls", "ssl"] = "none"
-    from_: str = "signoff@localhost"
+    from_: str = Field("signoff@localhost", validation_alias="from")  # SIGNOFF_SMTP_FROM
 
 
 class SlackSettings(BaseModel):

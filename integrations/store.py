@@ -333,3 +333,14 @@ class Store:
             at=_utc(row["at"]),
             meta=json.loads(row["meta"] or "{}"),
         )
+
+    def replace_meta_if(self, key: str, expected: dict[str, Any], meta: dict[str, Any]) -> bool:
+        """Replace the meta of the outbox entry `key` only while it is still `expected`; says whether it did.
+
+        One conditional UPDATE, so of two senders racing to take over an
+        entry (a failed email being retried), exactly one wins.
+        """
+        condition = sa.and_(outbox.c.key == key, outbox.c.meta == json.dumps(expected))
+        with self.engine.begin() as conn:
+            result = conn.execute(outbox.update().where(condition).values(meta=json.dumps(meta)))
+        return bool(result.rowcount)

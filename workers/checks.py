@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from config.settings import Settings
+from domain.errors import IntegrationError
 from workers.temporal import connect
-from workers.wiring import build_store
+from workers.wiring import build_chat, build_mailer, build_store, build_tracker
 
 
 async def run_checks(settings: Settings) -> tuple[list[str], bool]:
@@ -20,10 +21,9 @@ async def run_checks(settings: Settings) -> tuple[list[str], bool]:
         lines.append(f"ok    temporal   {settings.temporal.address} (namespace {settings.temporal.namespace})")
     except Exception as err:
         healthy = False
-        lines.append(
-            f"FAIL  temporal   {settings.temporal.address}: {type(err).__name__}: {err} "
-            "— start `signoff dev` or set SIGNOFF_TEMPORAL_ADDRESS"
-        )
+        reason = "connection refused" if "refused" in str(err).lower() else type(err).__name__
+        hint = "start `signoff dev` or set SIGNOFF_TEMPORAL_ADDRESS"
+        lines.append(f"FAIL  temporal   {settings.temporal.address}: {reason} — {hint}")
 
     try:
         build_store(settings).ping()
@@ -34,16 +34,21 @@ async def run_checks(settings: Settings) -> tuple[list[str], bool]:
             f"FAIL  database   {_redact(settings.database())}: {type(err).__name__} — check SIGNOFF_DATABASE_URL"
         )
 
-    for name, configured in (
-        ("jira", settings.jira.url),
-        ("smtp", settings.smtp.host),
-        ("slack", settings.slack.token),
-        ("teams", settings.teams.webhook_url),
+    store = build_store(settings)
+    for name, adapter in (
+        ("jira", build_tracker(settings, store)),
+        ("smtp", build_mailer(settings, store)),
+        ("chat", build_chat(settings, store)),
     ):
-        if not configured:
+        check = getattr(adapter, "check", None)
+        if check is None:
             lines.append(f"ok    {name:<10} not configured: the outbox stands in")
-        else:
-            lines.append(f"skip  {name:<10} configured, but this version only uses the outbox")
+            continue
+        try:
+            lines.append(f"ok    {name:<10} {await asyncio.to_thread(check)}")
+        except IntegrationError as err:
+            healthy = False
+            lines.append(f"FAIL  {name:<10} {err}")
     return lines, healthy
 
 

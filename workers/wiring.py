@@ -1,7 +1,7 @@
 """The composition root: settings in, adapters and services out.
 
-The only place (with `api`'s entry) that decides which adapter stands
-behind each port: the outbox for every integration not configured.
+The only place that decides which adapter stands behind each port: Jira,
+SMTP, Slack or Teams where configured, the outbox for the rest.
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ from api.service import Processes
 from api.tokens import ApprovalLinks, ApprovalTokens
 from config.settings import Settings
 from config.templates import load_template
+from integrations.jira import JiraTracker
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
+from integrations.ports import Chat, Mailer, Tracker
+from integrations.slack import SlackChat
+from integrations.smtp import SmtpMailer
 from integrations.store import Store
+from integrations.teams import TeamsChat
 from workers.temporal import activity_methods
 
 
@@ -33,14 +38,40 @@ def build_tokens(settings: Settings) -> ApprovalTokens:
     return ApprovalTokens(settings.signing_key().get_secret_value())
 
 
+def build_tracker(settings: Settings, store: Store) -> Tracker:
+    """Jira when it is configured, else the outbox."""
+    jira = settings.jira
+    if jira.url and jira.user and jira.token:
+        return JiraTracker(jira.url, jira.user, jira.token.get_secret_value())
+    return OutboxTracker(store, settings.public_url)
+
+
+def build_mailer(settings: Settings, store: Store) -> Mailer:
+    """SMTP when a host is configured, else the outbox."""
+    smtp = settings.smtp
+    if smtp.host:
+        password = smtp.password.get_secret_value() if smtp.password else None
+        return SmtpMailer(store, smtp.host, smtp.port, smtp.tls, smtp.user, password, smtp.from_)
+    return OutboxMailer(store)
+
+
+def build_chat(settings: Settings, store: Store) -> Chat:
+    """Slack when it has a token, else Teams when it has a webhook, else the outbox."""
+    if settings.slack.token:
+        return SlackChat(store, settings.slack.token.get_secret_value(), settings.slack.api_url)
+    if settings.teams.webhook_url:
+        return TeamsChat(store, settings.teams.webhook_url.get_secret_value())
+    return OutboxChat(store)
+
+
 def build_activities(settings: Settings, store: Store) -> list[Any]:
-    """Every activity, each with its adapter (the outbox until issue #3's adapters)."""
+    """Every activity, each with the adapter its settings choose."""
     links = ApprovalLinks(build_tokens(settings), settings.public_url)
     renderer = TemplateRenderer()
     return activity_methods(
-        TrackerActivities(OutboxTracker(store, settings.public_url)),
-        MailActivities(OutboxMailer(store), renderer, links),
-        ChatActivities(OutboxChat(store), renderer, links),
+        TrackerActivities(build_tracker(settings, store)),
+        MailActivities(build_mailer(settings, store), renderer, links),
+        ChatActivities(build_chat(settings, store), renderer, links),
         AuditActivities(store),
     )
 

@@ -17,10 +17,20 @@ BASE: dict[str, Any] = {
 }
 
 ITEMS = [
-    {"key": "documentation", "title": "Product documentation", "owner": "docs@example.com",
-     "due": "2026-12-05", "issue_key": "LAUNCH-6"},
-    {"key": "release-notes", "title": "Release notes", "owner": "docs@example.com",
-     "due": "2026-12-08", "issue_key": ""},
+    {
+        "key": "documentation",
+        "title": "Product documentation",
+        "owner": "docs@example.com",
+        "due": "2026-12-05",
+        "issue_key": "LAUNCH-6",
+    },
+    {
+        "key": "release-notes",
+        "title": "Release notes",
+        "owner": "docs@example.com",
+        "due": "2026-12-08",
+        "issue_key": "",
+    },
 ]
 
 # What the launch workflow (and the mail activity) add for each template.
@@ -28,12 +38,21 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "announcement": {},
     "announcement_chat": {},
     "approval_request": {
-        "reminder": False, "done": 10, "total": 12, "open_items": ITEMS,
-        "approval_url": "https://signoff.example.com/approve/abc.def", "expires_at": "2026-12-22 09:00 UTC",
+        "reminder": False,
+        "done": 10,
+        "total": 12,
+        "open_items": ITEMS,
+        "approval_url": "https://signoff.example.com/approve/abc.def",
+        "expires_at": "2026-12-22 09:00 UTC",
     },
     "decision": {
-        "approver": "vp@example.com", "decision": "approve", "comment": "Ship it.", "gate_title": "Go / no-go",
-        "gate_status": "open", "approvals": 1, "required": 2,
+        "approver": "vp@example.com",
+        "decision": "approve",
+        "comment": "Ship it.",
+        "gate_title": "Go / no-go",
+        "gate_status": "open",
+        "approvals": 1,
+        "required": 2,
     },
     "ended": {"outcome": "cancelled", "by": "pm@example.com", "reason": "Postponed to Q1."},
     "ended_chat": {"outcome": "rejected at go / no-go", "by": "", "reason": ""},

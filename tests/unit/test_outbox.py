@@ -21,13 +21,16 @@ def store(database_url: str) -> Store:
 
 
 def issue(marker: str, **changes: object) -> IssueRequest:
-    return IssueRequest.model_validate({
-        "process_id": "launch-acme",
-        "marker": marker,
-        "project": "LAUNCH",
-        "issue_type": "Task",
-        "summary": f"Do {marker}",
-    } | changes)
+    return IssueRequest.model_validate(
+        {
+            "process_id": "launch-acme",
+            "marker": marker,
+            "project": "LAUNCH",
+            "issue_type": "Task",
+            "summary": f"Do {marker}",
+        }
+        | changes
+    )
 
 
 def email(key: str = "email:kickoff") -> Email:

@@ -16,14 +16,17 @@ BEFORE = EXPIRES - timedelta(days=1)
 
 
 def claims(**changes: object) -> ApprovalClaims:
-    return ApprovalClaims.model_validate({
-        "process_id": "launch-acme-2026-12-15",
-        "gate": "go-no-go",
-        "round": 1,
-        "approver": "vp@example.com",
-        "token_id": "tok-1",
-        "expires_at": EXPIRES,
-    } | changes)
+    return ApprovalClaims.model_validate(
+        {
+            "process_id": "launch-acme-2026-12-15",
+            "gate": "go-no-go",
+            "round": 1,
+            "approver": "vp@example.com",
+            "token_id": "tok-1",
+            "expires_at": EXPIRES,
+        }
+        | changes
+    )
 
 
 @pytest.fixture
@@ -35,7 +38,7 @@ def altered(token: str) -> str:
     """`token` with the character in its middle replaced by another."""
     middle = len(token) // 2
     other = "A" if token[middle] != "A" else "B"
-    return token[:middle] + other + token[middle + 1:]
+    return token[:middle] + other + token[middle + 1 :]
 
 
 # ---- approval tokens ---------------------------------------------------------

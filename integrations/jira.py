@@ -1,0 +1,371 @@
+"""The Jira tracker: issues in Jira Cloud or Data Center, through the ``jira`` library.
+
+It is the real twin of `integrations.outbox.OutboxTracker`, and like it every
+call may be repeated: Jira has no idempotency key, so each issue carries a
+marker label (``signoff-`` and 20 hex digits of the marker's SHA-256) that is
+looked up before anything is created, and each comment ends with a tag
+(``[signoff:…]``) looked up before it is added.
+
+What it needs of Jira (REST API v2, HTTP basic auth):
+
+- on the create screen of each project and issue type: Summary, Description,
+  Labels, Due date, Assignee; on Cloud, Parent; on Data Center, Epic Link
+  (and Epic Name for epics) when those fields exist;
+- for its user, in each project: Browse Projects, Create Issues, Edit Issues,
+  Transition Issues, Add Comments, Assign Issues; the assignees need
+  Assignable User; to find people by email, the global Browse users and
+  groups permission (without it the issue is created unassigned, with
+  "Owner: <email>" in its description).
+
+Errors come out as the domain's: `Refused` (a 4xx; retrying will not help)
+and `Unavailable` (429, 5xx, timeouts, a dropped connection; retry later,
+after `retry_after` seconds when Jira said). The token never appears in a
+message, and Jira's own exceptions (whose text carries response headers) are
+not chained onto ours, so nothing of them reaches workflow history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from jira import JIRA
+from jira.exceptions import JIRAError
+
+from domain.errors import IntegrationError, Refused, Unavailable
+from domain.models import IssueRef, IssueRequest, TransitionRequest
+
+SIGNOFF_LABEL = "signoff"
+"""Every issue signoff creates carries this label, besides its marker label."""
+
+SEARCH_LAG = 10.0
+"""Seconds to wait before retrying a create whose outcome is unknown.
+
+Jira's search index trails its writes (Cloud documents it for /search/jql), so
+an immediate retry might not find the issue the lost answer had created.
+"""
+
+_ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+")
+_BATCH = 100
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+def marker_label(marker: str) -> str:
+    """The label that names the issue of `marker` (Jira labels allow no spaces)."""
+    return f"signoff-{hashlib.sha256(marker.encode()).hexdigest()[:20]}"
+
+
+def comment_tag(marker: str) -> str:
+    """The tag that ends the comment of `marker`, so it is added once."""
+    return f"[signoff:{hashlib.sha256(marker.encode()).hexdigest()[:12]}]"
+
+
+class JiraTracker:
+    """Issues in Jira, created once per marker and moved by status name.
+
+    Args:
+        url: Jira's base URL (``https://acme.atlassian.net``).
+        user: the account email (Cloud) or username (Data Center).
+        token: its API token (Cloud) or password (Data Center).
+        timeout: seconds to wait for Jira to connect and to answer.
+    """
+
+    def __init__(self, url: str, user: str, token: str, timeout: float = 20) -> None:
+        self.url = url.rstrip("/")
+        self.user = user
+        self._token = token
+        self._timeout = timeout
+        self._jira: JIRA | None = None
+        self._cloud = False
+        self._field_ids: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"JiraTracker({self.url!r}, user={self.user!r})"
+
+    # ---- the Tracker port -------------------------------------------------
+
+    def create_issue(self, request: IssueRequest) -> IssueRef:
+        """Create the issue for `request.marker`, or return the one made before.
+
+        Raises:
+            Refused: Jira refused the issue (a missing field, no permission).
+            Unavailable: Jira did not answer; when the create itself got no
+                answer, `retry_after` leaves the search index time to show it.
+        """
+        client = self._client()
+        label = marker_label(request.marker)
+        action = f"create the issue in project {request.project}"
+        with self._translated(action):
+            key = self._find_labelled(client, label)
+            if key is None:
+                fields = self._issue_fields(client, request, label)
+                key = self._post_issue(client, fields, request, action)
+        return IssueRef(key=key, url=f"{self.url}/browse/{key}")
+
+    def transition_issue(self, request: TransitionRequest) -> None:
+        """Comment on an issue (once) and move it to the status `request.status`.
+
+        Nothing moves when the issue is already in that status.
+
+        Raises:
+            Refused: no transition leads there (the message lists those that
+                exist), or Jira refused the comment or the move.
+            Unavailable: Jira did not answer.
+        """
+        client = self._client()
+        key = request.issue_key
+        with self._translated(f"move {key} to '{request.status}'"):
+            issue = client.issue(key, fields="status")
+            current = str((issue.raw or {})["fields"]["status"]["name"])
+            transition = None
+            if current.casefold() != request.status.casefold():
+                transition = _pick_transition(client.transitions(key), key, current, request.status)
+            if request.comment:
+                self._comment_once(client, key, request.comment, comment_tag(request.marker))
+            if transition is not None:
+                client.transition_issue(key, str(transition["id"]))
+
+    # ---- beyond the port --------------------------------------------------
+
+    def issue_statuses(self, keys: list[str]) -> dict[str, str]:
+        """The status category (``new``, ``indeterminate``, ``done``) of each issue.
+
+        Keys Jira does not return (deleted, moved, or not visible) are left
+        out. Data Center skips a key that no longer exists (``validateQuery``
+        off); Jira Cloud may refuse the whole query for one, naming it.
+
+        Raises:
+            Refused: a key is malformed, or Jira refused the search.
+            Unavailable: Jira did not answer.
+        """
+        wanted = list(dict.fromkeys(keys))
+        bad = [key for key in wanted if not _ISSUE_KEY.fullmatch(key)]
+        if bad:
+            raise Refused(f"not Jira issue keys: {', '.join(bad)}")
+        statuses: dict[str, str] = {}
+        if not wanted:
+            return statuses
+        client = self._client()
+        for start in range(0, len(wanted), _BATCH):
+            chunk = wanted[start : start + _BATCH]
+            with self._translated(f"read the status of {len(chunk)} issues"):
+                found = client.search_issues(
+                    f"key in ({', '.join(chunk)})", maxResults=0, fields=["status"], validate_query=False
+                )
+            for issue in found:
+                statuses[issue.key] = str((issue.raw or {})["fields"]["status"]["statusCategory"]["key"])
+        return statuses
+
+    def check(self) -> str:
+        """One line: which Jira, and who signoff is there.
+
+        Raises:
+            Refused: the credentials or the URL are wrong.
+            Unavailable: Jira did not answer.
+        """
+        client = self._client()
+        with self._translated("read the authenticated user"):
+            me = client.myself()
+            info = client.server_info()
+        kind = "Jira Cloud" if self._cloud else f"Jira {info.get('deploymentType', 'Server')}"
+        ident = me.get("accountId") or me.get("name") or "?"
+        email = f" <{me['emailAddress']}>" if me.get("emailAddress") else ""
+        return f"{kind} {info.get('version', '?')} at {self.url}, as {me.get('displayName', ident)}{email} ({ident})"
+
+    # ---- creating -----------------------------------------------------------
+
+    def _client(self) -> JIRA:
+        """The client, built on first use; building it reads serverInfo (Cloud or not)."""
+        with self._lock:
+            if self._jira is None:
+                with self._translated(f"reach Jira's REST API at {self.url} (check SIGNOFF_JIRA_URL)"):
+                    client = JIRA(self.url, basic_auth=(self.user, self._token), max_retries=0, timeout=self._timeout)
+                self._cloud = getattr(client, "deploymentType", None) == "Cloud"
+                self._jira = client
+            return self._jira
+
+    def _find_labelled(self, client: JIRA, label: str) -> str | None:
+        """The key of the oldest issue carrying `label`, if there is one."""
+        found = client.search_issues(f'labels = "{label}" ORDER BY created ASC', maxResults=1, fields=["summary"])
+        return next((str(issue.key) for issue in found), None)
+
+    def _issue_fields(self, client: JIRA, request: IssueRequest, label: str) -> dict[str, Any]:
+        """The fields of a new issue, in the dialect of this Jira (Cloud or Data Center)."""
+        fields: dict[str, Any] = {
+            "project": {"key": request.project},
+            "issuetype": {"name": request.issue_type},
+            "summary": request.summary,
+            "description": request.description,
+            "labels": [label, SIGNOFF_LABEL],
+        }
+        if request.due:
+            fields["duedate"] = request.due.isoformat()
+        if request.assignee:
+            assignee = self._find_user(client, request.assignee)
+            if assignee:
+                fields["assignee"] = assignee
+            else:
+                fields["description"] = _with_owner(request.description, request.assignee)
+        if request.parent and self._cloud:
+            fields["parent"] = {"key": request.parent}
+        elif request.parent and (epic_link := self._field_id(client, "Epic Link")):
+            fields[epic_link] = request.parent
+        is_epic = request.issue_type.casefold() == "epic"
+        if is_epic and not self._cloud and (epic_name := self._field_id(client, "Epic Name")):
+            fields[epic_name] = request.summary
+        return fields
+
+    def _post_issue(self, client: JIRA, fields: dict[str, Any], request: IssueRequest, action: str) -> str:
+        """POST the issue; if Jira will not assign it to the person, create it unassigned."""
+        try:
+            return str(client.create_issue(fields=fields, prefetch=False).key)
+        except JIRAError as err:
+            if err.status_code == 400 and "assignee" in fields and "assignee" in _field_errors(err):
+                unassigned = {name: value for name, value in fields.items() if name != "assignee"}
+                unassigned["description"] = _with_owner(request.description, request.assignee or "")
+                return self._post_issue(client, unassigned, request, action)
+            error = self._error(action, err)
+        except _TRANSIENT as err:
+            error = self._error(action, err)
+        if isinstance(error, Unavailable):  # the issue may exist: give search time to show it
+            error = Unavailable(f"{error} (the issue may have been created)", max(error.retry_after or 0, SEARCH_LAG))
+        raise error from None
+
+    def _find_user(self, client: JIRA, email: str) -> dict[str, str] | None:
+        """The assignee field for the person with `email`, if Jira shows exactly one."""
+        if self._cloud:
+            users = client.search_users(query=email, maxResults=20)
+        else:
+            users = client.search_users(user=email, maxResults=20)
+        raws = [user.raw or {} for user in users]
+        exact = [raw for raw in raws if str(raw.get("emailAddress", "")).casefold() == email.casefold()]
+        match = exact[0] if len(exact) == 1 else raws[0] if len(raws) == 1 else None
+        if match is None:
+            return None
+        return {"accountId": match["accountId"]} if self._cloud else {"name": match["name"]}
+
+    def _field_id(self, client: JIRA, name: str) -> str | None:
+        """The id of the field called `name` (``customfield_10014``), if this Jira has one."""
+        if self._field_ids is None:
+            self._field_ids = {str(field["name"]).casefold(): str(field["id"]) for field in client.fields()}
+        return self._field_ids.get(name.casefold())
+
+    # ---- moving -------------------------------------------------------------
+
+    def _comment_once(self, client: JIRA, key: str, comment: str, tag: str) -> None:
+        """Add `comment` to `key` unless a comment carrying `tag` is already there."""
+        if any(tag in str((existing.raw or {}).get("body", "")) for existing in client.comments(key)):
+            return
+        client.add_comment(key, f"{comment}\n\n{tag}")
+
+    # ---- errors ---------------------------------------------------------------
+
+    @contextmanager
+    def _translated(self, action: str) -> Iterator[None]:
+        """Re-raise the library's and requests' errors as `Refused` or `Unavailable`."""
+        try:
+            yield
+        except (JIRAError, requests.RequestException) as err:
+            raise self._error(action, err) from None
+
+    def _error(self, action: str, err: Exception) -> IntegrationError:
+        """The domain error for `err`, with a message a person can act on."""
+        if isinstance(err, JIRAError):
+            error = self._http_error(action, err)
+        elif isinstance(err, requests.exceptions.SSLError):
+            error = Refused(f"TLS with Jira at {self.url} failed: check its certificate and SIGNOFF_JIRA_URL")
+        elif isinstance(err, _TRANSIENT):
+            error = Unavailable(f"Jira at {self.url} did not answer while trying to {action}: {type(err).__name__}")
+        elif isinstance(err, requests.exceptions.JSONDecodeError):
+            error = Refused(f"{self.url} did not answer like Jira while trying to {action}: check SIGNOFF_JIRA_URL")
+        else:
+            error = Refused(f"cannot reach Jira at {self.url!r} ({type(err).__name__}): check SIGNOFF_JIRA_URL")
+        # Scrub the token should Jira echo it; a short one would scrub ordinary words.
+        if len(self._token) >= 8 and self._token in str(error):
+            error.args = (str(error).replace(self._token, "***"),)
+        return error
+
+    def _http_error(self, action: str, err: JIRAError) -> IntegrationError:
+        status = err.status_code
+        detail = _detail(err)
+        headers = err.response.headers if err.response is not None else {}
+        if status == 401:
+            return Refused(
+                f"Jira rejected the credentials for user {self.user} at {self.url}: "
+                "check SIGNOFF_JIRA_USER and SIGNOFF_JIRA_TOKEN"
+            )
+        if status == 403 and "X-Authentication-Denied-Reason" in headers:
+            reason = headers["X-Authentication-Denied-Reason"]
+            return Refused(f"Jira denied the login of {self.user} ({reason}): log in once in a browser, then retry")
+        if status == 403:
+            return Refused(f"Jira user {self.user} may not {action}: {detail}")
+        if status == 404:
+            return Refused(f"Jira could not {action}: not found, or not visible to {self.user} ({detail})")
+        if status == 429:
+            wait = _retry_after(headers.get("Retry-After"))
+            return Unavailable(f"Jira is rate-limiting {self.user} (while trying to {action})", wait)
+        if status is None or status >= 500:
+            wait = _retry_after(headers.get("Retry-After"))
+            return Unavailable(f"Jira failed to {action}: {detail}", wait)
+        return Refused(f"Jira refused to {action}: {detail}")
+
+
+def _pick_transition(transitions: list[dict[str, Any]], key: str, current: str, status: str) -> dict[str, Any]:
+    """The transition leading to `status` (by target status, then by name), or `Refused`."""
+    wanted = status.casefold()
+    by_target = [t for t in transitions if str(t.get("to", {}).get("name", "")).casefold() == wanted]
+    by_name = [t for t in transitions if str(t.get("name", "")).casefold() == wanted]
+    if by_target or by_name:
+        return (by_target or by_name)[0]
+    available = ", ".join(f"{t.get('name')} (→ {t.get('to', {}).get('name')})" for t in transitions) or "none"
+    raise Refused(f"{key} cannot move from '{current}' to '{status}'; its transitions: {available}")
+
+
+def _with_owner(description: str, email: str) -> str:
+    """The description with the owner named in it, for an issue Jira would not assign."""
+    return f"{description}\n\nOwner: {email}" if description else f"Owner: {email}"
+
+
+def _body(err: JIRAError) -> dict[str, Any]:
+    try:
+        body = err.response.json() if err.response is not None else {}
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _field_errors(err: JIRAError) -> dict[str, Any]:
+    """Jira's per-field errors of a 400 (``{"assignee": "User 'x' cannot be assigned issues."}``)."""
+    errors = _body(err).get("errors")
+    return errors if isinstance(errors, dict) else {}
+
+
+def _detail(err: JIRAError) -> str:
+    """Jira's own words for an error: its errorMessages and per-field errors."""
+    body = _body(err)
+    parts = [str(message) for message in body.get("errorMessages") or []]
+    parts += [f"{field}: {message}" for field, message in _field_errors(err).items()]
+    text = "; ".join(parts) or (err.text or "").strip() or "no details"
+    return f"HTTP {err.status_code}: {text[:500]}" if err.status_code else text[:500]
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (a number or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,393 @@
+"""Slack: posts with decision buttons, in-place updates, and the checks of its interactivity endpoint.
+
+Slack has no idempotency key, so a post is made at most once per message key
+through a row of the outbox table (`PostLedger`): it is recorded as
+``posting`` *before* the request goes out and becomes ``posted`` (with the
+channel id and ``ts`` that `SlackChat.update_message` needs) once Slack
+answers. Where Slack certainly did not post (it answered with an error, or
+could not be reached) the row becomes ``failed`` and a retry posts; where it
+may have (no answer after the request was sent, a 5xx) the row stays
+``posting`` and a retry does not post again.
+
+A decision button carries the approval token as its ``value`` and the decision
+in its ``action_id`` (``signoff_decision:approve`` / ``signoff_decision:reject``,
+unique within the message as Slack requires). The web service's
+``POST /hooks/slack`` checks the request with `verify_request`, reads it with
+`parse_interaction` and applies the decision like the approval page does.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+from urllib.error import URLError
+from urllib.parse import parse_qs, urlsplit
+
+import structlog
+from pydantic import BaseModel, ValidationError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import Clock, SignatureVerifier
+from slack_sdk.web import SlackResponse
+
+from domain.errors import BadInput, IntegrationError, Refused, Unavailable
+from domain.models import Delivery
+from integrations.ledger import PostLedger
+from integrations.ports import ChatAction, ChatMessage
+from integrations.store import Store
+
+log = structlog.get_logger()
+
+ACTION_ID = "signoff_decision"
+"""Prefix of the ``action_id`` of every decision button."""
+
+DECISIONS: dict[str, Literal["approve", "reject"]] = {"primary": "approve", "danger": "reject"}
+"""A button's style says which decision it carries; a button without one opens `ChatAction.url`."""
+
+SIGNATURE_WINDOW = 5 * 60
+"""Seconds a signed request stays valid: older ones are refused as possible replays."""
+
+SECTION_LIMIT = 3000
+"""Slack's limit on the text of one section block."""
+
+
+# Error codes Slack answers when a call may be retried; the first two may
+# have been partly carried out ("it's possible some aspect of the operation succeeded").
+_MAYBE_DONE = {"internal_error", "fatal_error"}
+_NOT_DONE = {"service_unavailable", "request_timeout", "ratelimited"}
+
+_REFUSALS = {
+    "invalid_auth": "Slack: the token was not accepted: check SIGNOFF_SLACK_TOKEN",
+    "not_authed": "Slack: no token was sent: set SIGNOFF_SLACK_TOKEN",
+    "account_inactive": "Slack: the token belongs to a deactivated bot or workspace: reinstall the app",
+    "token_revoked": "Slack: the token was revoked: reinstall the app and update SIGNOFF_SLACK_TOKEN",
+    "token_expired": "Slack: the token has expired: reinstall the app and update SIGNOFF_SLACK_TOKEN",
+    "channel_not_found": "Slack: the bot sees no channel {target}: check the name, and invite the bot if it is private",
+    "not_in_channel": "Slack: the bot is not in {target}: invite it (/invite @signoff)",
+    "is_archived": "Slack: {target} is archived: unarchive it or choose another channel",
+    "users_not_found": "Slack: nobody in the workspace has the email {target}: check the address",
+    "user_not_found": "Slack: there is no user {target} in the workspace",
+    "missing_scope": "Slack: the app lacks the scope {needed}: add it under OAuth & Permissions and reinstall",
+    "message_not_found": "Slack: the message to update is no longer in {target}",
+    "cant_update_message": "Slack: the bot may not edit the message in {target}",
+    "msg_too_long": "Slack: the message is too long for {target}",
+    "invalid_blocks": "Slack: the message blocks were refused ({detail})",
+}
+
+
+class SlackDecision(BaseModel):
+    """A click on a decision button, as Slack reported it."""
+
+    token: str
+    decision: Literal["approve", "reject"]
+    user_id: str
+    user_name: str
+    channel_id: str
+    message_ts: str
+    response_url: str
+
+
+class BadSignature(BadInput):
+    """A request to ``/hooks/slack`` that does not carry a valid Slack signature."""
+
+
+class NotADecision(BadInput):
+    """A well-formed interaction that is not a decision (a link button, a shortcut): acknowledge and ignore it."""
+
+
+class SlackChat:
+    """Posts to Slack channels and people through the Web API with a bot token."""
+
+    def __init__(self, store: Store, token: str, api_url: str = "https://slack.com/api/", timeout: int = 10) -> None:
+        # retry_handlers=[]: the SDK would otherwise resend a request whose
+        # connection dropped after it was sent; Temporal decides retries.
+        self.client = WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=[])
+        self.ledger = PostLedger(store, "slack")
+        self.host = urlsplit(api_url).netloc
+
+    def post(self, message: ChatMessage) -> Delivery:
+        """Post `message` once per key: to a channel (``#launches``), or as a DM when it names an email.
+
+        Raises:
+            Refused: Slack said no (bad token, unknown channel or person, bot not in the channel).
+            Unavailable: rate limited, a 5xx, or no answer; a retry posts only if Slack certainly did not.
+        """
+        delivery = Delivery(key=message.key, channel="chat", to=[message.channel])
+        if not self.ledger.claim(message):
+            return delivery.model_copy(update={"outcome": "duplicate"})
+        text = escape(message.text)
+        channel = None
+        try:
+            channel = self._resolve(message.channel)
+            response = self._call(
+                lambda: self.client.chat_postMessage(
+                    channel=channel,
+                    text=text,
+                    blocks=blocks(message.text, message.actions),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                ),
+                message.channel,
+            )
+        except IntegrationError as error:
+            if channel is None or not _maybe_done(error.__cause__):  # a failed look-up posted nothing
+                self.ledger.failed(message.key)
+            raise
+        self.ledger.posted(message.key, channel=str(response["channel"]), ts=str(response["ts"]))
+        return delivery
+
+    def update_message(self, key: str, text: str) -> None:
+        """Replace the message posted under `key` by `text`, without its buttons (a decision was taken).
+
+        Raises:
+            Refused: nothing was posted under `key` (or its post is unconfirmed), or Slack refused the edit.
+            Unavailable: rate limited, a 5xx, or no answer; editing again is harmless.
+        """
+        where = self.ledger.where(key)
+        if where is None:
+            raise Refused(f"Slack: no message was posted under {key}; nothing to update")
+        self._call(
+            lambda: self.client.chat_update(
+                channel=where["channel"], ts=where["ts"], text=escape(text), blocks=blocks(text, [])
+            ),
+            where["channel"],
+        )
+
+    def check(self) -> str:
+        """Call auth.test and say which workspace and bot the token is for.
+
+        Raises:
+            Refused: the token is not accepted.
+            Unavailable: Slack could not be reached.
+        """
+        who = self._call(self.client.auth_test, "auth.test")
+        return f"Slack workspace {who.get('team')} as bot {who.get('user')}"
+
+    def user_email(self, user_id: str) -> str:
+        """The email of a Slack user (users.info), to check that whoever clicked a button is the approver.
+
+        Raises:
+            Refused: no such user.
+            Unavailable: Slack could not answer now.
+        """
+        found = self._call(lambda: self.client.users_info(user=user_id), user_id)
+        return str(found["user"].get("profile", {}).get("email", ""))
+
+    def _resolve(self, channel: str) -> str:
+        """The channel to post to: a person's email becomes their user id (Slack opens the DM)."""
+        if "@" not in channel:
+            return channel
+        found = self._call(lambda: self.client.users_lookupByEmail(email=channel), channel)
+        return str(found["user"]["id"])
+
+    def _call(self, call: Callable[[], SlackResponse], target: str) -> SlackResponse:
+        try:
+            return call()
+        except (SlackApiError, OSError, http.client.HTTPException) as err:
+            raise _failure(err, target, self.host) from err
+
+
+def _failure(err: Exception, target: str, host: str) -> IntegrationError:
+    """Translate a slack_sdk or socket error; the token is never part of any message."""
+    if isinstance(err, URLError):
+        return Unavailable(f"Slack: cannot reach {host}: {err.reason}")
+    if isinstance(err, TimeoutError):
+        return Unavailable("Slack: no answer in time (the message may have been posted)")
+    if not isinstance(err, SlackApiError):
+        return Unavailable("Slack: the connection broke before Slack answered")
+    status, code, data = _answer(err)
+    if status == 429 or code == "ratelimited":
+        return Unavailable("Slack: rate limited", retry_after=_retry_after(err.response.headers))
+    if status >= 500 or code in _MAYBE_DONE | _NOT_DONE:
+        return Unavailable(f"Slack: {code or 'server error'} (HTTP {status})")
+    sentence = _REFUSALS.get(code, "Slack refused the call: {code} (HTTP {status})")
+    detail = "; ".join(str(e) for e in data.get("errors", [])) or code
+    return Refused(
+        sentence.format(target=target, needed=data.get("needed", "?"), detail=detail, code=code, status=status)
+    )
+
+
+def _maybe_done(err: BaseException | None) -> bool:
+    """Whether Slack may have carried out a call that failed with `err`, so it must not be made again."""
+    if isinstance(err, URLError):
+        return False  # it failed before anything was sent: connection refused, DNS, TLS
+    if not isinstance(err, SlackApiError):
+        return True  # no answer, or the connection dropped, after the request went out
+    status, code, _ = _answer(err)
+    return code in _MAYBE_DONE or (status >= 500 and status != 503 and code not in _NOT_DONE)
+
+
+def _answer(err: SlackApiError) -> tuple[int, str, dict[str, Any]]:
+    """The status, error code and data of Slack's answer."""
+    status = int(err.response.status_code)
+    data = err.response.data if isinstance(err.response.data, dict) else {}
+    code = str(data.get("error", ""))
+    if status >= 500 and code not in _MAYBE_DONE | _NOT_DONE:
+        code = ""  # the SDK's paraphrase of an HTML error page, say: the status says enough
+    return status, code, data
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float | None:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            raw = value[0] if isinstance(value, list) else value
+            try:
+                return float(raw)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as markup (``&``, ``<``, ``>``)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def blocks(text: str, actions: list[ChatAction]) -> list[dict[str, Any]]:
+    """The Block Kit blocks of a message: its text as mrkdwn sections, then one button per action.
+
+    A button styled ``primary`` carries an approval, ``danger`` a rejection
+    (one of each at most); a button without a style opens `ChatAction.url`.
+    """
+    result: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in _sections(text.strip())
+    ]
+    if actions:
+        buttons = [_button(action, index) for index, action in enumerate(actions)]
+        result.append({"type": "actions", "block_id": ACTION_ID, "elements": buttons})
+    return result
+
+
+def _sections(text: str) -> list[str]:
+    """`text`, escaped, in pieces of at most `SECTION_LIMIT` characters that never split an escape."""
+    pieces, current = [], ""
+    for character in text:
+        escaped = escape(character)
+        if len(current) + len(escaped) > SECTION_LIMIT:
+            pieces.append(current)
+            current = ""
+        current += escaped
+    return [*pieces, current] if current else pieces or [" "]
+
+
+def _button(action: ChatAction, index: int) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": action.label[:75], "emoji": True},
+        "value": action.value,
+    }
+    decision = DECISIONS.get(action.style or "")
+    if decision:
+        return button | {"action_id": f"{ACTION_ID}:{decision}", "style": action.style}
+    return button | {"action_id": f"signoff_link:{index}", "url": action.url}
+
+
+class _At(Clock):
+    """A clock stopped at one moment, so `verify_request` honours the time it is given."""
+
+    def __init__(self, now: float) -> None:
+        self.moment = now
+
+    def now(self) -> float:
+        return self.moment
+
+
+def verify_request(signing_secret: str, headers: Mapping[str, str], body: bytes, now: float) -> None:
+    """Check Slack's v0 signature of a request over its raw body, within five minutes of `now`.
+
+    Raises:
+        BadSignature: a header is missing, the timestamp is more than five
+            minutes from `now` (a replay?), or the signature does not match.
+    """
+    lowered = {name.lower(): value for name, value in headers.items()}
+    timestamp = lowered.get("x-slack-request-timestamp")
+    signature = lowered.get("x-slack-signature")
+    if not timestamp or not signature:
+        raise BadSignature("missing X-Slack-Request-Timestamp or X-Slack-Signature header")
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        raise BadSignature("X-Slack-Request-Timestamp is not a number") from None
+    if abs(now - sent_at) > SIGNATURE_WINDOW:
+        raise BadSignature(f"stale timestamp: signed {int(now - sent_at)} s from now, more than 5 minutes")
+    verifier = SignatureVerifier(signing_secret, clock=_At(now))
+    try:
+        valid = verifier.is_valid(body, timestamp, signature)
+    except UnicodeDecodeError:
+        raise BadSignature("the body is not UTF-8") from None
+    if not valid:
+        raise BadSignature("wrong signature (another app's request, a changed body or a wrong signing secret)")
+
+
+class _User(BaseModel):
+    id: str
+    username: str | None = None
+    name: str | None = None
+
+
+class _Container(BaseModel):
+    message_ts: str | None = None
+    channel_id: str | None = None
+
+
+class _Channel(BaseModel):
+    id: str
+
+
+class _Action(BaseModel):
+    action_id: str
+    value: str | None = None
+
+
+class _BlockActions(BaseModel):
+    type: str
+    user: _User
+    container: _Container
+    channel: _Channel | None = None
+    response_url: str
+    actions: list[_Action]
+
+
+def parse_interaction(body: bytes) -> SlackDecision:
+    """Read a decision from the form body Slack posts when a button is clicked (a ``block_actions`` payload).
+
+    Raises:
+        NotADecision: another kind of interaction, or a click on a button that is not a decision.
+        BadInput: the body is not a Slack interaction.
+    """
+    try:
+        fields = parse_qs(body.decode("utf-8"))
+        payload = json.loads(fields["payload"][0])
+    except (UnicodeDecodeError, KeyError, ValueError):
+        raise BadInput("not a Slack interaction: expected a form with a JSON `payload` field") from None
+    if not isinstance(payload, dict):
+        raise BadInput("not a Slack interaction: its payload is not a JSON object")
+    if payload.get("type") != "block_actions":
+        raise NotADecision(f"a Slack interaction of type {payload.get('type')!r}, not a button click")
+    try:
+        event = _BlockActions.model_validate(payload)
+    except ValidationError as err:
+        raise BadInput(f"a Slack block_actions payload without {_first_field(err)}") from None
+    action = next((a for a in event.actions if a.action_id.startswith(f"{ACTION_ID}:")), None)
+    if action is None:
+        raise NotADecision("a click on a button that is not a decision")
+    decision = action.action_id.partition(":")[2]
+    channel_id = event.channel.id if event.channel else event.container.channel_id
+    if decision not in ("approve", "reject") or not action.value or not channel_id or not event.container.message_ts:
+        raise BadInput(f"a Slack decision without a token, a channel or a message ({action.action_id})")
+    return SlackDecision(
+        token=action.value,
+        decision="approve" if decision == "approve" else "reject",
+        user_id=event.user.id,
+        user_name=event.user.username or event.user.name or event.user.id,
+        channel_id=channel_id,
+        message_ts=event.container.message_ts,
+        response_url=event.response_url,
+    )
+
+
+def _first_field(err: ValidationError) -> str:
+    location = err.errors()[0]["loc"]
+    return ".".join(str(part) for part in location)

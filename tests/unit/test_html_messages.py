@@ -1,0 +1,255 @@
+"""Email's HTML twins say what the text says, with links, escaped."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import jinja2
+import pytest
+
+from integrations.messages import MESSAGES, TemplateRenderer
+
+BASE: dict[str, Any] = {
+    "product": "Acme Analytics 2.0",
+    "launch_date": "2026-12-15",
+    "owner": "pm@example.com",
+    "process_url": "https://signoff.example.com/processes/launch-acme-analytics-2-0-2026-12-15",
+}
+
+ITEMS = [
+    {"key": "documentation", "title": "Product documentation", "owner": "docs@example.com",
+     "due": "2026-12-05", "issue_key": "LAUNCH-6"},
+    {"key": "release-notes", "title": "Release notes", "owner": "docs@example.com",
+     "due": "2026-12-08", "issue_key": ""},
+]  # fmt: skip
+
+APPROVAL_URL = "https://signoff.example.com/approve/abc.def?x=1&y=2"
+
+# What the launch workflow (and the mail activity) give each email template.
+CONTEXTS: dict[str, dict[str, Any]] = {
+    "announcement": {},
+    "approval_request": {
+        "reminder": False, "done": 10, "total": 12, "open_items": ITEMS,
+        "approval_url": APPROVAL_URL, "expires_at": "2026-12-22 09:00 UTC",
+    },
+    "decision": {
+        "approver": "vp@example.com", "decision": "changes", "comment": "Ship it\nafter the docs land.",
+        "gate_title": "Go / no-go", "gate_status": "open", "approvals": 1, "required": 2,
+    },
+    "ended": {"outcome": "cancelled", "by": "pm@example.com", "reason": "Postponed to Q1."},
+    "escalation": {"items": ITEMS, "days_late": 3},
+    "kickoff_owner": {"items": ITEMS},
+    "on_hold": {"waiting_on": ["vp@example.com", "legal@example.com"], "expires_at": "2026-12-22 09:00 UTC"},
+    "overdue": {"items": ITEMS},
+    "reminder": {"items": ITEMS},
+}  # fmt: skip
+
+# Sentences each email must carry in both its text and its HTML.
+FACTS: dict[str, list[str]] = {
+    "announcement": ["Acme Analytics 2.0 launched today, 2026-12-15."],
+    "approval_request": [
+        "pm@example.com asks for your go / no-go decision on the launch of Acme Analytics 2.0 on 2026-12-15.",
+        "10 of 12 items done.",
+        "opening it changes nothing",
+        "2026-12-22 09:00 UTC",
+    ],
+    "decision": [
+        'vp@example.com decided "changes" on the Go / no-go of the launch of Acme Analytics 2.0 on 2026-12-15.',
+        "Ship it after the docs land.",
+        "The gate is now open (1 of 2 approvals needed).",
+    ],
+    "ended": [
+        "The launch of Acme Analytics 2.0 on 2026-12-15 has been cancelled by pm@example.com.",
+        "Postponed to Q1.",
+        "Nothing more is needed from you for it; its open issues are closed.",
+    ],
+    "escalation": [
+        "are still open 3 days after their due date",
+        "Release notes — owned by docs@example.com, due 2026-12-08",
+        "The owners have been reminded. You may want to unblock them or move the date.",
+    ],
+    "kickoff_owner": [
+        "pm@example.com has kicked off the launch of Acme Analytics 2.0 on 2026-12-15, and you own these items",
+        "Product documentation — due 2026-12-05 (LAUNCH-6)",
+        "You will get a reminder before each is due.",
+    ],
+    "on_hold": [
+        "Waiting on: vp@example.com, legal@example.com.",
+        "If there is no decision by 2026-12-22 09:00 UTC, the launch ends as rejected.",
+    ],
+    "overdue": [
+        "for the launch of Acme Analytics 2.0 on 2026-12-15 are past their due date",
+        "Release notes — due 2026-12-08",
+        "If something is blocking you, tell pm@example.com;",
+    ],
+    "reminder": [
+        "A reminder about your items for the launch of Acme Analytics 2.0 on 2026-12-15:",
+        "Close the issue or mark the item done in signoff when it is finished.",
+    ],
+}
+
+EMAIL_TEMPLATES = sorted(
+    p.stem for p in MESSAGES.glob("*.txt") if not p.name.startswith("_") and not p.stem.endswith("_chat")
+)
+HTML_TEMPLATES = sorted(p.stem for p in (MESSAGES / "html").glob("*.html") if not p.name.startswith("_"))
+
+
+class _Page(HTMLParser):
+    """The visible text, the link targets and whether every tag closed."""
+
+    VOID = frozenset({"meta", "br", "img", "hr", "link", "input"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.hrefs: list[str] = []
+        self.open: list[str] = []
+        self.in_head = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.text.append(" ")
+        if tag == "a":
+            self.hrefs += [value or "" for name, value in attrs if name == "href"]
+        self.in_head = self.in_head or tag == "head"
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1] if self.open else None}>"
+        self.open.pop()
+        self.in_head = self.in_head and tag != "head"
+
+    def handle_data(self, data: str) -> None:
+        if not self.in_head:
+            self.text.append(data)
+
+    @classmethod
+    def read(cls, html: str) -> _Page:
+        page = cls()
+        page.feed(html)
+        page.close()
+        return page
+
+    @property
+    def words(self) -> str:
+        return " ".join("".join(self.text).split())
+
+
+@pytest.fixture(scope="module")
+def renderer() -> TemplateRenderer:
+    return TemplateRenderer()
+
+
+def render(renderer: TemplateRenderer, template: str, **overrides: Any) -> tuple[str, str]:
+    """The text and HTML of `template` with the realistic context."""
+    rendered = renderer.render(template, BASE | CONTEXTS[template] | overrides)
+    assert rendered.html is not None, f"{template} has no HTML twin"
+    return rendered.text, rendered.html
+
+
+def test_every_email_template_has_an_html_twin_and_no_more() -> None:
+    assert HTML_TEMPLATES == EMAIL_TEMPLATES
+    assert set(CONTEXTS) == set(FACTS) == set(EMAIL_TEMPLATES)
+
+
+def test_chat_templates_have_no_html(renderer: TemplateRenderer) -> None:
+    assert renderer.render("kickoff_chat", BASE | {"items": ITEMS, "epic_key": "L-1", "gate_opens": "x"}).html is None
+
+
+@pytest.mark.parametrize("template", EMAIL_TEMPLATES)
+def test_html_is_a_whole_page_with_the_facts(renderer: TemplateRenderer, template: str) -> None:
+    text, html = render(renderer, template)
+    page = _Page.read(html)
+
+    assert html.lstrip().startswith("<!DOCTYPE html>")
+    assert page.open == [], f"unclosed tags: {page.open}"
+    assert "Acme Analytics 2.0" in page.words
+    assert "<style" not in html and "<script" not in html  # inline styles only: mail clients drop the rest
+    # Every link the text gives is a link in the HTML too.
+    for url in re.findall(r"https?://\S+", text):
+        assert url in page.hrefs, f"{url} is not a link in {template}.html"
+
+
+@pytest.mark.parametrize("template", EMAIL_TEMPLATES)
+def test_html_says_what_the_text_says(renderer: TemplateRenderer, template: str) -> None:
+    text, html = render(renderer, template)
+    words = _Page.read(html).words
+    for fact in FACTS[template]:
+        assert fact in " ".join(text.split()), f"{template}.txt no longer says {fact!r}: update this test and the twin"
+        assert fact in words, f"{template}.html does not say {fact!r}"
+
+
+@pytest.mark.parametrize("template", EMAIL_TEMPLATES)
+def test_html_escapes_what_it_is_given(renderer: TemplateRenderer, template: str) -> None:
+    _, html = render(renderer, template, product="<script>alert(1)</script>")
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in html
+
+
+# One variable each HTML body uses (product is in every footer, so it would prove little).
+USED = {
+    "announcement": "launch_date", "approval_request": "approval_url", "decision": "gate_status",
+    "ended": "outcome", "escalation": "days_late", "kickoff_owner": "items", "on_hold": "waiting_on",
+    "overdue": "items", "reminder": "items",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("template", EMAIL_TEMPLATES)
+def test_html_missing_variable_raises(renderer: TemplateRenderer, template: str) -> None:
+    context = BASE | CONTEXTS[template]
+    del context[USED[template]]
+    with pytest.raises(jinja2.UndefinedError):
+        renderer.html.get_template(f"{template}.html").render(context)
+
+
+def test_approval_request_has_a_button_to_the_approvers_link(renderer: TemplateRenderer) -> None:
+    _, html = render(renderer, "approval_request")
+    page = _Page.read(html)
+
+    escaped = APPROVAL_URL.replace("&", "&amp;")
+    assert re.search(rf'<a href="{re.escape(escaped)}"[^>]*>Review and decide</a>', html)
+    assert page.hrefs.count(APPROVAL_URL) == 2  # the button, and the address spelled out beneath
+    assert "10 of 12 items done" in page.words
+    assert "Release notes (docs@example.com, due 2026-12-08)" in page.words
+    assert "It works until 2026-12-22 09:00 UTC" in page.words
+
+
+def test_approval_request_reminder_and_no_open_items(renderer: TemplateRenderer) -> None:
+    _, html = render(renderer, "approval_request", reminder=True, open_items=[], done=12)
+    words = _Page.read(html).words
+    assert words.startswith("Reminder: Go / no-go for Acme Analytics 2.0")
+    assert "12 of 12 items done." in words
+    assert "Still open" not in words
+
+
+def test_item_lists_show_issue_keys_when_there_are_some(renderer: TemplateRenderer) -> None:
+    words = _Page.read(render(renderer, "reminder")[1]).words
+    assert "Product documentation — due 2026-12-05 (LAUNCH-6)" in words
+    assert "Release notes — due 2026-12-08" in words
+    assert "()" not in words
+
+
+def test_escalation_names_the_owners(renderer: TemplateRenderer) -> None:
+    words = _Page.read(render(renderer, "escalation")[1]).words
+    assert "Product documentation — owned by docs@example.com, due 2026-12-05 (LAUNCH-6)" in words
+
+
+def test_decision_comment_keeps_its_lines_escaped(renderer: TemplateRenderer) -> None:
+    _, html = render(renderer, "decision", comment="Fine <b>if</b>\nthe docs land.")
+    assert "Fine &lt;b&gt;if&lt;/b&gt;<br>the docs land." in html
+    assert "asked for changes to the launch" in _Page.read(html).words
+
+
+def test_decision_without_comment_leaves_it_out(renderer: TemplateRenderer) -> None:
+    _, html = render(renderer, "decision", comment="")
+    assert "comment" not in _Page.read(html).words
+
+
+def test_ended_without_reason_or_actor(renderer: TemplateRenderer) -> None:
+    words = _Page.read(render(renderer, "ended", by="", reason="")[1]).words
+    assert "has been cancelled." in words
+    assert "Reason" not in words

@@ -1,0 +1,87 @@
+"""Settings choose the adapters: the real one where configured, the outbox for the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config.settings import Settings
+from integrations.jira import JiraTracker
+from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
+from integrations.slack import SlackChat
+from integrations.smtp import SmtpMailer
+from integrations.store import Store
+from integrations.teams import TeamsChat
+from workers.checks import run_checks
+from workers.wiring import build_chat, build_mailer, build_tracker
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.connect(f"sqlite:///{tmp_path / 's.db'}")
+
+
+def settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str) -> Settings:
+    for key, value in env.items():
+        monkeypatch.setenv(f"SIGNOFF_{key}", value)
+    monkeypatch.setenv("SIGNOFF_DATA_DIR", str(tmp_path))
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_nothing_configured_means_the_outbox_everywhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store: Store
+) -> None:
+    config = settings(monkeypatch, tmp_path)
+    assert isinstance(build_tracker(config, store), OutboxTracker)
+    assert isinstance(build_mailer(config, store), OutboxMailer)
+    assert isinstance(build_chat(config, store), OutboxChat)
+
+
+def test_each_integration_switches_on_its_own_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store: Store
+) -> None:
+    config = settings(
+        monkeypatch,
+        tmp_path,
+        JIRA_URL="https://acme.atlassian.net",
+        JIRA_USER="bot@acme.test",
+        JIRA_TOKEN="secret-token-1234",
+        SMTP_HOST="mail.acme.test",
+        SMTP_PORT="587",
+        SMTP_TLS="starttls",
+        SMTP_FROM="launches@acme.test",
+    )
+    assert isinstance(build_tracker(config, store), JiraTracker)
+    mailer = build_mailer(config, store)
+    assert isinstance(mailer, SmtpMailer)
+    assert config.smtp.from_ == "launches@acme.test"
+    assert isinstance(build_chat(config, store), OutboxChat), "chat stays on the outbox"
+
+
+def test_jira_needs_url_user_and_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store: Store) -> None:
+    config = settings(monkeypatch, tmp_path, JIRA_URL="https://acme.atlassian.net")
+    assert isinstance(build_tracker(config, store), OutboxTracker)
+
+
+def test_slack_wins_over_teams_and_teams_over_the_outbox(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store: Store
+) -> None:
+    teams = settings(monkeypatch, tmp_path, TEAMS_WEBHOOK_URL="https://acme.webhook.office.com/webhookb2/x")
+    assert isinstance(build_chat(teams, store), TeamsChat)
+    both = settings(monkeypatch, tmp_path, SLACK_TOKEN="xoxb-123")
+    assert isinstance(build_chat(both, store), SlackChat)
+
+
+async def test_check_reports_one_line_each_and_fails_on_an_unreachable_integration(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = settings(monkeypatch, tmp_path, TEMPORAL_ADDRESS="127.0.0.1:1", SMTP_HOST="127.0.0.1", SMTP_PORT="1")
+    lines, healthy = await run_checks(config)
+    assert not healthy
+    by_name = {line.split()[1]: line for line in lines}
+    assert set(by_name) == {"temporal", "database", "jira", "smtp", "chat"}
+    assert by_name["temporal"].startswith("FAIL") and "SIGNOFF_TEMPORAL_ADDRESS" in by_name["temporal"]
+    assert by_name["database"].startswith("ok")
+    assert by_name["jira"].startswith("ok") and "outbox" in by_name["jira"]
+    assert by_name["smtp"].startswith("FAIL") and "127.0.0.1:1" in by_name["smtp"]
