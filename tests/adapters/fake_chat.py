@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
+
+from integrations.store import Store
 
 
 @dataclass
@@ -351,3 +354,15 @@ def running(server: Server) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+def full_text(err: BaseException) -> str:
+    """An error as it would reach a log or Temporal's history: message, causes and traceback."""
+    return "".join(traceback.format_exception(err))
+
+
+def meta(store: Store, key: str) -> dict[str, Any]:
+    """What the outbox row of a post says about it."""
+    entry = store.recorded(key)
+    assert entry is not None, f"nothing recorded under {key}"
+    return entry.meta

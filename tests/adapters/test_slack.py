@@ -6,10 +6,8 @@ import hashlib
 import hmac
 import json
 import time
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -18,7 +16,7 @@ from domain.errors import BadInput, Refused, Unavailable
 from integrations.ports import ChatAction, ChatMessage
 from integrations.slack import BadSignature, NotADecision, SlackChat, parse_interaction, verify_request
 from integrations.store import Store
-from tests.adapters.fake_chat import FakeSlack, running
+from tests.adapters.fake_chat import FakeSlack, full_text, meta, running
 
 TOKEN = "xoxb-test-token"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -51,18 +49,6 @@ APPROVAL_ACTIONS = [
     ChatAction(label="Reject", value="tok-123", url="http://signoff.test/approve/tok-123", style="danger"),
     ChatAction(label="Open", value="tok-123", url="http://signoff.test/approve/tok-123"),
 ]
-
-
-def full_text(err: BaseException) -> str:
-    """An error as it would reach a log or Temporal's history: message, causes and traceback."""
-    return "".join(traceback.format_exception(err))
-
-
-def meta(store: Store, key: str) -> dict[str, Any]:
-    """What the outbox row of a post says about it."""
-    entry = store.recorded(key)
-    assert entry is not None, f"nothing recorded under {key}"
-    return entry.meta
 
 
 # ---- posting -----------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from domain.errors import Refused, Unavailable
 from integrations.ports import ChatAction, ChatMessage
 from integrations.store import Store
 from integrations.teams import TeamsChat
-from tests.adapters.fake_chat import FakeTeams, running
+from tests.adapters.fake_chat import FakeTeams, full_text, meta, running
 
 
 @pytest.fixture
@@ -43,18 +42,6 @@ ACTIONS = [
     ChatAction(label="Reject", value="tok-1", url="http://signoff.test/approve/tok-1", style="danger"),
     ChatAction(label="Open", value="tok-1", url="http://signoff.test/processes/launch-x"),
 ]
-
-
-def full_text(err: BaseException) -> str:
-    """An error as it would reach a log or Temporal's history: message, causes and traceback."""
-    return "".join(traceback.format_exception(err))
-
-
-def meta(store: Store, key: str) -> dict[str, Any]:
-    """What the outbox row of a post says about it."""
-    entry = store.recorded(key)
-    assert entry is not None, f"nothing recorded under {key}"
-    return entry.meta
 
 
 def test_the_card_carries_the_text(chat: TeamsChat, teams: FakeTeams) -> None:
