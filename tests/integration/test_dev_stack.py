@@ -172,8 +172,13 @@ def test_a_launch_walks_from_start_to_completion(stack: DevStack) -> None:
     kickoff_mail = {e["to"][0] for e in outbox if e["channel"] == "email" and "checklist items" in e["subject"]}
     assert kickoff_mail == {"pm@example.com", "docs@example.com", "support@example.com"}
 
-    # Opening a link (as a mail scanner would) decides nothing.
-    trail_before = stack.get(f"/api/processes/{process_id}/audit")
+    # Opening a link (as a mail scanner would) decides nothing. Wait until the
+    # gate's requests are fully recorded, so the trail is still while we look.
+    def requested() -> list[Any]:
+        trail = stack.get(f"/api/processes/{process_id}/audit")
+        return trail if trail[-1]["action"] == "approval_requested" else []
+
+    trail_before = eventually(requested, what="the approval requests to be recorded")
     page = requests.get(links["vp@example.com"], timeout=30)
     assert page.status_code == 200
     assert requests.head(links["vp@example.com"], timeout=30).status_code == 200
