@@ -49,7 +49,8 @@ async def _context(request: Request, token: str) -> dict[str, Any]:
     }
 
 
-@router.api_route("/approve/{token}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+@router.head("/approve/{token}", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/approve/{token}", response_class=HTMLResponse)
 async def confirmation_page(token: str, request: Request) -> Response:
     """What is being approved, by whom, and the gate's state; changes nothing."""
     context = await _context(request, token)
