@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
 from api.service import Processes
 from api.tokens import ApprovalTokens
+from config.triggers import Triggers
 from integrations.store import Store
 
 
@@ -20,6 +21,8 @@ class Services:
     tokens: ApprovalTokens
     public_url: str
     temporal_ui_url: str | None = None
+    triggers: Triggers = field(default_factory=Triggers)
+    jira_webhook_secret: str | None = None
 
 
 def services(request: Request) -> Services:

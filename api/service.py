@@ -23,6 +23,7 @@ from domain.models import (
     CancelInput,
     DecisionInput,
     GateState,
+    IssueDoneInput,
     ItemDoneInput,
     ItemState,
     ProcessView,
@@ -136,6 +137,13 @@ class Processes:
         """Mark a checklist item done."""
         result: ItemState = await self._update(
             process_id, LaunchWorkflow.mark_item_done, ItemDoneInput(item=item, by=by, channel=channel)
+        )
+        return result
+
+    async def issue_done(self, process_id: str, issue: str, by: str) -> ItemState:
+        """The tracker says `issue` is done: its checklist item is done."""
+        result: ItemState = await self._update(
+            process_id, LaunchWorkflow.issue_done, IssueDoneInput(issue=issue, by=by)
         )
         return result
 

@@ -66,6 +66,7 @@ class Channel(StrEnum):
 
     LINK = "link"
     SLACK = "slack"
+    JIRA = "jira"
     API = "api"
     CLI = "cli"
     SYSTEM = "system"

@@ -134,6 +134,14 @@ class ItemDoneInput(Model):
     channel: Channel = Channel.API
 
 
+class IssueDoneInput(Model):
+    """The tracker says an issue reached a done status (update `issue_done`)."""
+
+    issue: str
+    by: str = "jira"
+    channel: Channel = Channel.JIRA
+
+
 class DecisionInput(Model):
     """An approver's decision at a gate (update `decide`)."""
 
@@ -155,6 +163,11 @@ class CancelInput(Model):
 
 
 # ---- the audit trail -------------------------------------------------------
+
+
+def process_label(process_id: str) -> str:
+    """The tracker label on every issue of a process: how a webhook finds its process."""
+    return f"signoff-process-{process_id}"
 
 
 class ProcessSummary(Model):
@@ -211,6 +224,7 @@ class IssueRequest(Model):
     assignee: str | None = None
     due: date | None = None
     parent: str | None = None
+    labels: list[str] = []
 
 
 class IssueRef(Model):

@@ -204,7 +204,7 @@ class JiraTracker:
             "issuetype": {"name": request.issue_type},
             "summary": request.summary,
             "description": request.description,
-            "labels": [label, SIGNOFF_LABEL],
+            "labels": [label, SIGNOFF_LABEL, *request.labels],
         }
         if request.due:
             fields["duedate"] = request.due.isoformat()

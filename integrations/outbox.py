@@ -30,6 +30,7 @@ class OutboxTracker:
                 ("Assignee", request.assignee),
                 ("Due", request.due),
                 ("Parent", request.parent),
+                ("Labels", ", ".join(request.labels)),
             )
             if value
         ]

@@ -66,6 +66,14 @@ outbox = sa.Table(
     sa.Column("meta", sa.Text, nullable=False, default="{}"),
 )
 
+deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("source", sa.String(20), primary_key=True),
+    sa.Column("delivery_id", sa.String(200), primary_key=True),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 GENESIS = "0" * 64
 
 
@@ -267,6 +275,19 @@ class Store:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(processes).where(processes.c.id == process_id)).mappings().first()
         return {**row, "started_at": _utc(row["started_at"]), "updated_at": _utc(row["updated_at"])} if row else None
+
+    # ---- incoming webhooks ------------------------------------------------
+
+    def first_delivery(self, source: str, delivery_id: str) -> bool:
+        """Record a webhook delivery; False if it was seen before (a redelivery)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    deliveries.insert().values(source=source, delivery_id=delivery_id, received_at=datetime.now(UTC))
+                )
+        except sa.exc.IntegrityError:
+            return False
+        return True
 
     # ---- the outbox -------------------------------------------------------
 

@@ -17,6 +17,7 @@ from api.service import Processes
 from api.tokens import ApprovalLinks, ApprovalTokens
 from config.settings import Settings
 from config.templates import load_template
+from config.triggers import load_triggers
 from integrations.jira import JiraTracker
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
@@ -86,4 +87,6 @@ def build_services(settings: Settings, client: Client, store: Store, temporal_ui
         tokens=build_tokens(settings),
         public_url=settings.public_url,
         temporal_ui_url=temporal_ui_url,
+        triggers=load_triggers(),
+        jira_webhook_secret=settings.jira.webhook_secret.get_secret_value() if settings.jira.webhook_secret else None,
     )

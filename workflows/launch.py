@@ -19,6 +19,7 @@ from domain.models import (
     CancelInput,
     DecisionInput,
     GateState,
+    IssueDoneInput,
     ItemDoneInput,
     ItemState,
     ProcessSummary,
@@ -221,14 +222,18 @@ class LaunchWorkflow:
 
     @workflow.update
     async def mark_item_done(self, input: ItemDoneInput) -> ItemState:
-        """Mark a checklist item done (from the API, the CLI or a webhook)."""
+        """Mark a checklist item done (from the API or the CLI)."""
+        return await self.item_done(input)
+
+    async def item_done(self, input: ItemDoneInput) -> ItemState:
+        """Mark an item done once; close its issue unless the tracker told us."""
         if not self.checklist.mark_done(input.item, input.by, workflow.now()):
             return self.checklist.item(input.item)
         item = self.checklist.item(input.item)
         if self.checklist.all_done and self.steps["checklist"].status == StepStatus.ACTIVE:
             self._finish_step("checklist")
         await self.audit.record("item_done", actor=input.by, channel=input.channel, step="checklist", item=item.key)
-        if item.issue_key and input.channel != Channel.SYSTEM:
+        if item.issue_key and input.channel not in (Channel.SYSTEM, Channel.JIRA):
             await self.outbound.close_issue(
                 item.issue_key, self.input.template.tracker.done_status, f"Marked done by {input.by}.", "checklist"
             )
@@ -239,6 +244,16 @@ class LaunchWorkflow:
         self.checklist.item(input.item)
         if self.status.finished:
             raise refuse(f"the process is {self.status.value}", "Conflict")
+
+    @workflow.update
+    async def issue_done(self, input: IssueDoneInput) -> ItemState:
+        """The tracker moved an item's issue to a done status (a webhook or the reconciliation)."""
+        item = self.checklist.by_issue(input.issue)
+        return await self.item_done(ItemDoneInput(item=item.key, by=input.by, channel=input.channel))
+
+    @issue_done.validator
+    def _check_issue_done(self, input: IssueDoneInput) -> None:
+        self._check_item_done(ItemDoneInput(item=self.checklist.by_issue(input.issue).key))
 
     # ---- 3. go / no-go ------------------------------------------------------
 

@@ -16,6 +16,7 @@ from api.app import create_app
 from api.deps import Services
 from api.service import Processes
 from config.templates import load_template
+from config.triggers import load_triggers
 from tests.conftest import PUBLIC_URL, Stack
 
 REQUEST_TIMEOUT = 30.0
@@ -36,6 +37,9 @@ async def today(stack: Stack) -> date:
     return await stack.today()
 
 
+JIRA_WEBHOOK_SECRET = "jira-webhook-secret"
+
+
 @pytest.fixture
 async def app_client(stack: Stack, today: date) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app built on `stack` (same store, tokens and task queue)."""
@@ -44,6 +48,8 @@ async def app_client(stack: Stack, today: date) -> AsyncIterator[httpx.AsyncClie
         store=stack.store,
         tokens=stack.tokens,
         public_url=PUBLIC_URL,
+        triggers=load_triggers(),
+        jira_webhook_secret=JIRA_WEBHOOK_SECRET,
     )
     started: list[str] = []
 

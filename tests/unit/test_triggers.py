@@ -23,6 +23,7 @@ def jira_event(
                 "project": {"key": project},
                 "status": {"name": status, "statusCategory": {"key": category}},
                 "reporter": {"emailAddress": "pm@example.com"},
+                "assignee": {"emailAddress": "vp@example.com"},
                 "labels": ["signoff", "x"],
             },
         },
@@ -42,7 +43,7 @@ def test_a_launch_issue_ready_for_launch_starts_a_launch_with_mapped_params() ->
         "product": "Acme Analytics 3.0",
         "launch_date": "2026-12-30",
         "owner": "pm@example.com",
-        "approvers": "pm@example.com",
+        "approvers": "vp@example.com",
         "jira_project": "LAUNCH",
     }
 

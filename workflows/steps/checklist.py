@@ -32,6 +32,17 @@ class Checklist:
                 f"no checklist item {key!r} (items: {known})", type="NotFound", non_retryable=True
             ) from None
 
+    def by_issue(self, issue_key: str) -> ItemState:
+        """The item tracked by the tracker issue `issue_key`.
+
+        Raises:
+            ApplicationError: type ``NotFound`` when no item has that issue.
+        """
+        for item in self.items.values():
+            if item.issue_key == issue_key:
+                return item
+        raise ApplicationError(f"no checklist item is tracked by {issue_key}", type="NotFound", non_retryable=True)
+
     def mark_done(self, key: str, by: str, at: datetime) -> bool:
         """Mark `key` done; returns False if it already was."""
         item = self.item(key)

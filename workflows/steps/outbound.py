@@ -14,7 +14,14 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
-from domain.models import ApprovalLinkRequest, IssueRef, IssueRequest, MessageRequest, TransitionRequest
+from domain.models import (
+    ApprovalLinkRequest,
+    IssueRef,
+    IssueRequest,
+    MessageRequest,
+    TransitionRequest,
+    process_label,
+)
 from workflows.options import INTEGRATION
 from workflows.steps.audit import AuditTrail
 
@@ -105,7 +112,9 @@ class Outbound:
 
     async def create_issue(self, marker: str, step: str, **fields: Any) -> IssueRef | None:
         """Create a tracker issue once per `marker`; None if the tracker refused."""
-        request = IssueRequest(process_id=self.process_id, marker=self._key(marker), **fields)
+        request = IssueRequest(
+            process_id=self.process_id, marker=self._key(marker), labels=[process_label(self.process_id)], **fields
+        )
         try:
             ref: IssueRef = await workflow.execute_activity_method(
                 TrackerActivities.create_issue, request, **INTEGRATION
