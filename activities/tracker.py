@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.errors import integration_errors
-from domain.models import IssueRef, IssueRequest, TransitionRequest
+from domain.models import IssueRef, IssueRequest, IssueStatuses, StatusRequest, TransitionRequest
 from integrations.ports import Tracker
 
 
@@ -20,6 +20,12 @@ class TrackerActivities:
         """Create the issue for `request.marker`, or find the one made before."""
         with integration_errors():
             return self.tracker.create_issue(request)
+
+    @activity.defn(name="issue_statuses")
+    def issue_statuses(self, request: StatusRequest) -> IssueStatuses:
+        """Where the issues stand in the tracker (for the reconciliation poll)."""
+        with integration_errors():
+            return IssueStatuses(statuses=self.tracker.issue_statuses(request.keys))
 
     @activity.defn(name="transition_issue")
     def transition_issue(self, request: TransitionRequest) -> None:

@@ -227,6 +227,19 @@ class IssueRequest(Model):
     labels: list[str] = []
 
 
+class StatusRequest(Model):
+    """Read the status category of some tracker issues of a process."""
+
+    process_id: str
+    keys: list[str]
+
+
+class IssueStatuses(Model):
+    """Each issue's status category: ``new``, ``indeterminate`` or ``done``."""
+
+    statuses: dict[str, str] = {}
+
+
 class IssueRef(Model):
     """A tracker issue that exists."""
 

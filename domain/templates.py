@@ -52,6 +52,7 @@ class TrackerTemplate(Model):
     epic_type: str = "Epic"
     item_type: str = "Task"
     done_status: str = "Done"
+    reconcile_every_hours: PositiveInt | None = 12
 
 
 class LaunchTemplate(Model):

@@ -11,6 +11,9 @@ from domain.models import Delivery, IssueRef, IssueRequest, TransitionRequest
 from integrations.ports import ChatMessage, Email
 from integrations.store import Store
 
+DONE_STATUSES = {"done", "closed", "resolved"}
+"""Status names the outbox counts as done (Jira reports a status category instead)."""
+
 
 class OutboxTracker:
     """Issues recorded in the outbox, numbered ``PROJECT-n``."""
@@ -60,6 +63,15 @@ class OutboxTracker:
             request.comment,
             {"issue_key": request.issue_key, "status": request.status},
         )
+
+    def issue_statuses(self, keys: list[str]) -> dict[str, str]:
+        """``done`` for an issue the outbox saw moved to a done status, else ``new``."""
+        wanted = set(keys)
+        statuses = dict.fromkeys(wanted, "new")
+        for entry in self.store.outbox_of_channel("tracker", keys=wanted):
+            if str(entry.meta.get("status", "")).casefold() in DONE_STATUSES:
+                statuses[entry.meta["issue_key"]] = "done"
+        return statuses
 
 
 class OutboxMailer:

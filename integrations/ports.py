@@ -73,6 +73,10 @@ class Tracker(Protocol):
         """Move an issue to a status, commenting if asked; repeating it is harmless."""
         ...
 
+    def issue_statuses(self, keys: list[str]) -> dict[str, str]:
+        """Each issue's status category (``new``, ``indeterminate``, ``done``); unknown keys left out."""
+        ...
+
 
 class Mailer(Protocol):
     """Sends email (SMTP, or the outbox)."""

@@ -341,6 +341,13 @@ class Store:
             rows = [self._entry(dict(r)) for r in conn.execute(query).mappings()]
         return rows[::-1]
 
+    def outbox_of_channel(self, channel: str, keys: set[str]) -> list[OutboxEntry]:
+        """Outbox entries of `channel` whose meta names one of the issue `keys`."""
+        query = sa.select(outbox).where(outbox.c.channel == channel).order_by(outbox.c.id)
+        with self.engine.connect() as conn:
+            rows = [self._entry(dict(r)) for r in conn.execute(query).mappings()]
+        return [entry for entry in rows if entry.meta.get("issue_key") in keys]
+
     @staticmethod
     def _entry(row: dict[str, Any]) -> OutboxEntry:
         return OutboxEntry(

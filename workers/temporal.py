@@ -40,6 +40,7 @@ def activity_methods(
     return [
         tracker.create_issue,
         tracker.transition_issue,
+        tracker.issue_statuses,
         mail.send_email,
         mail.send_approval_request,
         chat.post_message,

@@ -20,18 +20,24 @@ from domain.models import (
     DecisionInput,
     GateState,
     IssueDoneInput,
+    IssueStatuses,
     ItemDoneInput,
     ItemState,
     ProcessSummary,
     ProcessView,
+    StatusRequest,
     StepView,
 )
 from domain.rules import Notice, at_hour, due_date, item_notices, required_approvals, schedule
+from workflows.options import RECONCILE
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
-from workflows.steps.checklist import Checklist, remind
+from workflows.steps.checklist import Checklist, reconcile, remind
 from workflows.steps.outbound import Outbound
 from workflows.steps.timers import sleep_until, wait_until
+
+with workflow.unsafe.imports_passed_through():
+    from activities.tracker import TrackerActivities
 
 STEPS = {
     "kickoff": "Kickoff",
@@ -114,13 +120,21 @@ class LaunchWorkflow:
             "started", actor=self.input.requested_by, params=self.input.params.model_dump(mode="json")
         )
         await self.kickoff()
-        reminders = asyncio.create_task(remind(self.checklist, self.reminder_schedule(), self.send_notices))
+        background = [asyncio.create_task(remind(self.checklist, self.reminder_schedule(), self.send_notices))]
+        every = self.input.template.tracker.reconcile_every_hours
+        if every:
+            background.append(
+                asyncio.create_task(
+                    reconcile(self.checklist, timedelta(hours=every), self.tracker_statuses, self.done_in_tracker)
+                )
+            )
         try:
             await self.checklist_until_gate()
             if await self.go_no_go():
                 await self.launch_day()
         finally:
-            reminders.cancel()
+            for task in background:
+                task.cancel()
 
     # ---- 1. kickoff -----------------------------------------------------------
 
@@ -238,6 +252,22 @@ class LaunchWorkflow:
                 item.issue_key, self.input.template.tracker.done_status, f"Marked done by {input.by}.", "checklist"
             )
         return item
+
+    async def tracker_statuses(self, keys: list[str]) -> dict[str, str]:
+        """Where `keys` stand in the tracker; nothing if it cannot say now (the next round asks again)."""
+        try:
+            answer: IssueStatuses = await workflow.execute_activity_method(
+                TrackerActivities.issue_statuses, StatusRequest(process_id=self.id, keys=keys), **RECONCILE
+            )
+        except ActivityError as err:
+            if is_cancelled_exception(err):
+                raise
+            return {}
+        return answer.statuses
+
+    async def done_in_tracker(self, item: ItemState) -> ItemState:
+        """An item whose issue the reconciliation found done."""
+        return await self.item_done(ItemDoneInput(item=item.key, by="tracker (reconciliation)", channel=Channel.JIRA))
 
     @mark_item_done.validator
     def _check_item_done(self, input: ItemDoneInput) -> None:

@@ -30,3 +30,9 @@ AUDIT: dict[str, Any] = {
         maximum_interval=timedelta(minutes=1),
     ),
 }
+
+RECONCILE: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=60),
+    "schedule_to_close_timeout": timedelta(minutes=10),  # a missed round is tried again at the next
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=2), non_retryable_error_types=["Refused"]),
+}

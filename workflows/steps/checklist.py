@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from domain.models import ItemState
@@ -86,3 +87,22 @@ async def remind(
         still_open = [notice for notice in batch if checklist.is_open(notice.item)]
         if still_open:
             await send(still_open)
+
+
+async def reconcile(
+    checklist: Checklist,
+    every: timedelta,
+    fetch: Callable[[list[str]], Awaitable[dict[str, str]]],
+    mark_done: Callable[[ItemState], Awaitable[object]],
+) -> None:
+    """Every `every`, ask the tracker where open items' issues stand; an issue in
+    the *done* category marks its item done. The fallback for a webhook that never came.
+    """
+    while not await wait_until(lambda: checklist.all_done, workflow.now() + every):
+        tracked = {item.issue_key: item for item in checklist.open_items() if item.issue_key}
+        if not tracked:
+            continue
+        for key, category in (await fetch(list(tracked))).items():
+            item = tracked.get(key)
+            if category == "done" and item and checklist.is_open(item.key):
+                await mark_done(item)
