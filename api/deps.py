@@ -23,6 +23,7 @@ class Services:
     temporal_ui_url: str | None = None
     triggers: Triggers = field(default_factory=Triggers)
     jira_webhook_secret: str | None = None
+    events_secret: str | None = None
 
 
 def services(request: Request) -> Services:

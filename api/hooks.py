@@ -1,4 +1,4 @@
-"""Incoming webhooks: ``POST /hooks/jira``.
+"""Incoming webhooks: ``POST /hooks/jira`` and ``POST /hooks/events``.
 
 The order matters: the size cap and the signature are checked on the raw
 bytes before anything is parsed, and a redelivered event (same delivery id)
@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -55,27 +57,56 @@ def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
+@dataclass
+class Intake:
+    """How one source signs, identifies and types its events."""
+
+    source: str
+    setting: str
+    delivery_header: str
+    event_type: Callable[[dict[str, Any]], object]
+
+
+JIRA = Intake("jira", "SIGNOFF_JIRA_WEBHOOK_SECRET", "x-atlassian-webhook-identifier", lambda e: e.get("webhookEvent"))
+EVENTS = Intake("events", "SIGNOFF_EVENTS_SECRET", "x-signoff-delivery", lambda e: e.get("type"))
+
+
 @router.post("/jira")
 async def jira_webhook(request: Request) -> JSONResponse:
     """A Jira webhook, signed with ``SIGNOFF_JIRA_WEBHOOK_SECRET`` (``X-Hub-Signature``)."""
-    svc = services(request)
-    if not svc.jira_webhook_secret:
-        return _error(404, "the Jira webhook is off: set SIGNOFF_JIRA_WEBHOOK_SECRET")
+    return await receive(request, JIRA, services(request).jira_webhook_secret)
+
+
+@router.post("/events")
+async def event_webhook(request: Request) -> JSONResponse:
+    """A JSON event from any system: ``{"type": …, "id": …, …}`` signed with ``SIGNOFF_EVENTS_SECRET``."""
+    return await receive(request, EVENTS, services(request).events_secret)
+
+
+async def receive(request: Request, intake: Intake, secret: str | None) -> JSONResponse:
+    """Check, parse and deduplicate one delivery, then apply the matching trigger rules."""
+    if not secret:
+        return _error(404, f"the {intake.source} webhook is off: set {intake.setting}")
     body = await read_capped(request)
     if body is None:
         return _error(413, f"the body is over {MAX_BODY} bytes")
-    if not signature_ok(svc.jira_webhook_secret, body, request.headers.get("x-hub-signature")):
-        return _error(401, "missing or wrong X-Hub-Signature (HMAC-SHA256 of the body with the webhook secret)")
+    if not signature_ok(secret, body, request.headers.get("x-hub-signature")):
+        return _error(401, "missing or wrong X-Hub-Signature (sha256= HMAC-SHA256 of the body with the secret)")
     try:
         event = json.loads(body)
     except ValueError:
         return _error(400, "the body is not JSON")
-    if not isinstance(event, dict) or not isinstance(event.get("webhookEvent"), str):
-        return _error(400, "not a Jira webhook event: no webhookEvent")
-    delivery = request.headers.get("x-atlassian-webhook-identifier") or hashlib.sha256(body).hexdigest()
-    if not svc.store.first_delivery("jira", delivery):
+    event_type = intake.event_type(event) if isinstance(event, dict) else None
+    if not isinstance(event_type, str):
+        return _error(400, f"not a {intake.source} event: no event type")
+    delivery = (
+        request.headers.get(intake.delivery_header) or str(event.get("id") or "") or hashlib.sha256(body).hexdigest()
+    )
+    svc = services(request)
+    if not svc.store.first_delivery(intake.source, delivery):
         return JSONResponse({"status": "duplicate", "delivery": delivery})
-    actions = [await _apply(svc, rule, event) for rule in svc.triggers.matching("jira", event["webhookEvent"], event)]
+    rules = svc.triggers.matching(intake.source, event_type, event)
+    actions = [await _apply(svc, rule, event) for rule in rules]
     return JSONResponse({"status": "accepted", "delivery": delivery, "actions": actions})
 
 

@@ -89,4 +89,5 @@ def build_services(settings: Settings, client: Client, store: Store, temporal_ui
         temporal_ui_url=temporal_ui_url,
         triggers=load_triggers(),
         jira_webhook_secret=settings.jira.webhook_secret.get_secret_value() if settings.jira.webhook_secret else None,
+        events_secret=settings.events.secret.get_secret_value() if settings.events.secret else None,
     )

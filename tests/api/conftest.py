@@ -38,6 +38,7 @@ async def today(stack: Stack) -> date:
 
 
 JIRA_WEBHOOK_SECRET = "jira-webhook-secret"
+EVENTS_SECRET = "events-secret"
 
 
 @pytest.fixture
@@ -50,6 +51,7 @@ async def app_client(stack: Stack, today: date) -> AsyncIterator[httpx.AsyncClie
         public_url=PUBLIC_URL,
         triggers=load_triggers(),
         jira_webhook_secret=JIRA_WEBHOOK_SECRET,
+        events_secret=EVENTS_SECRET,
     )
     started: list[str] = []
 

@@ -12,7 +12,7 @@ import httpx
 
 from api.hooks import MAX_BODY
 from domain.models import process_label
-from tests.api.conftest import JIRA_WEBHOOK_SECRET
+from tests.api.conftest import EVENTS_SECRET, JIRA_WEBHOOK_SECRET
 from tests.api.helpers import eventually, launch_params, start, view, wait_for_action
 
 
@@ -126,3 +126,47 @@ async def test_bad_bodies_are_refused_before_anything_happens(app_client: httpx.
     assert (await post(app_client, huge, "d-10")).status_code == 413
     assert (await post(app_client, b"not json", "d-11")).status_code == 400
     assert (await post(app_client, b'{"no": "event"}', "d-12")).status_code == 400
+
+
+async def post_event(client: httpx.AsyncClient, event: dict[str, Any], secret: str = EVENTS_SECRET) -> httpx.Response:
+    body = json.dumps(event).encode()
+    return await client.post(
+        "/hooks/events",
+        content=body,
+        headers={"content-type": "application/json", "x-hub-signature": signed(body, secret)},
+    )
+
+
+async def test_a_signed_event_starts_a_launch_and_a_redelivery_changes_nothing(
+    app_client: httpx.AsyncClient, today: date
+) -> None:
+    event = {
+        "type": "launch.requested",
+        "id": "evt-1",
+        "product": "Acme Events",
+        "launch_date": (today + timedelta(days=10)).isoformat(),
+        "owner": "pm@example.com",
+        "approvers": ["vp@example.com", "legal@example.com"],
+    }
+    first = await post_event(app_client, event)
+    assert first.status_code == 200, first.text
+    [action] = first.json()["actions"]
+    assert action == {"rule": "launch-from-event", "started": f"launch-acme-events-{event['launch_date']}"}
+
+    assert (await post_event(app_client, event)).json()["status"] == "duplicate"
+    [again] = (await post_event(app_client, event | {"id": "evt-2"})).json()["actions"]
+    assert "unchanged" in again
+
+    wrong = await post_event(app_client, event | {"id": "evt-3"}, secret="not-the-secret")
+    assert wrong.status_code == 401
+
+
+async def test_an_event_without_a_type_or_with_bad_params_is_answered_plainly(
+    app_client: httpx.AsyncClient,
+) -> None:
+    assert (await post_event(app_client, {"id": "evt-4"})).status_code == 400
+    response = await post_event(app_client, {"type": "launch.requested", "id": "evt-5", "product": "X"})
+    assert response.status_code == 200
+    [action] = response.json()["actions"]
+    assert "refused" in action and "launch_date" in action["refused"]
+    assert (await post_event(app_client, {"type": "nobody.cares", "id": "evt-6"})).json()["actions"] == []
