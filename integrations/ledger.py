@@ -1,8 +1,14 @@
-"""At most once per key: the outbox rows behind every chat post.
+"""At most once per key: the outbox rows behind every email, chat post and the like.
 
-Slack and Teams take no idempotency key, so a post is recorded before it is
-sent and marked after; a retry that finds the record does not post again.
-Shared by the Slack and Teams adapters.
+SMTP, Slack and Teams take no idempotency key, so a send is recorded before
+it is made and marked after. A row goes *pending* → *done* (with what is
+worth keeping, such as where a chat message went), or *pending* → ``failed``
+when the service certainly did not take it, which lets a retry claim it
+again. A row left *pending* (no answer after the request went out, or a
+worker that died mid-call) is never sent again: a lost message is better
+than two approval requests, and it shows in the outbox with its reason.
+Taking over a ``failed`` row is one conditional UPDATE, so of two attempts
+racing to retry, exactly one sends.
 """
 
 from __future__ import annotations
@@ -16,56 +22,60 @@ from integrations.store import Store
 
 log = structlog.get_logger()
 
-POSTING, POSTED, FAILED = "posting", "posted", "failed"
+FAILED = "failed"
 
 
-class PostLedger:
-    """The outbox rows that make a chat post happen at most once per key.
+class SendLedger:
+    """The outbox rows of one channel (``email``, ``chat``) and its state names."""
 
-    A row goes ``posting`` → ``posted`` (with where the message went), or
-    ``posting`` → ``failed`` when the service certainly did not post, which
-    lets a retry claim it again. A row left ``posting`` (no answer after the
-    request was sent, or a worker that died mid-call) is never posted again:
-    a lost chat message is better than two approval requests. Two attempts
-    running at the same time could both claim a ``failed`` row; Temporal runs
-    one attempt of an activity at a time, so this needs a worker to outlive
-    its start-to-close timeout.
-    """
-
-    def __init__(self, store: Store, via: str) -> None:
+    def __init__(self, store: Store, channel: str, pending: str, done: str, **stamp: str) -> None:
+        """`stamp` goes into every row's meta (``via="slack"``)."""
         self.store = store
-        self.via = via
+        self.channel = channel
+        self.pending = pending
+        self.done_state = done
+        self.stamp = stamp
 
-    def claim(self, message: ChatMessage) -> bool:
-        """Record `message` as being posted; False if an earlier attempt posted it, or may have."""
-        entry, created = self.store.record(
-            message.key,
-            message.process_id,
-            "chat",
-            [message.channel],
-            message.channel,
-            message.text,
-            {"via": self.via, "state": POSTING},
-        )
+    def claim(self, key: str, process_id: str, to: list[str], subject: str, body: str, **meta: str) -> bool:
+        """Record a send of `key` as under way; False if an earlier attempt sent it, or may have."""
+        claimed = {**self.stamp, "state": self.pending, **meta}
+        entry, created = self.store.record(key, process_id, self.channel, to, subject, body, claimed)
         if created:
             return True
         state = entry.meta.get("state")
         if state == FAILED:
-            self.store.update_meta(message.key, {"via": self.via, "state": POSTING})
-            return True
-        if state == POSTING:
-            log.warning("chat post unconfirmed; not posting it again", key=message.key, via=self.via)
+            return self.store.replace_meta_if(key, entry.meta, claimed)
+        if state == self.pending:
+            log.warning("send unconfirmed; not sending it again", key=key, channel=self.channel, **self.stamp)
         return False
 
-    def posted(self, key: str, **where: str) -> None:
-        """Mark the post of `key` done, remembering where it went."""
-        self.store.update_meta(key, {"via": self.via, "state": POSTED, **where})
+    def done(self, key: str, **meta: str) -> None:
+        """Mark the send of `key` made, keeping `meta` (where it went, when)."""
+        self._mark(key, self.done_state, meta)
 
-    def failed(self, key: str) -> None:
-        """Mark the post of `key` as certainly not made, so a retry posts it."""
-        self.store.update_meta(key, {"via": self.via, "state": FAILED})
+    def failed(self, key: str, **meta: str) -> None:
+        """Mark the send of `key` as certainly not made, so a retry makes it."""
+        self._mark(key, FAILED, meta)
+
+    def uncertain(self, key: str, **meta: str) -> None:
+        """Leave `key` pending for good: it may have gone out, so it is never sent again."""
+        self._mark(key, self.pending, meta)
 
     def where(self, key: str) -> dict[str, Any] | None:
-        """The meta of a post that was made, or None."""
+        """The meta of a send that was made, or None."""
         entry = self.store.recorded(key)
-        return entry.meta if entry and entry.meta.get("state") == POSTED else None
+        return entry.meta if entry and entry.meta.get("state") == self.done_state else None
+
+    def _mark(self, key: str, state: str, meta: dict[str, str]) -> None:
+        self.store.update_meta(key, {**self.stamp, "state": state, **meta})
+
+
+class ChatLedger(SendLedger):
+    """The ledger of chat posts made through `via` (``slack``, ``teams``)."""
+
+    def __init__(self, store: Store, via: str) -> None:
+        super().__init__(store, "chat", "posting", "posted", via=via)
+
+    def claim_post(self, message: ChatMessage) -> bool:
+        """Claim the post of `message` (see `SendLedger.claim`)."""
+        return self.claim(message.key, message.process_id, [message.channel], message.channel, message.text)

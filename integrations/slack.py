@@ -1,7 +1,7 @@
 """Slack: posts with decision buttons, in-place updates, and the checks of its interactivity endpoint.
 
 Slack has no idempotency key, so a post is made at most once per message key
-through a row of the outbox table (`PostLedger`): it is recorded as
+through a row of the outbox table (`ChatLedger`): it is recorded as
 ``posting`` *before* the request goes out and becomes ``posted`` (with the
 channel id and ``ts`` that `SlackChat.update_message` needs) once Slack
 answers. Where Slack certainly did not post (it answered with an error, or
@@ -34,7 +34,7 @@ from slack_sdk.web import SlackResponse
 
 from domain.errors import BadInput, IntegrationError, Refused, Unavailable
 from domain.models import Delivery
-from integrations.ledger import PostLedger
+from integrations.ledger import ChatLedger
 from integrations.ports import ChatAction, ChatMessage
 from integrations.store import Store
 
@@ -104,7 +104,7 @@ class SlackChat:
         # retry_handlers=[]: the SDK would otherwise resend a request whose
         # connection dropped after it was sent; Temporal decides retries.
         self.client = WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=[])
-        self.ledger = PostLedger(store, "slack")
+        self.ledger = ChatLedger(store, "slack")
         self.host = urlsplit(api_url).netloc
 
     def post(self, message: ChatMessage) -> Delivery:
@@ -115,7 +115,7 @@ class SlackChat:
             Unavailable: rate limited, a 5xx, or no answer; a retry posts only if Slack certainly did not.
         """
         delivery = Delivery(key=message.key, channel="chat", to=[message.channel])
-        if not self.ledger.claim(message):
+        if not self.ledger.claim_post(message):
             return delivery.model_copy(update={"outcome": "duplicate"})
         text = escape(message.text)
         channel = None
@@ -135,7 +135,7 @@ class SlackChat:
             if channel is None or not _maybe_done(error.__cause__):  # a failed look-up posted nothing
                 self.ledger.failed(message.key)
             raise
-        self.ledger.posted(message.key, channel=str(response["channel"]), ts=str(response["ts"]))
+        self.ledger.done(message.key, channel=str(response["channel"]), ts=str(response["ts"]))
         return delivery
 
     def update_message(self, key: str, text: str) -> None:

@@ -47,12 +47,12 @@ from typing import Literal
 
 from domain.errors import IntegrationError, Refused, Unavailable
 from domain.models import Delivery
+from integrations.ledger import SendLedger
 from integrations.ports import Email
 from integrations.store import Store
 
 TlsMode = Literal["none", "starttls", "ssl"]
 
-SENDING, SENT, FAILED = "sending", "sent", "failed"
 
 # 7bit: non-ASCII bodies go out quoted-printable, which every server takes
 # (8bit bodies need the server's 8BITMIME).
@@ -97,7 +97,7 @@ class SmtpMailer:
         timeout: float = 30,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        self.store = store
+        self.ledger = SendLedger(store, "email", pending="sending", done="sent")
         self.host = host
         self.port = port
         self.tls = tls
@@ -125,24 +125,24 @@ class SmtpMailer:
         """
         message = self._message(email)
         mid = str(message["Message-ID"])
-        if not self._claim(email, mid):
+        if not self.ledger.claim(email.key, email.process_id, email.to, email.subject, email.text, message_id=mid):
             return Delivery(key=email.key, channel="email", to=email.to, outcome="duplicate")
         try:
             self._transfer(message, email.to)
         except _Uncertain as err:
             reason = self._scrub(str(err))
-            self.store.update_meta(email.key, {"state": SENDING, "message_id": mid, "uncertain": reason})
+            self.ledger.uncertain(email.key, message_id=mid, uncertain=reason)
             raise Unavailable(
                 f"the connection to the mail server {self.address} broke after the message was sent and before "
                 f"the server confirmed it ({reason}); it may have been delivered, so it will not be sent again"
             ) from None
         except Exception as err:
             error = self._error(err)
-            self.store.update_meta(email.key, {"state": FAILED, "message_id": mid, "error": str(error)})
+            self.ledger.failed(email.key, message_id=mid, error=str(error))
             if error is err:
                 raise
             raise error from None
-        self.store.update_meta(email.key, {"state": SENT, "message_id": mid, "sent_at": datetime.now(UTC).isoformat()})
+        self.ledger.done(email.key, message_id=mid, sent_at=datetime.now(UTC).isoformat())
         return Delivery(key=email.key, channel="email", to=email.to, outcome="sent")
 
     def check(self) -> str:
@@ -190,18 +190,6 @@ class SmtpMailer:
         if email.html is not None:
             message.add_alternative(email.html, subtype="html")
         return message
-
-    def _claim(self, email: Email, mid: str) -> bool:
-        """Write the ``sending`` row, or take over a ``failed`` one; False if it is someone else's."""
-        claimed = {"state": SENDING, "message_id": mid}
-        entry, created = self.store.record(
-            email.key, email.process_id, "email", email.to, email.subject, email.text, claimed
-        )
-        if created:
-            return True
-        if entry.meta.get("state") != FAILED:
-            return False  # sent, in flight, uncertain, or recorded by the outbox: never twice
-        return self.store.replace_meta_if(email.key, entry.meta, claimed)
 
     # ---- the conversation -------------------------------------------------
 

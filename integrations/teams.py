@@ -8,7 +8,7 @@ that person's approval link.
 
 The webhook URL is a secret (whoever holds it can post): it never appears in
 an error message, nor in the cause of one. Posts are made at most once per
-key through the same `PostLedger` as Slack's.
+key through the same `ChatLedger` as Slack's.
 
 Answers: the classic webhook says ``200`` with the body ``1``; it reports a
 failed delivery as ``200`` with a sentence naming the HTTP error (its way of
@@ -26,7 +26,7 @@ from urllib3.exceptions import NewConnectionError
 
 from domain.errors import IntegrationError, Refused, Unavailable
 from domain.models import Delivery
-from integrations.ledger import PostLedger
+from integrations.ledger import ChatLedger
 from integrations.ports import ChatAction, ChatMessage
 from integrations.store import Store
 
@@ -56,7 +56,7 @@ class TeamsChat:
     def __init__(self, store: Store, webhook_url: str, timeout: float = 10.0) -> None:
         self.webhook_url = webhook_url
         self.timeout = timeout
-        self.ledger = PostLedger(store, "teams")
+        self.ledger = ChatLedger(store, "teams")
 
     def __repr__(self) -> str:
         return f"TeamsChat(host={urlsplit(self.webhook_url).hostname!r})"
@@ -74,11 +74,11 @@ class TeamsChat:
                 "send it by email or Slack"
             )
         delivery = Delivery(key=message.key, channel="chat", to=[message.channel])
-        if not self.ledger.claim(message):
+        if not self.ledger.claim_post(message):
             return delivery.model_copy(update={"outcome": "duplicate"})
         error, maybe_done = self._send(card(message.text, message.actions))
         if error is None:
-            self.ledger.posted(message.key)
+            self.ledger.done(message.key)
             return delivery
         if not maybe_done:
             self.ledger.failed(message.key)
