@@ -12,6 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import services
+from api.service import KINDS
+from domain.enums import ProcessStatus
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -25,7 +27,14 @@ def process_list(
     """Every process, newest first, filterable."""
     rows = services(request).store.processes(kind=kind, status=status, owner=owner)
     return TEMPLATES.TemplateResponse(
-        request, "processes.html", {"rows": rows, "filters": {"kind": kind, "status": status, "owner": owner}}
+        request,
+        "processes.html",
+        {
+            "rows": rows,
+            "kinds": KINDS,
+            "statuses": [s.value for s in ProcessStatus],
+            "filters": {"kind": kind, "status": status, "owner": owner},
+        },
     )
 
 

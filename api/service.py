@@ -30,9 +30,10 @@ from domain.models import (
     StepView,
 )
 from domain.templates import LaunchTemplate
+from workflows import WORKFLOWS
 from workflows.launch import STEPS, LaunchWorkflow
 
-KINDS = ("launch",)
+KINDS = tuple(WORKFLOWS)
 
 
 class ParamsError(BadInput):

@@ -5,12 +5,6 @@ from __future__ import annotations
 from enum import StrEnum
 
 
-class ProcessKind(StrEnum):
-    """The kinds of process signoff runs."""
-
-    LAUNCH = "launch"
-
-
 class ProcessStatus(StrEnum):
     """Where a process stands, as users see it."""
 

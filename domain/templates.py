@@ -12,8 +12,6 @@ from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
 
 from domain.models import Model
 
-Slug = str
-
 
 class Reminders(Model):
     """When owners hear about an item: before it is due, while overdue, escalation."""

@@ -123,6 +123,11 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _process_row(row: Any) -> dict[str, Any]:
+    """A row of the process list with its times in UTC."""
+    return {**row, "started_at": _utc(row["started_at"]), "updated_at": _utc(row["updated_at"])}
+
+
 class Store:
     """The audit store and outbox over one SQLAlchemy engine."""
 
@@ -265,16 +270,13 @@ class Store:
             if value:
                 query = query.where(processes.c[column] == value)
         with self.engine.connect() as conn:
-            return [
-                {**row, "started_at": _utc(row["started_at"]), "updated_at": _utc(row["updated_at"])}
-                for row in conn.execute(query).mappings()
-            ]
+            return [_process_row(row) for row in conn.execute(query).mappings()]
 
     def process(self, process_id: str) -> dict[str, Any] | None:
         """One process's row of the list, if it ever started."""
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(processes).where(processes.c.id == process_id)).mappings().first()
-        return {**row, "started_at": _utc(row["started_at"]), "updated_at": _utc(row["updated_at"])} if row else None
+        return _process_row(row) if row else None
 
     # ---- incoming webhooks ------------------------------------------------
 

@@ -6,8 +6,9 @@ import asyncio
 
 from config.settings import Settings
 from domain.errors import IntegrationError
+from integrations.store import Store, create_engine
 from workers.temporal import connect
-from workers.wiring import build_chat, build_mailer, build_store, build_tracker
+from workers.wiring import build_chat, build_mailer, build_tracker
 
 
 async def run_checks(settings: Settings) -> tuple[list[str], bool]:
@@ -25,8 +26,9 @@ async def run_checks(settings: Settings) -> tuple[list[str], bool]:
         hint = "start `signoff dev` or set SIGNOFF_TEMPORAL_ADDRESS"
         lines.append(f"FAIL  temporal   {settings.temporal.address}: {reason} — {hint}")
 
+    store = Store(create_engine(settings.database()))  # no I/O yet: the adapters below only hold it
     try:
-        build_store(settings).ping()
+        store.ping()
         lines.append(f"ok    database   {_redact(settings.database())}")
     except Exception as err:
         healthy = False
@@ -34,7 +36,6 @@ async def run_checks(settings: Settings) -> tuple[list[str], bool]:
             f"FAIL  database   {_redact(settings.database())}: {type(err).__name__} — check SIGNOFF_DATABASE_URL"
         )
 
-    store = build_store(settings)
     for name, adapter in (
         ("jira", build_tracker(settings, store)),
         ("smtp", build_mailer(settings, store)),

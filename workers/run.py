@@ -19,6 +19,7 @@ from temporalio.client import Client
 from api.app import create_app
 from config.settings import Settings
 from domain.errors import BadInput
+from integrations.store import Store
 from workers.devserver import DevServer, port_in_use
 from workers.temporal import build_worker, connect
 from workers.wiring import build_activities, build_services, build_store
@@ -50,8 +51,10 @@ async def _until_stopped(stop: asyncio.Event, *tasks: asyncio.Task[None]) -> Non
             raise task.exception()  # type: ignore[misc]
 
 
-def _web_server(settings: Settings, client: Client, host: str, port: int, ui_url: str | None) -> EmbeddedServer:
-    app = create_app(build_services(settings, client, build_store(settings), ui_url))
+def _web_server(
+    settings: Settings, client: Client, store: Store, host: str, port: int, ui_url: str | None
+) -> EmbeddedServer:
+    app = create_app(build_services(settings, client, store, ui_url))
     return EmbeddedServer(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
 
 
@@ -70,7 +73,7 @@ async def run_worker(settings: Settings) -> None:
 async def run_web(settings: Settings, host: str, port: int) -> None:
     """`signoff web`: serve the API and pages until stopped."""
     stop = _stop_event()
-    server = _web_server(settings, await connect(settings.temporal), host, port, None)
+    server = _web_server(settings, await connect(settings.temporal), build_store(settings), host, port, None)
     task = asyncio.create_task(server.serve())
     try:
         await _until_stopped(stop, task)
@@ -117,10 +120,10 @@ async def run_dev(settings: Settings, stack: DevStack, announce: Callable[[str],
     await server.start()
     tasks: list[asyncio.Task[None]] = []
     try:
-        client = await connect(settings.temporal)
-        worker = build_worker(client, settings.temporal.task_queue, build_activities(settings, build_store(settings)))
+        client, store = await connect(settings.temporal), build_store(settings)
+        worker = build_worker(client, settings.temporal.task_queue, build_activities(settings, store))
         ui_url = f"http://127.0.0.1:{stack.ui_port}"
-        web = _web_server(settings, client, "127.0.0.1", stack.port, ui_url)
+        web = _web_server(settings, client, store, "127.0.0.1", stack.port, ui_url)
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(web.serve())]
         while not web.started and not any(t.done() for t in tasks):
             await asyncio.sleep(0.05)

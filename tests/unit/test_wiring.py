@@ -85,3 +85,16 @@ async def test_check_reports_one_line_each_and_fails_on_an_unreachable_integrati
     assert by_name["database"].startswith("ok")
     assert by_name["jira"].startswith("ok") and "outbox" in by_name["jira"]
     assert by_name["smtp"].startswith("FAIL") and "127.0.0.1:1" in by_name["smtp"]
+
+
+async def test_check_reports_an_unreachable_database_instead_of_crashing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = settings(
+        monkeypatch, tmp_path, TEMPORAL_ADDRESS="127.0.0.1:1", DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/x"
+    )
+    lines, healthy = await run_checks(config)
+    assert not healthy
+    [database] = [line for line in lines if line.split()[1] == "database"]
+    assert database.startswith("FAIL") and "SIGNOFF_DATABASE_URL" in database
+    assert len(lines) == 5, "every integration still gets its line"
