@@ -10,43 +10,8 @@ import jinja2
 import pytest
 
 from integrations.messages import MESSAGES, TemplateRenderer
+from tests.unit.message_contexts import APPROVAL_URL, BASE, CONTEXTS, ITEMS
 
-BASE: dict[str, Any] = {
-    "product": "Acme Analytics 2.0",
-    "launch_date": "2026-12-15",
-    "owner": "pm@example.com",
-    "process_url": "https://signoff.example.com/processes/launch-acme-analytics-2-0-2026-12-15",
-}
-
-ITEMS = [
-    {"key": "documentation", "title": "Product documentation", "owner": "docs@example.com",
-     "due": "2026-12-05", "issue_key": "LAUNCH-6"},
-    {"key": "release-notes", "title": "Release notes", "owner": "docs@example.com",
-     "due": "2026-12-08", "issue_key": ""},
-]  # fmt: skip
-
-APPROVAL_URL = "https://signoff.example.com/approve/abc.def?x=1&y=2"
-
-# What the launch workflow (and the mail activity) give each email template.
-CONTEXTS: dict[str, dict[str, Any]] = {
-    "announcement": {},
-    "approval_request": {
-        "reminder": False, "done": 10, "total": 12, "open_items": ITEMS,
-        "approval_url": APPROVAL_URL, "expires_at": "2026-12-22 09:00 UTC",
-    },
-    "decision": {
-        "approver": "vp@example.com", "decision": "changes", "comment": "Ship it\nafter the docs land.",
-        "gate_title": "Go / no-go", "gate_status": "open", "approvals": 1, "required": 2,
-    },
-    "ended": {"outcome": "cancelled", "by": "pm@example.com", "reason": "Postponed to Q1."},
-    "escalation": {"items": ITEMS, "days_late": 3},
-    "kickoff_owner": {"items": ITEMS},
-    "on_hold": {"waiting_on": ["vp@example.com", "legal@example.com"], "expires_at": "2026-12-22 09:00 UTC"},
-    "overdue": {"items": ITEMS},
-    "reminder": {"items": ITEMS},
-}  # fmt: skip
-
-# Sentences each email must carry in both its text and its HTML.
 FACTS: dict[str, list[str]] = {
     "announcement": ["Acme Analytics 2.0 launched today, 2026-12-15."],
     "approval_request": [

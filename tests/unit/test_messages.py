@@ -2,68 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import jinja2
 import pytest
 
 from integrations.messages import MESSAGES, TemplateRenderer
+from tests.unit.message_contexts import BASE, CHAT_CONTEXTS, ITEMS
+from tests.unit.message_contexts import CONTEXTS as EMAIL_CONTEXTS
 
-BASE: dict[str, Any] = {
-    "product": "Acme Analytics 2.0",
-    "launch_date": "2026-12-15",
-    "owner": "pm@example.com",
-    "process_url": "https://signoff.example.com/processes/launch-acme-analytics-2-0-2026-12-15",
-}
-
-ITEMS = [
-    {
-        "key": "documentation",
-        "title": "Product documentation",
-        "owner": "docs@example.com",
-        "due": "2026-12-05",
-        "issue_key": "LAUNCH-6",
-    },
-    {
-        "key": "release-notes",
-        "title": "Release notes",
-        "owner": "docs@example.com",
-        "due": "2026-12-08",
-        "issue_key": "",
-    },
-]
-
-# What the launch workflow (and the mail activity) add for each template.
-CONTEXTS: dict[str, dict[str, Any]] = {
-    "announcement": {},
-    "announcement_chat": {},
-    "approval_request": {
-        "reminder": False,
-        "done": 10,
-        "total": 12,
-        "open_items": ITEMS,
-        "approval_url": "https://signoff.example.com/approve/abc.def",
-        "expires_at": "2026-12-22 09:00 UTC",
-    },
-    "decision": {
-        "approver": "vp@example.com",
-        "decision": "approve",
-        "comment": "Ship it.",
-        "gate_title": "Go / no-go",
-        "gate_status": "open",
-        "approvals": 1,
-        "required": 2,
-    },
-    "ended": {"outcome": "cancelled", "by": "pm@example.com", "reason": "Postponed to Q1."},
-    "ended_chat": {"outcome": "rejected at go / no-go", "by": "", "reason": ""},
-    "escalation": {"items": ITEMS, "days_late": 3},
-    "gate_open_chat": {"approvers": ["vp@example.com", "legal@example.com"], "required": 2},
-    "kickoff_chat": {"items": ITEMS, "epic_key": "LAUNCH-1", "gate_opens": "2026-12-12"},
-    "kickoff_owner": {"items": ITEMS},
-    "on_hold": {"waiting_on": ["vp@example.com"], "expires_at": "2026-12-22 09:00 UTC"},
-    "overdue": {"items": ITEMS},
-    "reminder": {"items": ITEMS},
-}
+CONTEXTS = EMAIL_CONTEXTS | CHAT_CONTEXTS
 
 TEMPLATES = sorted(p.stem for p in MESSAGES.glob("*.txt") if not p.name.startswith("_"))
 
