@@ -9,6 +9,7 @@ from fastapi import Request
 from api.service import Processes
 from api.tokens import ApprovalTokens
 from config.triggers import Triggers
+from integrations.slack import SlackChat
 from integrations.store import Store
 
 
@@ -24,6 +25,9 @@ class Services:
     triggers: Triggers = field(default_factory=Triggers)
     jira_webhook_secret: str | None = None
     events_secret: str | None = None
+    slack: SlackChat | None = None
+    """Slack's Web API, to learn who clicked a button and to answer them."""
+    slack_signing_secret: str | None = None
 
 
 def services(request: Request) -> Services:

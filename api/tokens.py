@@ -67,7 +67,11 @@ class ApprovalLinks:
 
     def approval_url(self, claims: ApprovalClaims) -> str:
         """The approver's own link to the confirmation page."""
-        return f"{self.base}/approve/{self.tokens.sign(claims)}"
+        return f"{self.base}/approve/{self.approval_token(claims)}"
+
+    def approval_token(self, claims: ApprovalClaims) -> str:
+        """The token in that link, which a Slack button carries back to ``/hooks/slack``."""
+        return self.tokens.sign(claims)
 
     def process_url(self, process_id: str) -> str:
         """The page of a process on the dashboard."""

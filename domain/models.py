@@ -283,6 +283,17 @@ class ApprovalLinkRequest(Model):
     expires_at: datetime
     context: dict[str, Any] = {}
 
+    def claims(self) -> ApprovalClaims:
+        """What the approver's link (or chat button) names."""
+        return ApprovalClaims(
+            process_id=self.process_id,
+            gate=self.gate,
+            round=self.round,
+            approver=self.approver,
+            token_id=self.token_id,
+            expires_at=self.expires_at,
+        )
+
 
 class Delivery(Model):
     """What happened to a message or issue request."""
@@ -290,7 +301,8 @@ class Delivery(Model):
     key: str
     channel: str
     to: list[str] = []
-    outcome: Literal["sent", "duplicate"] = "sent"
+    outcome: Literal["sent", "duplicate", "skipped"] = "sent"
+    """``skipped``: the channel cannot carry this message (Teams cannot message a person), so nothing went out."""
 
 
 class ApprovalClaims(Model):

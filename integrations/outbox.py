@@ -87,16 +87,24 @@ class OutboxMailer:
 
 
 class OutboxChat:
-    """Chat posts recorded in the outbox."""
+    """Chat posts recorded in the outbox; a message's buttons become lines with their links."""
+
+    direct_messages = True
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def post(self, message: ChatMessage) -> Delivery:
         """Record `message` once per key."""
+        buttons = [f"[{action.label}] {action.url}" for action in message.actions]
+        body = "\n\n".join([message.text.rstrip(), *(["\n".join(buttons)] if buttons else [])])
         _, created = self.store.record(
-            message.key, message.process_id, "chat", [message.channel], message.channel, message.text
+            message.key, message.process_id, "chat", [message.channel], message.channel, body
         )
         return Delivery(
             key=message.key, channel="chat", to=[message.channel], outcome="sent" if created else "duplicate"
         )
+
+    def update(self, key: str, text: str) -> bool:
+        """Replace the recorded message, as Slack edits one in place."""
+        return self.store.rewrite(key, text)

@@ -89,8 +89,15 @@ class Mailer(Protocol):
 class Chat(Protocol):
     """Posts to a chat channel (Slack, Teams, or the outbox)."""
 
+    direct_messages: bool
+    """Whether `post` can reach a person by their email (Slack can; a Teams incoming webhook cannot)."""
+
     def post(self, message: ChatMessage) -> Delivery:
         """Post `message` once per `message.key`."""
+        ...
+
+    def update(self, key: str, text: str) -> bool:
+        """Replace the message posted under `key` by `text`, without buttons; False if there is none to replace."""
         ...
 
 
@@ -107,6 +114,10 @@ class Links(Protocol):
 
     def approval_url(self, claims: ApprovalClaims) -> str:
         """The signed approval link for one approver at one gate."""
+        ...
+
+    def approval_token(self, claims: ApprovalClaims) -> str:
+        """The signed token of that link alone (a chat button carries it back)."""
         ...
 
     def process_url(self, process_id: str) -> str:

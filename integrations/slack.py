@@ -3,7 +3,7 @@
 Slack has no idempotency key, so a post is made at most once per message key
 through a row of the outbox table (`ChatLedger`): it is recorded as
 ``posting`` *before* the request goes out and becomes ``posted`` (with the
-channel id and ``ts`` that `SlackChat.update_message` needs) once Slack
+channel id and ``ts`` that `SlackChat.update` needs) once Slack
 answers. Where Slack certainly did not post (it answered with an error, or
 could not be reached) the row becomes ``failed`` and a retry posts; where it
 may have (no answer after the request was sent, a 5xx) the row stays
@@ -31,6 +31,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.web import SlackResponse
+from slack_sdk.webhook import WebhookClient
 
 from domain.errors import BadInput, IntegrationError, Refused, Unavailable
 from domain.models import Delivery
@@ -100,10 +101,13 @@ class NotADecision(BadInput):
 class SlackChat:
     """Posts to Slack channels and people through the Web API with a bot token."""
 
+    direct_messages = True
+
     def __init__(self, store: Store, token: str, api_url: str = "https://slack.com/api/", timeout: int = 10) -> None:
         # retry_handlers=[]: the SDK would otherwise resend a request whose
         # connection dropped after it was sent; Temporal decides retries.
         self.client = WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=[])
+        self.timeout = timeout
         self.ledger = ChatLedger(store, "slack")
         self.host = urlsplit(api_url).netloc
 
@@ -138,22 +142,43 @@ class SlackChat:
         self.ledger.done(message.key, channel=str(response["channel"]), ts=str(response["ts"]))
         return delivery
 
-    def update_message(self, key: str, text: str) -> None:
+    def update(self, key: str, text: str) -> bool:
         """Replace the message posted under `key` by `text`, without its buttons (a decision was taken).
 
+        Returns False, changing nothing, when no post under `key` is confirmed
+        (it failed, or never went out).
+
         Raises:
-            Refused: nothing was posted under `key` (or its post is unconfirmed), or Slack refused the edit.
+            Refused: Slack refused the edit (the message was deleted, say).
             Unavailable: rate limited, a 5xx, or no answer; editing again is harmless.
         """
         where = self.ledger.where(key)
         if where is None:
-            raise Refused(f"Slack: no message was posted under {key}; nothing to update")
+            return False
         self._call(
             lambda: self.client.chat_update(
                 channel=where["channel"], ts=where["ts"], text=escape(text), blocks=blocks(text, [])
             ),
             where["channel"],
         )
+        return True
+
+    def tell(self, response_url: str, text: str) -> None:
+        """Answer a button click with a message only the person who clicked sees (an ephemeral reply).
+
+        `response_url` comes from the signed interaction, so it is Slack's own.
+
+        Raises:
+            Unavailable: Slack did not take the reply.
+        """
+        try:
+            answer = WebhookClient(response_url, timeout=self.timeout).send(
+                text=escape(text), response_type="ephemeral", replace_original=False
+            )
+        except (OSError, http.client.HTTPException) as err:
+            raise Unavailable(f"Slack: the reply to a click could not be sent ({type(err).__name__})") from None
+        if answer.status_code >= 300:
+            raise Unavailable(f"Slack: the reply to a click was refused (HTTP {answer.status_code})")
 
     def check(self) -> str:
         """Call auth.test and say which workspace and bot the token is for.

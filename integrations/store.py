@@ -328,6 +328,12 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(outbox.update().where(outbox.c.key == key).values(meta=json.dumps(meta)))
 
+    def rewrite(self, key: str, body: str) -> bool:
+        """Replace the body of the outbox entry `key` (a chat message edited in place); False if there is none."""
+        with self.engine.begin() as conn:
+            result = conn.execute(outbox.update().where(outbox.c.key == key).values(body=body))
+        return bool(result.rowcount)
+
     def recorded(self, key: str) -> OutboxEntry | None:
         """The outbox entry with `key`, if any."""
         with self.engine.connect() as conn:

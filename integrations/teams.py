@@ -53,6 +53,8 @@ _SLACK_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
 class TeamsChat:
     """Posts cards to the Teams channel of one incoming webhook."""
 
+    direct_messages = False
+
     def __init__(self, store: Store, webhook_url: str, timeout: float = 10.0) -> None:
         self.webhook_url = webhook_url
         self.timeout = timeout
@@ -83,6 +85,10 @@ class TeamsChat:
         if not maybe_done:
             self.ledger.failed(message.key)
         raise error
+
+    def update(self, key: str, text: str) -> bool:
+        """Always False: a webhook cannot edit what it posted (its buttons open the page, which shows the decision)."""
+        return False
 
     def check(self) -> str:
         """Check the shape of the webhook URL only: Teams has no call that does not post.

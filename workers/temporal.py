@@ -44,6 +44,8 @@ def activity_methods(
         mail.send_email,
         mail.send_approval_request,
         chat.post_message,
+        chat.post_approval_request,
+        chat.update_message,
         audit.record_event,
     ]
 

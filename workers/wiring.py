@@ -79,6 +79,7 @@ def build_activities(settings: Settings, store: Store) -> list[Any]:
 
 def build_services(settings: Settings, client: Client, store: Store, temporal_ui_url: str | None = None) -> Services:
     """What the web service needs."""
+    slack = settings.slack
     return Services(
         processes=Processes(
             client, settings.temporal.task_queue, partial(load_template, folders=settings.template_folders())
@@ -90,4 +91,6 @@ def build_services(settings: Settings, client: Client, store: Store, temporal_ui
         triggers=load_triggers(),
         jira_webhook_secret=settings.jira.webhook_secret.get_secret_value() if settings.jira.webhook_secret else None,
         events_secret=settings.events.secret.get_secret_value() if settings.events.secret else None,
+        slack=SlackChat(store, slack.token.get_secret_value(), slack.api_url) if slack.token else None,
+        slack_signing_secret=slack.signing_secret.get_secret_value() if slack.signing_secret else None,
     )

@@ -300,6 +300,7 @@ class LaunchWorkflow:
             self.status = ProcessStatus.RUNNING
             outcome = self.gate.state.status
             await self.audit.record("gate_closed", step="go-no-go", outcome=outcome.value, round=self.gate.state.round)
+            await self.settle_requests()
             if outcome == GateStatus.APPROVED:
                 self._finish_step("go-no-go")
                 return True
@@ -411,7 +412,35 @@ class LaunchWorkflow:
             approvals=self.gate.approvals,
             required=state.required,
         )
+        await self.outbound.settle_approval_request(
+            state.key,
+            record.round,
+            record.approver,
+            state.key,
+            decision=record.decision.value,
+            via=record.channel.value,
+            at=f"{record.at:%Y-%m-%d %H:%M} UTC",
+            comment=record.comment,
+        )
         return state
+
+    async def settle_requests(self) -> None:
+        """Take the buttons off the chat requests of approvers who did not decide in this round."""
+        state = self.gate.state
+        await asyncio.gather(
+            *(
+                self.outbound.settle_approval_request(
+                    state.key,
+                    state.round,
+                    approver,
+                    state.key,
+                    decision=None,
+                    gate_title=state.title,
+                    gate_status=state.status.value,
+                )
+                for approver in state.waiting_on
+            )
+        )
 
     @decide.validator
     def _check_decision(self, input: DecisionInput) -> None:
@@ -467,9 +496,12 @@ class LaunchWorkflow:
                 step.status = StepStatus.FAILED if status == ProcessStatus.REJECTED else StepStatus.SKIPPED
             elif step.status == StepStatus.PENDING:
                 step.status = StepStatus.SKIPPED
+        gate_was_open = self.gate.state.status == GateStatus.OPEN
         self.gate.close(GateStatus.CLOSED)
         action = "cancelled" if status == ProcessStatus.CANCELLED else "rejected"
         await self.audit.record(action, actor=why.by or "signoff", channel=why.channel, reason=why.reason)
+        if gate_was_open:
+            await self.settle_requests()
         people = {params.owner, *params.approvers, *(i.owner for i in self.checklist.open_items())}
         outcome = "cancelled" if status == ProcessStatus.CANCELLED else "rejected at go / no-go"
         await self.outbound.email(

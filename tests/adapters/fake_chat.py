@@ -129,13 +129,15 @@ class FakeServer:
 
 
 class FakeSlack(FakeServer):
-    """Answers like Slack's Web API for auth.test, users.lookupByEmail, users.info, chat.postMessage and chat.update.
+    """Answers like Slack's Web API (auth.test, users.lookupByEmail, users.info, chat.postMessage, chat.update)
+    and like the ``response_url`` of an interaction.
 
     Attributes:
         token: the bot token it accepts as ``Authorization: Bearer …``.
         channels: channel name → id; the bot is a member of those in `joined`.
         users: email → user id (a DM to user ``U0VP`` lands in channel ``D0VP``).
         messages: (channel id, ts) → the message as last posted or updated.
+        replies: what was posted to a ``response_url`` (ephemeral answers to clicks).
     """
 
     def __init__(self, token: str = "xoxb-test-token") -> None:
@@ -145,11 +147,16 @@ class FakeSlack(FakeServer):
         self.joined = {"C0LAUNCHES"}
         self.users = {"vp@example.com": "U0VP"}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
+        self.replies: list[Received] = []
         self.clock = 1_700_000_000
 
     @property
     def api_url(self) -> str:
         return f"{self.base_url}/api/"
+
+    def response_url(self, click: str) -> str:
+        """The ``response_url`` Slack would put in the interaction of click `click`."""
+        return f"{self.base_url}/actions/T0ACME/{click}/secret"
 
     def calls(self, method: str) -> list[Received]:
         """The requests received for one API method."""
@@ -171,6 +178,9 @@ class FakeSlack(FakeServer):
         else:
             body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         self.received.append(Received(path, headers, body))
+        if path.startswith("/actions/"):  # a response_url: no token, answers "ok" like hooks.slack.com
+            self.replies.append(Received(path, headers, body))
+            return Reply(200, "ok", "text/html")
         auth = lowered.get("authorization", "")
         if not auth:
             return self.error("not_authed")

@@ -223,7 +223,7 @@ def test_update_message_replaces_it_in_place_without_buttons(chat: SlackChat, sl
     chat.post(message(actions=APPROVAL_ACTIONS))
     [(channel, ts)] = slack.messages
 
-    chat.update_message("launch-x:gate:1", "vp@example.com *approved* the launch")
+    assert chat.update("launch-x:gate:1", "vp@example.com *approved* the launch") is True
 
     [call] = slack.calls("chat.update")
     assert (call.body["channel"], call.body["ts"]) == (channel, ts)
@@ -234,15 +234,44 @@ def test_update_message_replaces_it_in_place_without_buttons(chat: SlackChat, sl
 def test_update_of_a_dm_uses_the_dm_channel(chat: SlackChat, slack: FakeSlack) -> None:
     chat.post(message("vp@example.com", actions=APPROVAL_ACTIONS))
 
-    chat.update_message("launch-x:gate:1", "Rejected by vp@example.com")
+    chat.update("launch-x:gate:1", "Rejected by vp@example.com")
 
     assert slack.calls("chat.update")[0].body["channel"] == "D0VP"
 
 
-def test_update_of_a_message_never_posted_is_refused(chat: SlackChat, slack: FakeSlack) -> None:
-    with pytest.raises(Refused, match="nothing to update"):
-        chat.update_message("launch-x:never", "done")
+def test_update_of_a_message_never_posted_changes_nothing(chat: SlackChat, slack: FakeSlack) -> None:
+    assert chat.update("launch-x:never", "done") is False
     assert slack.calls("chat.update") == []
+
+
+def test_update_of_a_message_deleted_in_slack_is_refused(chat: SlackChat, slack: FakeSlack) -> None:
+    chat.post(message())
+    slack.messages.clear()
+
+    with pytest.raises(Refused, match="no longer in C0LAUNCHES"):
+        chat.update("launch-x:gate:1", "done")
+
+
+# ---- answering a click -----------------------------------------------------
+
+
+def test_tell_answers_a_click_with_an_ephemeral_reply(chat: SlackChat, slack: FakeSlack) -> None:
+    chat.tell(slack.response_url("1"), "This button is for vp@example.com, not you")
+
+    [reply] = slack.replies
+    assert reply.headers.get("Authorization") is None  # a response_url needs no token
+    assert reply.body == {
+        "text": "This button is for vp@example.com, not you",
+        "response_type": "ephemeral",
+        "replace_original": False,
+    }
+
+
+def test_tell_reports_a_refused_reply(chat: SlackChat, slack: FakeSlack) -> None:
+    slack.fail_next(status=404, body="no_service")
+
+    with pytest.raises(Unavailable, match="HTTP 404"):
+        chat.tell(slack.response_url("1"), "hello")
 
 
 # ---- who clicked ---------------------------------------------------------

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import date
+from typing import Any
 
 import httpx
 import pytest
@@ -44,7 +45,14 @@ EVENTS_SECRET = "events-secret"
 @pytest.fixture
 async def app_client(stack: Stack, today: date) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app built on `stack` (same store, tokens and task queue)."""
-    services = Services(
+    async with client_of(stack, today) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def client_of(stack: Stack, today: date, **services: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the app on `stack`, with `services` (`Services` fields) set besides the usual ones."""
+    built = Services(
         processes=Processes(stack.client, stack.task_queue, load_template, today=lambda: today),
         store=stack.store,
         tokens=stack.tokens,
@@ -52,6 +60,7 @@ async def app_client(stack: Stack, today: date) -> AsyncIterator[httpx.AsyncClie
         triggers=load_triggers(),
         jira_webhook_secret=JIRA_WEBHOOK_SECRET,
         events_secret=EVENTS_SECRET,
+        **services,
     )
     started: list[str] = []
 
@@ -60,12 +69,14 @@ async def app_client(stack: Stack, today: date) -> AsyncIterator[httpx.AsyncClie
             await response.aread()
             started.append(response.json()["id"])
 
-    transport = BoundedASGITransport(app=create_app(services))
-    async with httpx.AsyncClient(
-        transport=transport, base_url=PUBLIC_URL, event_hooks={"response": [remember_started]}
-    ) as client:
-        yield client
-    await _terminate(stack, started)
+    transport = BoundedASGITransport(app=create_app(built))
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url=PUBLIC_URL, event_hooks={"response": [remember_started]}
+        ) as client:
+            yield client
+    finally:
+        await _terminate(stack, started)
 
 
 async def _terminate(stack: Stack, process_ids: list[str]) -> None:

@@ -146,6 +146,8 @@ async def wait_closed(stack: Stack, pid: str) -> WorkflowExecutionStatus:
 async def approval_links(client: httpx.AsyncClient, pid: str) -> dict[str, str]:
     """Each approver's approval link, from the emails in the outbox, once all are sent.
 
+    The chat request to each approver carries the same link (the same token) behind its buttons.
+
     Waits until the gate's `approval_requested` event is written, the last
     thing the workflow does before it waits for decisions.
     """
@@ -153,14 +155,18 @@ async def approval_links(client: httpx.AsyncClient, pid: str) -> dict[str, str]:
     response = await client.get("/api/outbox", params={"process": pid})
     assert response.status_code == 200, response.text
     links: dict[str, str] = {}
+    in_chat: dict[str, set[str]] = {}
     for entry in response.json():
         found = LINK.search(entry["body"])
-        if found:
+        if found and entry["channel"] == "chat":
+            in_chat[entry["to"][0]] = set(LINK.findall(entry["body"]))
+        elif found:
             assert entry["channel"] == "email"
             assert entry["subject"].startswith("Go / no-go for ")
             (approver,) = entry["to"]
             assert approver not in links, f"two approval emails for {approver}"
             links[approver] = found.group(0)
+    assert in_chat == {approver: {token_of(link)} for approver, link in links.items()}
     return links
 
 

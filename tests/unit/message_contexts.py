@@ -43,6 +43,21 @@ CONTEXTS: dict[str, dict[str, Any]] = {
 # Chat-only templates (no HTML twin).
 CHAT_CONTEXTS: dict[str, dict[str, Any]] = {
     "announcement_chat": {},
+    "approval_request_chat": {
+        "reminder": False,
+        "done": 10,
+        "total": 12,
+        "open_items": ITEMS,
+        "expires_at": "2026-12-22 09:00 UTC",
+    },
+    "approval_settled_chat": {
+        "decision": "approve",
+        "via": "link",
+        "at": "2026-12-12 10:04 UTC",
+        "comment": "Go & ship <it>",
+        "gate_title": "Go / no-go",
+        "gate_status": "approved",
+    },
     "ended_chat": {"outcome": "rejected at go / no-go", "by": "", "reason": ""},
     "gate_open_chat": {"approvers": ["vp@example.com", "legal@example.com"], "required": 2},
     "kickoff_chat": {"items": ITEMS, "epic_key": "LAUNCH-1", "gate_opens": "2026-12-12"},

@@ -93,3 +93,19 @@ def test_decision_without_comment_leaves_it_out(renderer: TemplateRenderer) -> N
 def test_gate_open_chat_needs_one_approval_in_the_singular(renderer: TemplateRenderer) -> None:
     text = renderer.render("gate_open_chat", BASE | {"approvers": ["vp@example.com"], "required": 1}).text
     assert "(1 approval needed)" in text
+
+
+def test_settled_chat_request_says_who_decided_what_and_where(renderer: TemplateRenderer) -> None:
+    context = BASE | CONTEXTS["approval_settled_chat"]
+    assert renderer.render("approval_settled_chat", context).text.startswith(
+        ":white_check_mark: You approved the launch of *Acme Analytics 2.0* on 2026-12-15, "
+        "through your email link, at 2026-12-12 10:04 UTC. Your comment: Go & ship <it>"
+    )
+    in_slack = renderer.render("approval_settled_chat", context | {"decision": "reject", "via": "slack"}).text
+    assert in_slack.startswith(":x: You rejected the launch of *Acme Analytics 2.0* on 2026-12-15, in Slack,")
+
+
+def test_settled_chat_request_without_a_decision_says_the_gate_closed(renderer: TemplateRenderer) -> None:
+    context = BASE | CONTEXTS["approval_settled_chat"] | {"decision": None, "gate_status": "rejected"}
+    text = renderer.render("approval_settled_chat", context).text
+    assert text.startswith(":hourglass: The Go / no-go of *Acme Analytics 2.0* (2026-12-15) is rejected: no decision")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
 from config.settings import Settings
 from integrations.jira import JiraTracker
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
@@ -14,7 +15,7 @@ from integrations.smtp import SmtpMailer
 from integrations.store import Store
 from integrations.teams import TeamsChat
 from workers.checks import run_checks
-from workers.wiring import build_chat, build_mailer, build_tracker
+from workers.wiring import build_activities, build_chat, build_mailer, build_tracker
 
 
 @pytest.fixture
@@ -98,3 +99,17 @@ async def test_check_reports_an_unreachable_database_instead_of_crashing(
     [database] = [line for line in lines if line.split()[1] == "database"]
     assert database.startswith("FAIL") and "SIGNOFF_DATABASE_URL" in database
     assert len(lines) == 5, "every integration still gets its line"
+
+
+def test_the_worker_serves_every_activity_the_activity_classes_define(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store: Store
+) -> None:
+    defined = {
+        name
+        for cls in (TrackerActivities, MailActivities, ChatActivities, AuditActivities)
+        for name, member in vars(cls).items()
+        if hasattr(member, "__temporal_activity_definition")
+    }
+    served = {fn.__name__ for fn in build_activities(settings(monkeypatch, tmp_path), store)}
+    assert served == defined
+    assert {"post_approval_request", "update_message"} <= served

@@ -16,6 +16,7 @@ from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from domain.models import (
     ApprovalLinkRequest,
+    Delivery,
     IssueRef,
     IssueRequest,
     MessageRequest,
@@ -82,7 +83,12 @@ class Outbound:
         reminder: int = 0,
         **context: Any,
     ) -> bool:
-        """Email an approver their own approval link (again, for a reminder)."""
+        """Email an approver their own approval link (again, for a reminder).
+
+        The first request of a round also goes to them in chat, with buttons;
+        reminders go by email only, so chat keeps one request per round to
+        edit once it is settled.
+        """
         request = ApprovalLinkRequest(
             process_id=self.process_id,
             key=self._key("approval", gate, round_, approver, reminder),
@@ -93,19 +99,51 @@ class Outbound:
             expires_at=expires_at,
             context=self.context | context | {"reminder": reminder > 0},
         )
-        return await self._deliver(
+        emailed = await self._deliver(
             MailActivities.send_approval_request, request, step, "email", request.template, [approver]
         )
+        if not reminder:
+            in_chat = request.model_copy(
+                update={"key": self._chat_request_key(gate, round_, approver), "template": "approval_request_chat"}
+            )
+            await self._deliver(
+                ChatActivities.post_approval_request, in_chat, step, "chat", in_chat.template, [approver]
+            )
+        return emailed
+
+    async def settle_approval_request(self, gate: str, round_: int, approver: str, step: str, **context: Any) -> None:
+        """Replace an approver's chat request (its buttons) by what became of it: their decision, or the gate's."""
+        request = MessageRequest(
+            process_id=self.process_id,
+            key=self._chat_request_key(gate, round_, approver),
+            template="approval_settled_chat",
+            to=[approver],
+            context=self.context | context,
+        )
+        try:
+            delivery: Delivery = await workflow.execute_activity_method(
+                ChatActivities.update_message, request, **INTEGRATION
+            )
+        except ActivityError as err:
+            await self.audit.record("delivery_failed", step=step, via="chat", to=[approver], error=_failed(err))
+            return
+        if delivery.outcome == "sent":
+            await self.audit.record("message_updated", step=step, via="chat", to=[approver], template=request.template)
+
+    def _chat_request_key(self, gate: str, round_: int, approver: str) -> str:
+        return self._key("approval-chat", gate, round_, approver)
 
     async def _deliver(
         self, activity: Any, request: Any, step: str, channel: str, template: str, to: list[str]
     ) -> bool:
         try:
-            await workflow.execute_activity_method(activity, request, **INTEGRATION)
+            delivery: Delivery = await workflow.execute_activity_method(activity, request, **INTEGRATION)
         except ActivityError as err:
             await self.audit.record(
                 "delivery_failed", step=step, channel_name=channel, to=to, template=template, error=_failed(err)
             )
+            return False
+        if delivery.outcome == "skipped":
             return False
         await self.audit.record("message_sent", step=step, via=channel, to=to, template=template)
         return True
