@@ -158,6 +158,10 @@ class FakeSlack(FakeServer):
         """The ``response_url`` Slack would put in the interaction of click `click`."""
         return f"{self.base_url}/actions/T0ACME/{click}/secret"
 
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        """The messages in one channel (an id: ``C0LAUNCHES``, a DM ``D0VP``), oldest first, as they read now."""
+        return [message for (where, ts), message in sorted(self.messages.items()) if where == channel]
+
     def calls(self, method: str) -> list[Received]:
         """The requests received for one API method."""
         return [r for r in self.received if r.path == f"/api/{method}"]
