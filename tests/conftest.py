@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,6 +24,7 @@ from domain.launch import LaunchInput, LaunchParams
 from domain.models import StoredAuditEvent
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
+from integrations.ports import Mailer, Tracker
 from integrations.store import OutboxEntry, Store, create_engine, metadata
 from workers.temporal import activity_methods, build_worker, find_binary
 from workflows.launch import LaunchWorkflow
@@ -136,15 +137,21 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
-    """A fresh store and a worker on a fresh task queue of `env`."""
+async def running_stack(
+    env: WorkflowEnvironment,
+    tmp_path: Path,
+    tracker: Callable[[Store], Tracker] | None = None,
+    mailer: Callable[[Store], Mailer] | None = None,
+) -> AsyncIterator[Stack]:
+    """A fresh store and a worker on a fresh task queue of `env`, the outbox behind every port
+    unless `tracker` or `mailer` builds another adapter on the store."""
     store = Store.connect(f"sqlite:///{tmp_path / 'signoff.db'}")
     tokens = ApprovalTokens(SECRET)
     links = ApprovalLinks(tokens, PUBLIC_URL)
     renderer = TemplateRenderer()
     activities = activity_methods(
-        TrackerActivities(OutboxTracker(store, PUBLIC_URL)),
-        MailActivities(OutboxMailer(store), renderer, links),
+        TrackerActivities(tracker(store) if tracker else OutboxTracker(store, PUBLIC_URL)),
+        MailActivities(mailer(store) if mailer else OutboxMailer(store), renderer, links),
         ChatActivities(OutboxChat(store), renderer, links),
         AuditActivities(store),
     )

@@ -94,6 +94,7 @@ class LaunchWorkflow:
                 "launch_date": params.launch_date.isoformat(),
                 "owner": params.owner,
             },
+            owner=params.owner,
         )
         self.epic: str | None = None
         self.cancel_request: CancelInput | None = None

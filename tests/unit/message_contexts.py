@@ -31,6 +31,10 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "approver": "vp@example.com", "decision": "changes", "comment": "Ship it\nafter the docs land.",
         "gate_title": "Go / no-go", "gate_status": "open", "approvals": 1, "required": 2,
     },
+    "delivery_problem": {
+        "what": "create the Jira issue \"Legal review\"",
+        "error": "Jira: the account may not create issues in LAUNCH: grant it 'Create issues' <here>",
+    },
     "ended": {"outcome": "cancelled", "by": "pm@example.com", "reason": "Postponed to Q1."},
     "escalation": {"items": ITEMS, "days_late": 3},
     "kickoff_owner": {"items": ITEMS},

@@ -25,6 +25,11 @@ FACTS: dict[str, list[str]] = {
         "Ship it after the docs land.",
         "The gate is now open (1 of 2 approvals needed).",
     ],
+    "delivery_problem": [
+        'signoff could not create the Jira issue "Legal review" for the launch of Acme Analytics 2.0 on 2026-12-15',
+        "Jira: the account may not create issues in LAUNCH: grant it 'Create issues' <here>",
+        "do by hand what was missed",
+    ],
     "ended": [
         "The launch of Acme Analytics 2.0 on 2026-12-15 has been cancelled by pm@example.com.",
         "Postponed to Q1.",
@@ -158,8 +163,8 @@ def test_html_escapes_what_it_is_given(renderer: TemplateRenderer, template: str
 # One variable each HTML body uses (product is in every footer, so it would prove little).
 USED = {
     "announcement": "launch_date", "approval_request": "approval_url", "decision": "gate_status",
-    "ended": "outcome", "escalation": "days_late", "kickoff_owner": "items", "on_hold": "waiting_on",
-    "overdue": "items", "reminder": "items",
+    "delivery_problem": "error", "ended": "outcome", "escalation": "days_late", "kickoff_owner": "items",
+    "on_hold": "waiting_on", "overdue": "items", "reminder": "items",
 }  # fmt: skip
 
 

@@ -2,17 +2,19 @@
 
 Each send is an activity keyed by the process, the step and the recipient,
 so a retry is never a second message, and each is followed by its audit
-event. A send that still fails after its retries is recorded, not fatal:
-one bounced email must not stop a launch.
+event. A send that still fails after its retries (or is refused at once:
+a bad token, an unknown project) is recorded and told to the process owner
+by email, not fatal: one bounced email must not stop a launch.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from domain.models import (
     ApprovalLinkRequest,
@@ -36,16 +38,18 @@ def _failed(err: ActivityError) -> str:
     """What went wrong, for the audit trail; a cancellation is not a failure and goes on up."""
     if is_cancelled_exception(err):
         raise err
-    return str(err.cause or err)
+    cause = err.cause or err
+    return cause.message if isinstance(cause, ApplicationError) else str(cause)
 
 
 class Outbound:
-    """Sends for one process; `context` is merged into every message."""
+    """Sends for one process; `context` is merged into every message, and `owner` hears of what failed."""
 
-    def __init__(self, process_id: str, audit: AuditTrail, context: dict[str, Any]) -> None:
+    def __init__(self, process_id: str, audit: AuditTrail, context: dict[str, Any], owner: str) -> None:
         self.process_id = process_id
         self.audit = audit
         self.context = context
+        self.owner = owner
 
     def _key(self, *parts: object) -> str:
         return ":".join([self.process_id, *map(str, parts)])
@@ -59,7 +63,8 @@ class Outbound:
             to=sorted(set(to)),
             context=self.context | context,
         )
-        return await self._deliver(MailActivities.send_email, request, step, "email", template, request.to)
+        what = f"email {', '.join(request.to)} ({template.replace('_', ' ')})"
+        return await self._deliver(MailActivities.send_email, request, step, "email", what)
 
     async def chat(self, key: str, template: str, channel: str, step: str, **context: Any) -> bool:
         """Post to `channel`; returns whether it went out."""
@@ -70,7 +75,8 @@ class Outbound:
             to=[channel],
             context=self.context | context,
         )
-        return await self._deliver(ChatActivities.post_message, request, step, "chat", template, [channel])
+        what = f"post to {channel} ({template.removesuffix('_chat').replace('_', ' ')})"
+        return await self._deliver(ChatActivities.post_message, request, step, "chat", what)
 
     async def approval_request(
         self,
@@ -100,14 +106,14 @@ class Outbound:
             context=self.context | context | {"reminder": reminder > 0},
         )
         emailed = await self._deliver(
-            MailActivities.send_approval_request, request, step, "email", request.template, [approver]
+            MailActivities.send_approval_request, request, step, "email", f"email {approver} their approval link"
         )
         if not reminder:
             in_chat = request.model_copy(
                 update={"key": self._chat_request_key(gate, round_, approver), "template": "approval_request_chat"}
             )
             await self._deliver(
-                ChatActivities.post_approval_request, in_chat, step, "chat", in_chat.template, [approver]
+                ChatActivities.post_approval_request, in_chat, step, "chat", f"send {approver} their request in chat"
             )
         return emailed
 
@@ -133,20 +139,35 @@ class Outbound:
     def _chat_request_key(self, gate: str, round_: int, approver: str) -> str:
         return self._key("approval-chat", gate, round_, approver)
 
-    async def _deliver(
-        self, activity: Any, request: Any, step: str, channel: str, template: str, to: list[str]
-    ) -> bool:
+    async def _deliver(self, activity: Any, request: Any, step: str, via: str, what: str) -> bool:
+        to = [request.approver] if isinstance(request, ApprovalLinkRequest) else request.to
         try:
             delivery: Delivery = await workflow.execute_activity_method(activity, request, **INTEGRATION)
         except ActivityError as err:
+            error = _failed(err)
             await self.audit.record(
-                "delivery_failed", step=step, channel_name=channel, to=to, template=template, error=_failed(err)
+                "delivery_failed", step=step, via=via, to=to, template=request.template, error=error
             )
+            if not (via == "email" and self.owner in to):  # their own mailbox is the one failing
+                await self.tell_owner(via, step, what, error)
             return False
         if delivery.outcome == "skipped":
             return False
-        await self.audit.record("message_sent", step=step, via=channel, to=to, template=template)
+        await self.audit.record("message_sent", step=step, via=via, to=to, template=request.template)
         return True
+
+    async def tell_owner(self, via: str, step: str, what: str, error: str) -> None:
+        """Email the process owner what could not be done and why: once per step and error, not per issue
+        (a revoked Jira token fails all thirteen issues of a kickoff with the same sentence)."""
+        digest = hashlib.sha256(f"{via}\n{error}".encode()).hexdigest()[:16]
+        request = MessageRequest(
+            process_id=self.process_id,
+            key=self._key("problem", step, digest),
+            template="delivery_problem",
+            to=[self.owner],
+            context=self.context | {"what": what, "error": error},
+        )
+        await self._deliver(MailActivities.send_email, request, step, "email", "tell the owner")
 
     async def create_issue(self, marker: str, step: str, **fields: Any) -> IssueRef | None:
         """Create a tracker issue once per `marker`; None if the tracker refused."""
@@ -158,9 +179,9 @@ class Outbound:
                 TrackerActivities.create_issue, request, **INTEGRATION
             )
         except ActivityError as err:
-            await self.audit.record(
-                "delivery_failed", step=step, via="tracker", summary=request.summary, error=_failed(err)
-            )
+            error = _failed(err)
+            await self.audit.record("delivery_failed", step=step, via="tracker", summary=request.summary, error=error)
+            await self.tell_owner("tracker", step, f'create the tracker issue "{request.summary}"', error)
             return None
         await self.audit.record(
             "issue_created", step=step, issue=ref.key, summary=request.summary, assignee=request.assignee
@@ -179,6 +200,8 @@ class Outbound:
         try:
             await workflow.execute_activity_method(TrackerActivities.transition_issue, request, **INTEGRATION)
         except ActivityError as err:
-            await self.audit.record("delivery_failed", step=step, via="tracker", issue=issue_key, error=_failed(err))
+            error = _failed(err)
+            await self.audit.record("delivery_failed", step=step, via="tracker", issue=issue_key, error=error)
+            await self.tell_owner("tracker", step, f"move {issue_key} to {status}", error)
             return
         await self.audit.record("issue_transitioned", step=step, issue=issue_key, status=status)
