@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api.deps import services
-from api.service import KINDS
 from domain.enums import ProcessStatus
+from domain.kinds import KINDS
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -31,7 +31,7 @@ def process_list(
         "processes.html",
         {
             "rows": rows,
-            "kinds": KINDS,
+            "kinds": list(KINDS),
             "statuses": [s.value for s in ProcessStatus],
             "filters": {"kind": kind, "status": status, "owner": owner},
         },

@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.enums import Channel, ProcessStatus, StepStatus
 from domain.errors import BadInput, Conflict, InvalidField, NotFound, SignoffError, UnknownKind
-from domain.launch import LaunchInput, LaunchParams
+from domain.kinds import KINDS, ProcessTemplate
 from domain.models import (
     CancelInput,
     DecisionInput,
@@ -29,11 +29,6 @@ from domain.models import (
     ProcessView,
     StepView,
 )
-from domain.templates import LaunchTemplate
-from workflows import WORKFLOWS
-from workflows.launch import STEPS, LaunchWorkflow
-
-KINDS = tuple(WORKFLOWS)
 
 
 class ParamsError(BadInput):
@@ -59,7 +54,7 @@ class Processes:
         self,
         client: Client,
         task_queue: str,
-        templates: Callable[[str], LaunchTemplate],
+        templates: Callable[[str, str], ProcessTemplate],
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ) -> None:
         self.client = client
@@ -67,56 +62,52 @@ class Processes:
         self.templates = templates
         self.today = today
 
-    async def start(self, kind: str, params: dict[str, Any], actor: str) -> ProcessView:
+    async def start(self, kind: str, params: dict[str, Any], actor: str, parent: str | None = None) -> ProcessView:
         """Start a process of `kind`; its id derives from its business key.
 
         Raises:
             UnknownKind: no such kind.
-            ParamsError: a parameter is missing or malformed.
-            BadInput: the parameters are well-formed but cannot start (a past date).
+            ParamsError: a parameter is missing or malformed, or cannot start (a past date).
+            TemplateError: the template named is missing, broken, or of another kind.
             Conflict: a process with that id exists (running or finished).
         """
-        if kind not in KINDS:
+        spec = KINDS.get(kind)
+        if spec is None:
             raise UnknownKind(kind, list(KINDS))
         try:
-            launch = LaunchParams.model_validate(params)
+            validated = spec.params.model_validate(params)
         except ValidationError as err:
             raise ParamsError(params_errors(err)) from None
+        today = self.today()
         try:
-            launch.check_start(self.today())
+            validated.check_start(today)
+            template = self.templates(validated.template or kind, kind)
+            validated.check_template(template)
         except InvalidField as err:
             raise ParamsError([{"loc": ["params", err.field], "msg": err.reason, "type": "value_error"}]) from None
-        template = self.templates(launch.template)
-        if launch.owner in launch.approvers and not template.gate.allow_owner_approval:
-            raise ParamsError(
-                [
-                    {
-                        "loc": ["params", "approvers"],
-                        "msg": f"the owner {launch.owner} cannot approve their own launch "
-                        f"(template {launch.template!r} does not allow it)",
-                        "type": "value_error",
-                    }
-                ]
-            )
-        workflow_input = LaunchInput(params=launch, template=template, requested_by=actor)
+        process_id = validated.id(today)
+        extra = {"parent": parent} if parent else {}
+        workflow_input = spec.input.model_validate(
+            {"params": validated, "template": template, "requested_by": actor, **extra}
+        )
         try:
             await self.client.start_workflow(
-                LaunchWorkflow.run,
+                kind,
                 workflow_input,
-                id=launch.id(),
+                id=process_id,
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
-            raise Conflict(f"a process with id {launch.id()} already exists; ids are never reused") from None
+            raise Conflict(f"a process with id {process_id} already exists; ids are never reused") from None
         return ProcessView(
-            id=launch.id(),
+            id=process_id,
             kind=kind,
-            title=f"Launch: {launch.product} on {launch.launch_date}",
+            title=validated.title(),
             status=ProcessStatus.RUNNING,
-            owner=launch.owner,
-            params=launch.model_dump(mode="json"),
-            steps=[StepView(key=key, title=title, status=StepStatus.PENDING) for key, title in STEPS.items()],
+            owner=validated.owner,
+            params=validated.model_dump(mode="json"),
+            steps=[StepView(key=key, title=title, status=StepStatus.PENDING) for key, title in spec.steps.items()],
         )
 
     def _handle(self, process_id: str) -> WorkflowHandle[Any, Any]:
@@ -129,7 +120,7 @@ class Processes:
             NotFound: no process has that id.
         """
         try:
-            view: ProcessView = await self._handle(process_id).query(LaunchWorkflow.view)
+            view: ProcessView = await self._handle(process_id).query("view", result_type=ProcessView)
         except RPCError as err:
             raise _translate_rpc(err, process_id) from None
         return view
@@ -137,32 +128,31 @@ class Processes:
     async def mark_done(self, process_id: str, item: str, by: str, channel: Channel) -> ItemState:
         """Mark a checklist item done."""
         result: ItemState = await self._update(
-            process_id, LaunchWorkflow.mark_item_done, ItemDoneInput(item=item, by=by, channel=channel)
+            process_id, "mark_item_done", ItemDoneInput(item=item, by=by, channel=channel), ItemState
         )
         return result
 
     async def issue_done(self, process_id: str, issue: str, by: str) -> ItemState:
         """The tracker says `issue` is done: its checklist item is done."""
-        result: ItemState = await self._update(
-            process_id, LaunchWorkflow.issue_done, IssueDoneInput(issue=issue, by=by)
-        )
+        result: ItemState = await self._update(process_id, "issue_done", IssueDoneInput(issue=issue, by=by), ItemState)
         return result
 
     async def decide(self, process_id: str, decision: DecisionInput) -> GateState:
         """Record an approver's decision."""
-        result: GateState = await self._update(process_id, LaunchWorkflow.decide, decision)
+        result: GateState = await self._update(process_id, "decide", decision, GateState)
         return result
 
     async def cancel(self, process_id: str, by: str, reason: str, channel: Channel) -> ProcessView:
         """Cancel a running process; returns once its clean-up has run."""
         result: ProcessView = await self._update(
-            process_id, LaunchWorkflow.cancel, CancelInput(by=by, reason=reason, channel=channel)
+            process_id, "cancel", CancelInput(by=by, reason=reason, channel=channel), ProcessView
         )
         return result
 
-    async def _update(self, process_id: str, update: Any, argument: BaseModel) -> Any:
+    async def _update(self, process_id: str, update: str, argument: BaseModel, result_type: type[Any]) -> Any:
+        """Run the update named `update`; every kind that has it gives it the same name and types."""
         try:
-            return await self._handle(process_id).execute_update(update, argument)
+            return await self._handle(process_id).execute_update(update, argument, result_type=result_type)
         except WorkflowUpdateFailedError as err:
             raise _translate_failure(err.cause) from None
         except RPCError as err:

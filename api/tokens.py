@@ -29,7 +29,7 @@ class ApprovalTokens:
 
     def sign(self, claims: ApprovalClaims) -> str:
         """The token for `claims` (the same claims always give the same token)."""
-        return self._links.dumps(claims.model_dump(mode="json"))
+        return self._links.dumps(claims.model_dump(mode="json", exclude_none=True))
 
     def read(self, token: str, now: datetime) -> ApprovalClaims:
         """The claims of a genuine, unexpired token.

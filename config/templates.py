@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from domain.errors import BadInput
-from domain.templates import LaunchTemplate
+from domain.kinds import KINDS, ProcessTemplate
 
 PROCESSES = Path(__file__).parent / "processes"
 
@@ -38,16 +38,17 @@ def known_templates(folders: Sequence[Path] = ()) -> list[str]:
     return sorted({p.stem for folder in (*folders, PROCESSES) for p in folder.glob("*.yaml")})
 
 
-def load_template(name: str, folders: Sequence[Path] = ()) -> LaunchTemplate:
-    """Read and validate the template `name` (a name or a YAML path).
+def load_template(name: str, kind: str | None = None, folders: Sequence[Path] = ()) -> ProcessTemplate:
+    """Read and validate the template `name` (a name or a YAML path) against the schema of its ``kind:``.
 
     Args:
         name: a template name, looked up in `folders` first, then among the
             bundled ones; or a path ending in ``.yaml``.
+        kind: the kind it must be a template of, if any.
         folders: extra template folders (``SIGNOFF_TEMPLATES_DIR``).
 
     Raises:
-        TemplateError: the file is missing, is not YAML, or breaks the schema.
+        TemplateError: the file is missing, is not YAML, breaks the schema, or is of another kind.
     """
     path = template_path(name, folders)
     try:
@@ -56,8 +57,13 @@ def load_template(name: str, folders: Sequence[Path] = ()) -> LaunchTemplate:
         raise TemplateError(f"template {name!r} not found (known: {', '.join(known_templates(folders))})") from None
     except yaml.YAMLError as err:
         raise TemplateError(f"{path}: not valid YAML: {err}") from None
+    declared = data.get("kind", "launch") if isinstance(data, dict) else "launch"
+    if declared not in KINDS:
+        raise TemplateError(f"{path}: kind {declared!r} is not one of {', '.join(KINDS)}")
+    if kind and declared != kind:
+        raise TemplateError(f"{path}: a {declared} template, not a {kind} one")
     try:
-        return LaunchTemplate.model_validate(data)
+        return KINDS[declared].template.model_validate(data)
     except ValidationError as err:
         raise TemplateError(_describe(path, data, err)) from None
 

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Email, Model, NonEmpty, People, Policy
+from domain.models import Email, Model, NonEmpty, People, Policy, ProcessParams
 from domain.rules import required_approvals
 from domain.templates import LaunchTemplate
 
 
-class LaunchParams(Model):
+class LaunchParams(ProcessParams):
     """What a user gives to start a launch (DESIGN.md, "Process parameters")."""
 
     product: NonEmpty
     launch_date: date
-    owner: Email
     approvers: People = Field(min_length=1)
     policy: Policy = "all"
     owners: dict[str, Email] = Field(default_factory=dict)
@@ -40,9 +40,12 @@ class LaunchParams(Model):
         required_approvals(policy, len(info.data.get("approvers", [])) or 1)
         return policy
 
-    def id(self) -> str:
+    def id(self, today: date | None = None) -> str:
         """The process id: the product and the launch date."""
         return process_id("launch", self.product, self.launch_date.isoformat())
+
+    def title(self) -> str:
+        return f"Launch: {self.product} on {self.launch_date}"
 
     def check_start(self, today: date) -> None:
         """Refuse a launch that cannot start on `today` (kept out of validation,
@@ -53,6 +56,20 @@ class LaunchParams(Model):
         """
         if self.launch_date < today:
             raise InvalidField("launch_date", f"{self.launch_date} is in the past (today is {today})")
+
+    def check_template(self, template: Any) -> None:
+        """Refuse the owner among the approvers unless the template allows them to approve their own launch.
+
+        Raises:
+            InvalidField: naming `approvers`.
+        """
+        allowed = isinstance(template, LaunchTemplate) and template.gate.allow_owner_approval
+        if self.owner in self.approvers and not allowed:
+            raise InvalidField(
+                "approvers",
+                f"the owner {self.owner} cannot approve their own launch "
+                f"(template {self.template!r} does not allow it)",
+            )
 
     def owner_of(self, role: str) -> str:
         """Who owns checklist items of `role`: the one named for it, else the owner."""

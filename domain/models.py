@@ -43,6 +43,37 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+class ProcessParams(Model):
+    """What every process kind's parameters have and can say about themselves."""
+
+    owner: Email
+    template: str = Field("", pattern=r"^[A-Za-z0-9_-]*$")
+    """The template to use; empty means the kind's own (``launch``, ``comms`` …)."""
+
+    def id(self, today: date) -> str:
+        """The process id, from the business key (`today` for kinds whose key has no date of its own)."""
+        raise NotImplementedError
+
+    def title(self) -> str:
+        """How the process is named on pages and in messages."""
+        raise NotImplementedError
+
+    def check_start(self, today: date) -> None:
+        """Refuse parameters that cannot start on `today`; kept out of validation, which must
+        give the same answer whenever a workflow input is replayed.
+
+        Raises:
+            InvalidField: naming the field.
+        """
+
+    def check_template(self, template: Any) -> None:
+        """Refuse parameters their template does not allow.
+
+        Raises:
+            InvalidField: naming the field.
+        """
+
+
 # ---- state shown to users -------------------------------------------------
 
 
@@ -60,6 +91,19 @@ class ItemState(Model):
     issue_key: str | None = None
 
 
+class Content(Model):
+    """One version of a message: what reviewers approve, bound by its hash."""
+
+    version: int
+    subject: str
+    body: str
+    """Markdown; the plain-text part of the email as it is."""
+    content_hash: str
+    by: str
+    at: datetime
+    comment: str = ""
+
+
 class ApprovalRecord(Model):
     """One decision taken at a gate."""
 
@@ -71,6 +115,8 @@ class ApprovalRecord(Model):
     at: datetime
     channel: Channel = Channel.LINK
     token_id: str | None = None
+    content_hash: str | None = None
+    """For a message's review: the hash of the exact version this decision was about."""
 
 
 class GateState(Model):
@@ -121,6 +167,8 @@ class ProcessView(Model):
     approvals: list[ApprovalRecord] = []
     links: dict[str, str] = {}
     outcome: str | None = None
+    content: Content | None = None
+    """The message under review (comms): its current version."""
 
 
 # ---- messages into a running process ---------------------------------------
@@ -152,6 +200,8 @@ class DecisionInput(Model):
     comment: str = Field("", max_length=5000)
     token_id: str | None = None
     channel: Channel = Channel.LINK
+    content_hash: str | None = None
+    """The version the approver saw (from their link); refused if the message has changed since."""
 
 
 class CancelInput(Model):
@@ -281,6 +331,7 @@ class ApprovalLinkRequest(Model):
     approver: str
     token_id: str
     expires_at: datetime
+    content_hash: str | None = None
     context: dict[str, Any] = {}
 
     def claims(self) -> ApprovalClaims:
@@ -292,6 +343,7 @@ class ApprovalLinkRequest(Model):
             approver=self.approver,
             token_id=self.token_id,
             expires_at=self.expires_at,
+            content_hash=self.content_hash,
         )
 
 
@@ -314,3 +366,5 @@ class ApprovalClaims(Model):
     approver: str
     token_id: str
     expires_at: datetime
+    content_hash: str | None = None
+    """For a message's review: the version the link asks about."""

@@ -79,3 +79,26 @@ class LaunchTemplate(Model):
     def reminders_for(self, item: ChecklistItem) -> Reminders:
         """The item's own reminder settings, or the template's."""
         return item.reminders or self.reminders
+
+
+class ReviewTemplate(Model):
+    """The review of a message: who may approve it and how long a round stays open."""
+
+    key: str = Field("review", pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str = "Review"
+    remind_every_days: PositiveInt | None = 1
+    expires_after_days: PositiveInt = 14
+    """A round without an outcome for this long ends the process as expired."""
+
+
+class CommsTemplate(Model):
+    """A customer message: its review, and how it goes out."""
+
+    kind: Literal["comms"] = "comms"
+    name: str = Field(min_length=1)
+    description: str = ""
+    review: ReviewTemplate = Field(default_factory=ReviewTemplate)
+    batch_size: PositiveInt = Field(50, le=1000)
+    """Recipients per batch: one activity per batch, one idempotency key per recipient."""
+    pause_between_batches_seconds: NonNegativeInt = 0
+    """A pause between batches, to stay under a mail relay's rate limit."""

@@ -181,18 +181,20 @@ def validate(
 ) -> None:
     """Validate process templates (default: every bundled one and those in SIGNOFF_TEMPLATES_DIR)."""
     from config.templates import TemplateError, known_templates, load_template
+    from domain.templates import LaunchTemplate
 
     folders = settings().template_folders()
     names = templates or known_templates(folders)
     bad = 0
     for name in names:
         try:
-            template = load_template(name, folders)
+            template = load_template(name, folders=folders)
         except TemplateError as err:
             bad += 1
             typer.echo(str(err), err=True)
         else:
-            typer.echo(f"ok  {name}: {template.name}, {len(template.items)} items")
+            size = f", {len(template.items)} items" if isinstance(template, LaunchTemplate) else ""
+            typer.echo(f"ok  {name}: {template.kind} template {template.name!r}{size}")
     if bad:
         raise typer.Exit(2)
 

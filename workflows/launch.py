@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
+from domain.kinds import KINDS
 from domain.launch import LaunchInput
 from domain.models import (
     CancelInput,
@@ -39,12 +40,7 @@ from workflows.steps.timers import sleep_until, wait_until
 with workflow.unsafe.imports_passed_through():
     from activities.tracker import TrackerActivities
 
-STEPS = {
-    "kickoff": "Kickoff",
-    "checklist": "Checklist",
-    "go-no-go": "Go / no-go",
-    "launch-day": "Launch day",
-}
+STEPS = KINDS["launch"].steps
 
 
 @workflow.defn(name="launch")
@@ -56,7 +52,7 @@ class LaunchWorkflow:
         params, template = input.params, input.template
         self.input = input
         self.id = workflow.info().workflow_id
-        self.title = f"Launch: {params.product} on {params.launch_date}"
+        self.title = params.title()
         self.status = ProcessStatus.RUNNING
         self.outcome: str | None = None
         self.steps = {key: StepView(key=key, title=title) for key, title in STEPS.items()}
