@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.errors import integration_errors
-from domain.models import ApprovalClaims, ApprovalLinkRequest, Delivery, MessageRequest
+from domain.errors import Refused
+from domain.models import ApprovalLinkRequest, BatchRequest, BatchResult, Delivery, MessageRequest
 from integrations.ports import Email, Links, Mailer, Renderer
 
 
@@ -26,14 +28,7 @@ class MailActivities:
     @activity.defn(name="send_approval_request")
     def send_approval_request(self, request: ApprovalLinkRequest) -> Delivery:
         """Send an approver their own signed approval link."""
-        claims = ApprovalClaims(
-            process_id=request.process_id,
-            gate=request.gate,
-            round=request.round,
-            approver=request.approver,
-            token_id=request.token_id,
-            expires_at=request.expires_at,
-        )
+        claims = request.claims()
         context = {
             **request.context,
             "approval_url": self.links.approval_url(claims),
@@ -41,6 +36,37 @@ class MailActivities:
             "process_url": self.links.process_url(request.process_id),
         }
         return self._send(request.key, request.process_id, [request.approver], request.template, context)
+
+    @activity.defn(name="send_batch")
+    def send_batch(self, request: BatchRequest) -> BatchResult:
+        """Send one message to each recipient of a batch, each once (key ``request.key:recipient``).
+
+        A recipient the relay refuses is reported and the batch goes on. An
+        outage stops the batch and fails the activity, so Temporal retries it:
+        those already sent are then found in the ledger and not sent again.
+        """
+        context = {**request.context, "process_url": self.links.process_url(request.process_id)}
+        rendered = self.renderer.render(request.template, context)
+        outcomes: dict[str, str] = {}
+        for recipient in request.recipients:
+            email = Email(
+                key=f"{request.key}:{recipient}",
+                process_id=request.process_id,
+                to=[recipient],
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+            )
+            try:
+                with integration_errors():
+                    self.mailer.send(email)
+            except ApplicationError as err:
+                if not isinstance(err.__cause__, Refused):
+                    raise
+                outcomes[recipient] = f"refused: {err.message}"
+            else:
+                outcomes[recipient] = "sent"
+        return BatchResult(outcomes=outcomes)
 
     def _send(self, key: str, process_id: str, to: list[str], template: str, context: dict[str, object]) -> Delivery:
         rendered = self.renderer.render(template, context)

@@ -48,6 +48,7 @@ class GateStatus(StrEnum):
     REJECTED = "rejected"
     EXPIRED = "expired"
     CLOSED = "closed"  # closed without an outcome (cancelled)
+    CHANGES_REQUESTED = "changes_requested"  # a reviewer asked for changes: a new version reopens it
 
     @property
     def decided(self) -> bool:

@@ -204,6 +204,17 @@ class DecisionInput(Model):
     """The version the approver saw (from their link); refused if the message has changed since."""
 
 
+class RevisionInput(Model):
+    """A new version of a message under review (update `revise`); it voids every earlier approval."""
+
+    body: str = Field(min_length=1, max_length=100_000)
+    subject: str | None = Field(None, min_length=1, max_length=500)
+    """Unchanged when left out."""
+    by: str = "api"
+    comment: str = Field("", max_length=5000)
+    channel: Channel = Channel.API
+
+
 class CancelInput(Model):
     """Cancel a process (update `cancel`)."""
 
@@ -345,6 +356,22 @@ class ApprovalLinkRequest(Model):
             expires_at=self.expires_at,
             content_hash=self.content_hash,
         )
+
+
+class BatchRequest(Model):
+    """Send one message to a batch of recipients, each under their own idempotency key (`key` + recipient)."""
+
+    process_id: str
+    key: str
+    template: str
+    recipients: list[str]
+    context: dict[str, Any] = {}
+
+
+class BatchResult(Model):
+    """Each recipient's outcome: ``sent``, or ``refused: <why>``."""
+
+    outcomes: dict[str, str] = {}
 
 
 class Delivery(Model):

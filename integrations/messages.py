@@ -12,10 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from integrations.ports import Rendered
 
 MESSAGES = Path(__file__).parent / "messages"
+
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
+
+
+def markdown_html(text: str) -> Markup:
+    """Markdown (CommonMark, tables, strikethrough) as HTML; raw HTML in the source is escaped, not passed on."""
+    return Markup(_MARKDOWN.render(str(text)))  # str() makes an undefined variable raise, as elsewhere
 
 
 class TemplateRenderer:
@@ -28,6 +38,7 @@ class TemplateRenderer:
             undefined=jinja2.StrictUndefined,
             autoescape=True,
         )
+        self.html.filters["markdown"] = markdown_html
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(folder),
             undefined=jinja2.StrictUndefined,

@@ -20,13 +20,16 @@ from temporalio.testing import WorkflowEnvironment
 from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
 from api.tokens import ApprovalLinks, ApprovalTokens
 from config.templates import load_template
+from domain.comms import CommsInput, CommsParams
 from domain.launch import LaunchInput, LaunchParams
 from domain.models import StoredAuditEvent
+from domain.templates import CommsTemplate
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
 from integrations.ports import Mailer, Tracker
 from integrations.store import OutboxEntry, Store, create_engine, metadata
 from workers.temporal import activity_methods, build_worker, find_binary
+from workflows.comms import CommsWorkflow
 from workflows.launch import LaunchWorkflow
 
 POSTGRES_URL = os.environ.get("SIGNOFF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -126,6 +129,29 @@ class Stack:
             LaunchWorkflow.run,
             LaunchInput(params=launch, template=template, requested_by="pm@example.com"),
             id=launch.id(),
+            task_queue=self.task_queue,
+        )
+
+    async def start_comms(self, template: dict[str, Any] | None = None, **params: Any) -> WorkflowHandle[Any, Any]:
+        """Start a customer message; `template` overrides fields of the bundled comms template."""
+        defaults: dict[str, Any] = {
+            "subject": f"Maintenance {uuid.uuid4().hex[:6]}",
+            "body": "We upgrade **Acme** on Sunday.\n\n- Dashboards: read-only\n- Exports: paused",
+            "audience": ["ana@customer.example", "bo@customer.example", "cy@customer.example"],
+            "reviewers": ["cs@example.com:Customer Success", "eng@example.com:Engineering"],
+            "owner": "pm@example.com",
+        }
+        comms = CommsParams.model_validate(defaults | params)
+        loaded = load_template("comms", "comms")
+        assert isinstance(loaded, CommsTemplate)
+        for field, value in (template or {}).items():
+            current = getattr(loaded, field)
+            update = current.model_copy(update=value) if isinstance(value, dict) else value
+            loaded = loaded.model_copy(update={field: update})
+        return await self.client.start_workflow(
+            CommsWorkflow.run,
+            CommsInput(params=comms, template=loaded, requested_by=comms.owner),
+            id=comms.id(await self.today()),
             task_queue=self.task_queue,
         )
 

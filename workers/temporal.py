@@ -43,6 +43,7 @@ def activity_methods(
         tracker.issue_statuses,
         mail.send_email,
         mail.send_approval_request,
+        mail.send_batch,
         chat.post_message,
         chat.post_approval_request,
         chat.update_message,

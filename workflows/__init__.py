@@ -4,9 +4,10 @@ No I/O, no clock, no randomness here: time is `workflow.now()`, ids are
 `workflow.uuid4()`, and every side effect is an activity.
 """
 
+from workflows.comms import CommsWorkflow
 from workflows.launch import LaunchWorkflow
 
-WORKFLOWS = {"launch": LaunchWorkflow}
+WORKFLOWS = {"launch": LaunchWorkflow, "comms": CommsWorkflow}
 """Every process kind and the workflow that runs it."""
 
-__all__ = ["WORKFLOWS", "LaunchWorkflow"]
+__all__ = ["WORKFLOWS", "CommsWorkflow", "LaunchWorkflow"]

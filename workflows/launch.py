@@ -89,6 +89,7 @@ class LaunchWorkflow:
                 "product": params.product,
                 "launch_date": params.launch_date.isoformat(),
                 "owner": params.owner,
+                "about": f"the launch of {params.product} on {params.launch_date}",
             },
             owner=params.owner,
         )

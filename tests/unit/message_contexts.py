@@ -8,6 +8,7 @@ BASE: dict[str, Any] = {
     "product": "Acme Analytics 2.0",
     "launch_date": "2026-12-15",
     "owner": "pm@example.com",
+    "about": "the launch of Acme Analytics 2.0 on 2026-12-15",
     "process_url": "https://signoff.example.com/processes/launch-acme-analytics-2-0-2026-12-15",
 }
 
@@ -20,12 +21,33 @@ ITEMS = [
 
 APPROVAL_URL = "https://signoff.example.com/approve/abc.def?x=1&y=2"
 
+MESSAGE = {
+    "subject": "Acme Analytics 2.0: maintenance on Sunday",
+    "body": "We will upgrade **Acme Analytics 2.0** on Sunday.\n\n- Dashboards: read-only\n- Exports: paused\n\n"
+    "<script>alert(1)</script> & thanks.",
+}
+
 # What the launch workflow (and the mail activity) give each email template.
 CONTEXTS: dict[str, dict[str, Any]] = {
     "announcement": {},
     "approval_request": {
         "reminder": False, "done": 10, "total": 12, "open_items": ITEMS,
         "approval_url": APPROVAL_URL, "expires_at": "2026-12-22 09:00 UTC",
+    },
+    "comms_decision": MESSAGE | {
+        "process_id": "comms-acme-analytics-2-0-maintenance-on-sunday-2026-12-01",
+        "approver": "cs@example.com", "role": "Customer Success", "decision": "changes", "comment": "Say when it ends.",
+        "version": 2, "gate_status": "changes_requested", "approvals": 0, "required": 2,
+    },
+    "comms_ended": MESSAGE | {"outcome": "cancelled", "by": "pm@example.com", "reason": "Maintenance moved."},
+    "comms_message": MESSAGE,
+    "comms_review": MESSAGE | {
+        "reminder": False, "version": 2, "content_hash": "a" * 64, "role": "Engineering", "audience_size": 1200,
+        "send_at": "2026-12-01 08:00 UTC", "approval_url": APPROVAL_URL, "expires_at": "2026-12-05 09:00 UTC",
+    },
+    "comms_sent": MESSAGE | {
+        "version": 2, "content_hash": "b" * 64, "approvers": ["cs@example.com", "eng@example.com"], "sent": 1199,
+        "total": 1200, "channels": ["#status"], "refused": {"gone@example.com": "550 no such mailbox"},
     },
     "decision": {
         "approver": "vp@example.com", "decision": "changes", "comment": "Ship it\nafter the docs land.",
@@ -47,6 +69,15 @@ CONTEXTS: dict[str, dict[str, Any]] = {
 # Chat-only templates (no HTML twin).
 CHAT_CONTEXTS: dict[str, dict[str, Any]] = {
     "announcement_chat": {},
+    "comms_message_chat": MESSAGE,
+    "comms_review_chat": MESSAGE
+    | {
+        "reminder": True,
+        "version": 1,
+        "role": "",
+        "audience_size": 1,
+        "expires_at": "2026-12-05 09:00 UTC",
+    },
     "approval_request_chat": {
         "reminder": False,
         "done": 10,
@@ -66,3 +97,14 @@ CHAT_CONTEXTS: dict[str, dict[str, Any]] = {
     "gate_open_chat": {"approvers": ["vp@example.com", "legal@example.com"], "required": 2},
     "kickoff_chat": {"items": ITEMS, "epic_key": "LAUNCH-1", "gate_opens": "2026-12-12"},
 }
+
+
+KEY_FACT: dict[str, str] = {
+    name: "subject" for name in ("comms_decision", "comms_ended", "comms_message", "comms_review", "comms_sent")
+} | {
+    "comms_message_chat": "subject",
+    "comms_review_chat": "subject",
+    "delivery_problem": "about",
+    "approval_settled_chat": "about",
+}
+"""The variable each template cannot do without, for the missing-variable tests (``product`` for the rest)."""

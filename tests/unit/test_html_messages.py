@@ -25,6 +25,27 @@ FACTS: dict[str, list[str]] = {
         "Ship it after the docs land.",
         "The gate is now open (1 of 2 approvals needed).",
     ],
+    "comms_decision": [
+        'cs@example.com (Customer Success) decided "changes" on version 2 of "Acme Analytics 2.0: maintenance on',
+        "Say when it ends.",
+        "The review waits for a new version: post it (POST /api/processes/comms-acme-analytics-2-0-maintenance-"
+        "on-sunday-2026-12-01/revisions), and the reviewers are asked again.",
+    ],
+    "comms_ended": [
+        "has been cancelled by pm@example.com, and will not be sent. Reason: Maintenance moved.",
+    ],
+    "comms_message": ["on Sunday.", "Dashboards: read-only", "Exports: paused"],
+    "comms_review": [
+        "pm@example.com asks you (Engineering) to review a message before it goes to 1200 recipients, on 2026-12-01",
+        "This is version 2: approvals of earlier versions no longer count.",
+        "Version 2, content hash aaaaaaaaaaaa.",
+        "opening it changes nothing",
+    ],
+    "comms_sent": [
+        "(content hash bbbbbbbbbbbb), as approved by cs@example.com, eng@example.com, went to 1199 of 1200 recipients "
+        "and to #status.",
+        "gone@example.com: 550 no such mailbox",
+    ],
     "delivery_problem": [
         'signoff could not create the Jira issue "Legal review" for the launch of Acme Analytics 2.0 on 2026-12-15',
         "Jira: the account may not create issues in LAUNCH: grant it 'Create issues' <here>",
@@ -154,7 +175,8 @@ def test_html_says_what_the_text_says(renderer: TemplateRenderer, template: str)
 
 @pytest.mark.parametrize("template", EMAIL_TEMPLATES)
 def test_html_escapes_what_it_is_given(renderer: TemplateRenderer, template: str) -> None:
-    _, html = render(renderer, template, product="<script>alert(1)</script>")
+    attack = "<script>alert(1)</script>"
+    _, html = render(renderer, template, product=attack, about=attack, subject=attack, comment=attack, error=attack)
 
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>" not in html
@@ -163,8 +185,9 @@ def test_html_escapes_what_it_is_given(renderer: TemplateRenderer, template: str
 # One variable each HTML body uses (product is in every footer, so it would prove little).
 USED = {
     "announcement": "launch_date", "approval_request": "approval_url", "decision": "gate_status",
-    "delivery_problem": "error", "ended": "outcome", "escalation": "days_late", "kickoff_owner": "items",
-    "on_hold": "waiting_on", "overdue": "items", "reminder": "items",
+    "comms_decision": "decision", "comms_ended": "outcome", "comms_message": "body", "comms_review": "approval_url",
+    "comms_sent": "refused", "delivery_problem": "error", "ended": "outcome", "escalation": "days_late",
+    "kickoff_owner": "items", "on_hold": "waiting_on", "overdue": "items", "reminder": "items",
 }  # fmt: skip
 
 

@@ -6,7 +6,7 @@ import jinja2
 import pytest
 
 from integrations.messages import MESSAGES, TemplateRenderer
-from tests.unit.message_contexts import BASE, CHAT_CONTEXTS, ITEMS
+from tests.unit.message_contexts import BASE, CHAT_CONTEXTS, ITEMS, KEY_FACT
 from tests.unit.message_contexts import CONTEXTS as EMAIL_CONTEXTS
 
 CONTEXTS = EMAIL_CONTEXTS | CHAT_CONTEXTS
@@ -37,7 +37,7 @@ def test_template_renders_a_subject_and_a_body(renderer: TemplateRenderer, templ
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_missing_variable_raises(renderer: TemplateRenderer, template: str) -> None:
     context = BASE | CONTEXTS[template]
-    del context["product"]
+    del context[KEY_FACT.get(template, "product")]
     with pytest.raises(jinja2.UndefinedError):
         renderer.render(template, context)
 
@@ -98,14 +98,16 @@ def test_gate_open_chat_needs_one_approval_in_the_singular(renderer: TemplateRen
 def test_settled_chat_request_says_who_decided_what_and_where(renderer: TemplateRenderer) -> None:
     context = BASE | CONTEXTS["approval_settled_chat"]
     assert renderer.render("approval_settled_chat", context).text.startswith(
-        ":white_check_mark: You approved the launch of *Acme Analytics 2.0* on 2026-12-15, "
+        ":white_check_mark: You approved the launch of Acme Analytics 2.0 on 2026-12-15, "
         "through your email link, at 2026-12-12 10:04 UTC. Your comment: Go & ship <it>"
     )
     in_slack = renderer.render("approval_settled_chat", context | {"decision": "reject", "via": "slack"}).text
-    assert in_slack.startswith(":x: You rejected the launch of *Acme Analytics 2.0* on 2026-12-15, in Slack,")
+    assert in_slack.startswith(":x: You rejected the launch of Acme Analytics 2.0 on 2026-12-15, in Slack,")
 
 
 def test_settled_chat_request_without_a_decision_says_the_gate_closed(renderer: TemplateRenderer) -> None:
     context = BASE | CONTEXTS["approval_settled_chat"] | {"decision": None, "gate_status": "rejected"}
     text = renderer.render("approval_settled_chat", context).text
-    assert text.startswith(":hourglass: The Go / no-go of *Acme Analytics 2.0* (2026-12-15) is rejected: no decision")
+    assert text.startswith(
+        ":hourglass: The Go / no-go of the launch of Acme Analytics 2.0 on 2026-12-15 is rejected: no decision"
+    )

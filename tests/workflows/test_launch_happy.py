@@ -67,7 +67,7 @@ async def test_launch_runs_from_kickoff_to_announcement(stack: Stack) -> None:
     assert sorted(c.to[0] for c in posts[2:4]) == sorted([VP, LEGAL])  # sent side by side: either order
     for request in posts[2:4]:
         # decided (through the link, as far as the workflow knows), so the request says so instead of offering buttons
-        assert request.body.startswith(":white_check_mark: You approved the launch of *Acme")
+        assert request.body.startswith(":white_check_mark: You approved the launch of Acme")
         assert "through your email link" in request.body and "[Approve]" not in request.body
     assert {a.to[0] for a in emails(outbox, "your decision")} == {VP, LEGAL}
     assert len(emails(outbox, f"{VP} approved")) == len(emails(outbox, f"{LEGAL} approved")) == 1

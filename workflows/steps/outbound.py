@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.tracker import TrackerActivities
 
 
-def _failed(err: ActivityError) -> str:
+def failure(err: ActivityError) -> str:
     """What went wrong, for the audit trail; a cancellation is not a failure and goes on up."""
     if is_cancelled_exception(err):
         raise err
@@ -87,9 +87,12 @@ class Outbound:
         expires_at: datetime,
         step: str,
         reminder: int = 0,
+        template: str = "approval_request",
+        content_hash: str | None = None,
         **context: Any,
     ) -> bool:
-        """Email an approver their own approval link (again, for a reminder).
+        """Email an approver their own approval link (again, for a reminder), from `template`
+        (and its chat twin ``<template>_chat``); `content_hash` binds the link to one version of a message.
 
         The first request of a round also goes to them in chat, with buttons;
         reminders go by email only, so chat keeps one request per round to
@@ -103,14 +106,16 @@ class Outbound:
             approver=approver,
             token_id=token_id,
             expires_at=expires_at,
-            context=self.context | context | {"reminder": reminder > 0},
+            template=template,
+            content_hash=content_hash,
+            context=self.context | context | {"reminder": reminder > 0, "content_hash": content_hash},
         )
         emailed = await self._deliver(
             MailActivities.send_approval_request, request, step, "email", f"email {approver} their approval link"
         )
         if not reminder:
             in_chat = request.model_copy(
-                update={"key": self._chat_request_key(gate, round_, approver), "template": "approval_request_chat"}
+                update={"key": self._chat_request_key(gate, round_, approver), "template": f"{template}_chat"}
             )
             await self._deliver(
                 ChatActivities.post_approval_request, in_chat, step, "chat", f"send {approver} their request in chat"
@@ -131,7 +136,7 @@ class Outbound:
                 ChatActivities.update_message, request, **INTEGRATION
             )
         except ActivityError as err:
-            await self.audit.record("delivery_failed", step=step, via="chat", to=[approver], error=_failed(err))
+            await self.audit.record("delivery_failed", step=step, via="chat", to=[approver], error=failure(err))
             return
         if delivery.outcome == "sent":
             await self.audit.record("message_updated", step=step, via="chat", to=[approver], template=request.template)
@@ -144,7 +149,7 @@ class Outbound:
         try:
             delivery: Delivery = await workflow.execute_activity_method(activity, request, **INTEGRATION)
         except ActivityError as err:
-            error = _failed(err)
+            error = failure(err)
             await self.audit.record(
                 "delivery_failed", step=step, via=via, to=to, template=request.template, error=error
             )
@@ -179,7 +184,7 @@ class Outbound:
                 TrackerActivities.create_issue, request, **INTEGRATION
             )
         except ActivityError as err:
-            error = _failed(err)
+            error = failure(err)
             await self.audit.record("delivery_failed", step=step, via="tracker", summary=request.summary, error=error)
             await self.tell_owner("tracker", step, f'create the tracker issue "{request.summary}"', error)
             return None
@@ -200,7 +205,7 @@ class Outbound:
         try:
             await workflow.execute_activity_method(TrackerActivities.transition_issue, request, **INTEGRATION)
         except ActivityError as err:
-            error = _failed(err)
+            error = failure(err)
             await self.audit.record("delivery_failed", step=step, via="tracker", issue=issue_key, error=error)
             await self.tell_owner("tracker", step, f"move {issue_key} to {status}", error)
             return

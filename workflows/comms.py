@@ -1,0 +1,493 @@
+"""A customer message: reviewed, approved exactly as written, then sent at its time.
+
+`run` tells the story: review (again after every new version), wait for the
+send time, send. Each approval is bound to the content hash of the version it
+was about, so a revision voids earlier approvals and asks the reviewers
+again; what goes out is the version they approved, byte for byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, is_cancelled_exception
+
+from domain.comms import CommsInput, content_hash
+from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
+from domain.kinds import KINDS
+from domain.models import (
+    BatchRequest,
+    BatchResult,
+    CancelInput,
+    Content,
+    DecisionInput,
+    GateState,
+    ProcessSummary,
+    ProcessView,
+    RevisionInput,
+    StepView,
+)
+from domain.rules import required_approvals
+from workflows.options import INTEGRATION
+from workflows.steps.approval import ApprovalGate, refuse
+from workflows.steps.audit import AuditTrail
+from workflows.steps.outbound import Outbound, failure
+from workflows.steps.timers import wait_until
+
+with workflow.unsafe.imports_passed_through():
+    from activities.mail import MailActivities
+
+
+@workflow.defn(name="comms")
+class CommsWorkflow:
+    """One customer message, from its first version to its last delivery."""
+
+    @workflow.init
+    def __init__(self, input: CommsInput) -> None:
+        params, template = input.params, input.template
+        self.input = input
+        self.id = workflow.info().workflow_id
+        self.title = params.title()
+        self.status = ProcessStatus.RUNNING
+        self.outcome: str | None = None
+        self.steps = {key: StepView(key=key, title=title) for key, title in KINDS["comms"].steps.items()}
+        self.versions = [
+            Content(
+                version=1,
+                subject=params.subject,
+                body=params.body,
+                content_hash=content_hash(params.subject, params.body),
+                by=params.owner,
+                at=workflow.now(),
+            )
+        ]
+        reviewers = params.reviewer_emails
+        self.gate = ApprovalGate(
+            GateState(
+                key=template.review.key,
+                title=template.review.title,
+                approvers=reviewers,
+                policy=params.policy,
+                required=required_approvals(params.policy, len(reviewers)),
+            ),
+            owner=params.owner,
+            allow_owner_approval=False,
+        )
+        self.audit = AuditTrail(self.summary)
+        self.outbound = Outbound(
+            self.id,
+            self.audit,
+            {"owner": params.owner, "process_id": self.id, "about": f'the message "{params.subject}"'},
+            owner=params.owner,
+        )
+        self.revised = False
+        self.changes_requested = False
+        self.sending = False
+        self.outcomes: dict[str, str] = {}
+        self.cancel_request: CancelInput | None = None
+        self.wound_down = False
+        self._body: asyncio.Task[None] | None = None
+
+    @property
+    def current(self) -> Content:
+        """The version under review (or approved, or sent)."""
+        return self.versions[-1]
+
+    @workflow.run
+    async def run(self, input: CommsInput) -> ProcessView:
+        """Review, wait, send; a cancellation before the send runs the clean-up."""
+        self._body = asyncio.create_task(self._comms())
+        try:
+            await self._body
+        except (asyncio.CancelledError, ActivityError) as err:
+            if not is_cancelled_exception(err):
+                raise
+            await self.wind_down(ProcessStatus.CANCELLED, self.cancel_request or CancelInput(by="temporal"))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.view()
+
+    async def _comms(self) -> None:
+        first = self.current
+        await self.audit.record(
+            "started",
+            actor=self.input.requested_by,
+            params=self.input.params.model_dump(mode="json"),
+            version=1,
+            content_hash=first.content_hash,
+        )
+        while True:
+            if not await self.review():
+                return
+            if await self.wait_for_send_time():
+                break
+        await self.send()
+
+    # ---- 1. review -------------------------------------------------------------
+
+    async def review(self) -> bool:
+        """Ask the reviewers about the current version until they approve it; False if it ends here."""
+        self._start_step("review")
+        while True:
+            version = self.current
+            self.revised = self.changes_requested = False
+            self.gate.open(
+                workflow.now(), workflow.now() + timedelta(days=self.input.template.review.expires_after_days)
+            )
+            self.status = ProcessStatus.WAITING
+            await self.audit.record(
+                "review_requested",
+                step="review",
+                round=self.gate.state.round,
+                version=version.version,
+                content_hash=version.content_hash,
+                reviewers=self.gate.state.approvers,
+            )
+            await self.request_reviews(self.gate.state.approvers)
+            await self.await_review()
+            self.status = ProcessStatus.RUNNING
+            outcome = self.gate.state.status
+            await self.audit.record("review_closed", step="review", outcome=outcome.value, version=version.version)
+            await self.settle_requests()
+            if outcome == GateStatus.APPROVED:
+                self._finish_step("review")
+                return True
+            if self.revised:
+                continue  # a new version: earlier approvals are void, ask again
+            if outcome == GateStatus.CHANGES_REQUESTED and await self.await_revision():
+                continue
+            self._finish_step("review", StepStatus.FAILED)
+            reasons = [f"{d.approver}: {d.comment or d.decision.value}" for d in self.gate.rejections()]
+            why = "; ".join(reasons) if reasons else "no decision before the review expired"
+            await self.wind_down(ProcessStatus.REJECTED, CancelInput(by="", reason=why, channel=Channel.SYSTEM))
+            return False
+
+    async def request_reviews(self, reviewers: list[str], reminder: int = 0) -> None:
+        """Send each reviewer their own link, bound to the current version."""
+        state, version, params = self.gate.state, self.current, self.input.params
+        assert state.expires_at is not None
+        await asyncio.gather(
+            *(
+                self.outbound.approval_request(
+                    state.key,
+                    state.round,
+                    reviewer,
+                    str(workflow.uuid4()),
+                    state.expires_at,
+                    "review",
+                    reminder=reminder,
+                    template="comms_review",
+                    content_hash=version.content_hash,
+                    subject=version.subject,
+                    body=version.body,
+                    version=version.version,
+                    role=params.role_of(reviewer),
+                    audience_size=len(params.audience),
+                    send_at=f"{params.send_at:%Y-%m-%d %H:%M %Z}" if params.send_at else "",
+                )
+                for reviewer in reviewers
+            )
+        )
+
+    async def await_review(self) -> None:
+        """Wait for an outcome, a request for changes or a new version; remind the reviewers who are silent."""
+        state = self.gate.state
+        assert state.opened_at is not None and state.expires_at is not None
+        every = self.input.template.review.remind_every_days
+        step = timedelta(days=every) if every else state.expires_at - state.opened_at
+        moment, reminders = state.opened_at, 0
+        while True:
+            moment = min(moment + step, state.expires_at)
+            if await wait_until(lambda: self.gate.decided or self.revised, moment):
+                if self.revised and not self.gate.decided:
+                    self.gate.close(GateStatus.CLOSED)
+                return
+            if moment >= state.expires_at:
+                self.gate.close(GateStatus.EXPIRED)
+                return
+            reminders += 1
+            await self.request_reviews(state.waiting_on, reminder=reminders)
+
+    async def await_revision(self) -> bool:
+        """After a request for changes, wait for a new version (as long as a review round lasts)."""
+        self.status = ProcessStatus.WAITING
+        deadline = workflow.now() + timedelta(days=self.input.template.review.expires_after_days)
+        revised = await wait_until(lambda: self.revised, deadline)
+        self.status = ProcessStatus.RUNNING
+        return revised
+
+    async def settle_requests(self) -> None:
+        """Take the buttons off the chat requests of reviewers who did not decide in this round."""
+        state = self.gate.state
+        await asyncio.gather(
+            *(
+                self.outbound.settle_approval_request(
+                    state.key, state.round, r, "review", decision=None, gate_title=state.title,
+                    gate_status=state.status.value,
+                )
+                for r in state.waiting_on
+            )
+        )  # fmt: skip
+
+    @workflow.update
+    async def decide(self, input: DecisionInput) -> GateState:
+        """Record a reviewer's decision on the current version and tell the owner."""
+        record = self.gate.record(input, workflow.now())
+        record.content_hash = self.current.content_hash
+        state = self.gate.state
+        if record.decision == Decision.CHANGES:
+            self.changes_requested = True
+            state.status = GateStatus.CHANGES_REQUESTED  # the round waits for a new version, whatever the policy
+        await self.audit.record(
+            "decision",
+            actor=input.approver,
+            channel=input.channel,
+            step="review",
+            decision=record.decision.value,
+            comment=record.comment,
+            round=record.round,
+            version=self.current.version,
+            content_hash=record.content_hash,
+            token_id=record.token_id,
+        )
+        await self.outbound.email(
+            f"decision:{state.key}:{record.round}:{record.approver}",
+            "comms_decision",
+            [self.input.params.owner],
+            "review",
+            approver=record.approver,
+            role=self.input.params.role_of(record.approver),
+            decision=record.decision.value,
+            comment=record.comment,
+            subject=self.current.subject,
+            version=self.current.version,
+            gate_status=state.status.value,
+            approvals=self.gate.approvals,
+            required=state.required,
+        )
+        await self.outbound.settle_approval_request(
+            state.key,
+            record.round,
+            record.approver,
+            "review",
+            decision=record.decision.value,
+            via=record.channel.value,
+            at=f"{record.at:%Y-%m-%d %H:%M} UTC",
+            comment=record.comment,
+        )
+        return state
+
+    @decide.validator
+    def _check_decision(self, input: DecisionInput) -> None:
+        if input.content_hash and input.content_hash != self.current.content_hash:
+            raise refuse(
+                f"this request was for another version; the message is now at version {self.current.version}: "
+                "review it from the newest request",
+                "Conflict",
+            )
+        self.gate.validate(input)
+
+    @workflow.update
+    async def revise(self, input: RevisionInput) -> Content:
+        """A new version: it voids every approval so far, and the reviewers are asked again."""
+        subject = input.subject or self.current.subject
+        version = Content(
+            version=self.current.version + 1,
+            subject=subject,
+            body=input.body,
+            content_hash=content_hash(subject, input.body),
+            by=input.by,
+            at=workflow.now(),
+            comment=input.comment,
+        )
+        self.versions.append(version)
+        self.revised = True
+        await self.audit.record(
+            "revised",
+            actor=input.by,
+            channel=input.channel,
+            step="review",
+            version=version.version,
+            content_hash=version.content_hash,
+            subject=version.subject,
+            body=version.body,
+            comment=input.comment,
+        )
+        return version
+
+    @revise.validator
+    def _check_revision(self, input: RevisionInput) -> None:
+        if self.status.finished or self.cancel_request:
+            raise refuse(f"the message is {self.status.value}; it takes no new versions", "Conflict")
+        if self.sending:
+            raise refuse("the message is being sent; it can no longer change", "Conflict")
+        if content_hash(input.subject or self.current.subject, input.body) == self.current.content_hash:
+            raise refuse(f"this is version {self.current.version} unchanged", "Conflict")
+
+    # ---- 2. the send time ------------------------------------------------------
+
+    async def wait_for_send_time(self) -> bool:
+        """Wait for `send_at` (cancellable, and a new version sends it back to review); True when it is time."""
+        send_at = self.input.params.send_at
+        if self.revised:  # a new version came in just as the review closed
+            return False
+        self._start_step("scheduled")
+        if send_at and send_at > workflow.now():
+            await self.audit.record("scheduled", step="scheduled", send_at=send_at.isoformat())
+            if await wait_until(lambda: self.revised, send_at):
+                self.steps["scheduled"].status = StepStatus.PENDING
+                return False
+        self._finish_step("scheduled")
+        return True
+
+    # ---- 3. the send -------------------------------------------------------------
+
+    async def send(self) -> None:
+        """Send the approved version: email in batches (one key per recipient), then the chat channels."""
+        self.sending = True
+        self._start_step("send")
+        version, params, template = self.current, self.input.params, self.input.template
+        recipients = sorted(set(params.audience)) if "email" in params.channels else []
+        size = template.batch_size
+        for number, start in enumerate(range(0, len(recipients), size), start=1):
+            await self.send_batch(number, recipients[start : start + size])
+            if template.pause_between_batches_seconds and start + size < len(recipients):
+                await workflow.sleep(timedelta(seconds=template.pause_between_batches_seconds))
+        channels = [c for c in params.channels if c != "email"]
+        for channel in channels:
+            await self.outbound.chat(
+                f"message:{version.content_hash[:16]}:{channel}",
+                "comms_message_chat",
+                channel,
+                "send",
+                subject=version.subject,
+                body=version.body,
+            )
+        refused = {who: why for who, why in self.outcomes.items() if why != "sent"}
+        sent = len(self.outcomes) - len(refused)
+        self._finish_step("send")
+        await self.outbound.email(
+            "sent",
+            "comms_sent",
+            [params.owner],
+            "send",
+            subject=version.subject,
+            version=version.version,
+            content_hash=version.content_hash,
+            approvers=[d.approver for d in self.gate.state.decisions if d.round == self.gate.state.round],
+            sent=sent,
+            total=len(recipients),
+            channels=channels,
+            refused=refused,
+        )
+        self.status = ProcessStatus.COMPLETED
+        self.outcome = f"sent to {sent} of {len(recipients)}"
+        await self.audit.record(
+            "completed", step="send", version=version.version, content_hash=version.content_hash, sent=sent,
+            refused=len(refused), total=len(recipients),
+        )  # fmt: skip
+
+    async def send_batch(self, number: int, recipients: list[str]) -> None:
+        """One batch; each recipient's outcome goes into the audit trail."""
+        version = self.current
+        request = BatchRequest(
+            process_id=self.id,
+            key=f"{self.id}:send:{version.content_hash[:16]}",
+            template="comms_message",
+            recipients=recipients,
+            context={"subject": version.subject, "body": version.body},
+        )
+        try:
+            result: BatchResult = await workflow.execute_activity_method(
+                MailActivities.send_batch, request, **INTEGRATION
+            )
+        except ActivityError as err:
+            error = failure(err)
+            result = BatchResult(outcomes=dict.fromkeys(recipients, f"failed: {error}"))
+            await self.outbound.tell_owner("email", "send", f"send batch {number} of the message", error)
+        self.outcomes |= result.outcomes
+        await self.audit.record(
+            "batch_sent", step="send", batch=number, version=version.version, content_hash=version.content_hash,
+            outcomes=result.outcomes,
+        )  # fmt: skip
+
+    # ---- the end, early -------------------------------------------------------
+
+    @workflow.update
+    async def cancel(self, input: CancelInput) -> ProcessView:
+        """Cancel the message before it is sent; returns once the clean-up has run."""
+        self.cancel_request = input
+        await workflow.wait_condition(lambda: self._body is not None)
+        assert self._body is not None
+        self._body.cancel()
+        await workflow.wait_condition(lambda: self.wound_down)
+        return self.view()
+
+    @cancel.validator
+    def _check_cancel(self, input: CancelInput) -> None:
+        if self.status.finished:
+            raise refuse(f"the message is already {self.status.value}", "Conflict")
+        if self.sending:
+            raise refuse("the message is being sent; it can no longer be cancelled", "Conflict")
+        if self.cancel_request:
+            raise refuse("the message is already being cancelled", "Conflict")
+
+    async def wind_down(self, status: ProcessStatus, why: CancelInput) -> None:
+        """End before the send: tell the owner and the reviewers."""
+        params = self.input.params
+        self.status = status
+        self.outcome = why.reason or status.value
+        for step in self.steps.values():
+            if step.status == StepStatus.ACTIVE:
+                step.status = StepStatus.FAILED if status == ProcessStatus.REJECTED else StepStatus.SKIPPED
+            elif step.status == StepStatus.PENDING:
+                step.status = StepStatus.SKIPPED
+        gate_was_open = self.gate.state.status == GateStatus.OPEN
+        self.gate.close(GateStatus.CLOSED)
+        action = "cancelled" if status == ProcessStatus.CANCELLED else "rejected"
+        await self.audit.record(action, actor=why.by or "signoff", channel=why.channel, reason=why.reason)
+        if gate_was_open:
+            await self.settle_requests()
+        await self.outbound.email(
+            action,
+            "comms_ended",
+            sorted({params.owner, *params.reviewer_emails}),
+            action,
+            subject=self.current.subject,
+            outcome="cancelled" if status == ProcessStatus.CANCELLED else "rejected in review",
+            by=why.by,
+            reason=why.reason,
+        )
+        self.wound_down = True
+
+    # ---- what users see ------------------------------------------------------
+
+    @workflow.query
+    def view(self) -> ProcessView:
+        """The message as the API and the pages show it, with its current version."""
+        return ProcessView(
+            id=self.id,
+            kind="comms",
+            title=self.title,
+            status=self.status,
+            owner=self.input.params.owner,
+            params=self.input.params.model_dump(mode="json"),
+            steps=list(self.steps.values()),
+            gates=[self.gate.state],
+            approvals=list(self.gate.state.decisions),
+            outcome=self.outcome,
+            content=self.current,
+        )
+
+    def summary(self) -> ProcessSummary:
+        """The one line the process list shows."""
+        return ProcessSummary(
+            id=self.id, kind="comms", title=self.title, owner=self.input.params.owner, status=self.status
+        )
+
+    def _start_step(self, key: str) -> None:
+        self.steps[key].status, self.steps[key].at = StepStatus.ACTIVE, workflow.now()
+
+    def _finish_step(self, key: str, status: StepStatus = StepStatus.DONE) -> None:
+        self.steps[key].status, self.steps[key].at = status, workflow.now()
