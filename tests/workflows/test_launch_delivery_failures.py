@@ -61,9 +61,9 @@ async def test_a_refused_tracker_fails_every_issue_and_the_owner_hears_of_it_onc
     assert issues(outbox) == []
     [told] = emails(outbox, "signoff could not create the tracker issue")
     assert told.to == [OWNER]
-    assert (
-        told.subject
-        == f'signoff could not create the tracker issue "{view.title}" for the launch of ' + (view.params["product"])
+    product, launch_date = view.params["product"], view.params["launch_date"]
+    assert told.subject == (
+        f'signoff could not create the tracker issue "{view.title}" for the launch of {product} on {launch_date}'
     )
     assert NO_PERMISSION in told.body
     assert len(emails(outbox, "your checklist items")) == 3, "the kickoff goes on without the tracker"
