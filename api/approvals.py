@@ -32,6 +32,12 @@ def _gate(view: ProcessView, claims: ApprovalClaims) -> GateState:
     return gate
 
 
+def _role(view: ProcessView, approver: str) -> str:
+    """A message reviewer's role (Customer Success, Engineering), if the process names one."""
+    reviewers = view.params.get("reviewers") or []
+    return next((r.get("role", "") for r in reviewers if isinstance(r, dict) and r.get("email") == approver), "")
+
+
 async def _context(request: Request, token: str) -> dict[str, Any]:
     svc = services(request)
     claims = svc.tokens.read(token, datetime.now(UTC))
@@ -45,6 +51,7 @@ async def _context(request: Request, token: str) -> dict[str, Any]:
         "done": sum(1 for i in view.items if i.status == "done"),
         "open_items": [i for i in view.items if i.status == "open"],
         "form_token": svc.tokens.form_token(claims),
+        "role": _role(view, claims.approver),
         "decisions": [d.value for d in Decision],
     }
 
@@ -86,6 +93,7 @@ async def decide(
                 comment=comment.strip(),
                 token_id=claims.token_id,
                 channel=Channel.LINK,
+                content_hash=claims.content_hash,
             ),
         )
     except Conflict as refusal:

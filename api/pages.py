@@ -14,8 +14,10 @@ from fastapi.templating import Jinja2Templates
 from api.deps import services
 from domain.enums import ProcessStatus
 from domain.kinds import KINDS
+from integrations.messages import markdown_html
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES.env.filters["markdown"] = markdown_html
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 

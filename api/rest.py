@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from api.deps import services
 from domain.enums import Channel
 from domain.errors import NotFound
-from domain.models import ItemState, ProcessView, StoredAuditEvent
+from domain.models import Content, ItemState, ProcessView, RevisionInput, StoredAuditEvent
 from integrations.store import OutboxEntry
 
 router = APIRouter(prefix="/api", tags=["processes"])
@@ -113,6 +113,35 @@ async def mark_item_done(
 ) -> ItemState:
     """Mark a checklist item done (doing it twice changes nothing)."""
     return await services(request).processes.mark_done(process_id, item, actor, _channel(channel))
+
+
+class RevisionRequest(BaseModel):
+    """A new version of a message under review: its body (Markdown), and its subject if that changes too."""
+
+    body: str = Field(min_length=1, max_length=100_000, examples=["We upgrade Acme on Sunday, 02:00–04:00 UTC."])
+    subject: str | None = Field(None, min_length=1, max_length=500)
+    comment: str = Field("", max_length=5000, examples=["Times added, as engineering asked."])
+
+
+@router.post("/processes/{process_id}/revisions", response_model=Content, status_code=201)
+async def revise_message(
+    process_id: str,
+    revision: RevisionRequest,
+    request: Request,
+    actor: str = Header("api", alias="X-Signoff-Actor"),
+    channel: str | None = Header(None, alias="X-Signoff-Channel"),
+) -> Content:
+    """A new version of a message (comms): earlier approvals are void and the reviewers are asked again."""
+    return await services(request).processes.revise(
+        process_id,
+        RevisionInput(
+            body=revision.body,
+            subject=revision.subject,
+            comment=revision.comment,
+            by=actor,
+            channel=_channel(channel),
+        ),
+    )
 
 
 @router.get("/processes/{process_id}/audit", response_model=list[StoredAuditEvent])

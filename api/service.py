@@ -21,12 +21,14 @@ from domain.errors import BadInput, Conflict, InvalidField, NotFound, SignoffErr
 from domain.kinds import KINDS, ProcessTemplate
 from domain.models import (
     CancelInput,
+    Content,
     DecisionInput,
     GateState,
     IssueDoneInput,
     ItemDoneInput,
     ItemState,
     ProcessView,
+    RevisionInput,
     StepView,
 )
 
@@ -142,6 +144,11 @@ class Processes:
         result: GateState = await self._update(process_id, "decide", decision, GateState)
         return result
 
+    async def revise(self, process_id: str, revision: RevisionInput) -> Content:
+        """A new version of a message under review."""
+        result: Content = await self._update(process_id, "revise", revision, Content)
+        return result
+
     async def cancel(self, process_id: str, by: str, reason: str, channel: Channel) -> ProcessView:
         """Cancel a running process; returns once its clean-up has run."""
         result: ProcessView = await self._update(
@@ -154,6 +161,9 @@ class Processes:
         try:
             return await self._handle(process_id).execute_update(update, argument, result_type=result_type)
         except WorkflowUpdateFailedError as err:
+            if _no_such_handler(err.cause):
+                kind = (await self._handle(process_id).describe()).workflow_type
+                raise Conflict(f"process {process_id} is a {kind}: it takes no {HANDLED[update]}") from None
             raise _translate_failure(err.cause) from None
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
@@ -171,6 +181,21 @@ class Processes:
         if description.status != WorkflowExecutionStatus.RUNNING:
             return Conflict(f"process {process_id} has already finished")
         return NotFound(f"process {process_id} did not accept the change; try again")
+
+
+HANDLED = {
+    "mark_item_done": "checklist items",
+    "issue_done": "checklist items",
+    "decide": "decisions",
+    "revise": "revisions",
+    "cancel": "cancellation",
+}
+"""What each update carries, to say what a kind without it does not take."""
+
+
+def _no_such_handler(cause: BaseException | None) -> bool:
+    """Whether the workflow has no handler for the update (its kind has no such step)."""
+    return isinstance(cause, ApplicationError) and "expected but not found" in cause.message
 
 
 def _translate_failure(cause: BaseException | None) -> Exception:

@@ -76,6 +76,7 @@ async def apply_click(svc: Services, slack: SlackChat, click: SlackDecision) -> 
                 decision=Decision(click.decision),
                 token_id=claims.token_id,
                 channel=Channel.SLACK,
+                content_hash=claims.content_hash,
             ),
         )
     except SignoffError as refusal:
