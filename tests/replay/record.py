@@ -1,0 +1,40 @@
+"""Record the histories that `test_replay.py` replays: ``python -m tests.replay.record [NAME …]``.
+
+Run it when a workflow change is *meant* to break old histories (before any
+process of the old shape runs anywhere), and commit the new files; see
+docs/workflow-changes.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from tests.conftest import running_stack
+from tests.replay.scenarios import SCENARIOS
+from workers.temporal import find_binary
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def record(names: list[str]) -> None:
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=find_binary("temporal-test-server"), data_converter=pydantic_data_converter
+    ) as env:
+        for name in names:
+            with tempfile.TemporaryDirectory() as scratch:
+                async with running_stack(env, Path(scratch)) as stack:
+                    handle = await SCENARIOS[name](stack)
+                    history = await handle.fetch_history()
+            path = HISTORIES / f"{name}.json"
+            path.write_text(history.to_json() + "\n")
+            print(f"{path}: {len(history.events)} events")
+
+
+if __name__ == "__main__":
+    asyncio.run(record(sys.argv[1:] or list(SCENARIOS)))

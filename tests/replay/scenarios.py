@@ -1,0 +1,73 @@
+"""The runs whose histories are kept in `histories/`: one per process kind, through its main paths.
+
+`python -m tests.replay.record` runs them on the time-skipping server and
+saves each workflow's history; `test_replay.py` replays the saved files
+against today's workflow code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+
+from domain.enums import Decision
+from domain.models import DecisionInput, ItemDoneInput, RevisionInput
+from tests.conftest import Stack
+
+Handle = WorkflowHandle[Any, Any]
+
+
+async def _until(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def _count(stack: Stack, handle: Handle, action: str) -> int:
+    return sum(1 for e in stack.trail(handle.id) if e.action == action)
+
+
+async def launch(stack: Stack) -> Handle:
+    """Kickoff, reminders and an escalation, an item marked done, the gate approved by both, launch day."""
+    handle = await stack.start_launch(days_ahead=8, product="Replay Launch")
+    await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
+    await handle.execute_update("mark_item_done", ItemDoneInput(item="documentation", by="docs@example.com"))
+    await stack.env.sleep(timedelta(days=5, hours=12))
+    await _until(lambda: _count(stack, handle, "approval_requested") >= 1, "the gate to open")
+    for approver in ("vp@example.com", "legal@example.com"):
+        await handle.execute_update(
+            "decide", DecisionInput(gate="go-no-go", approver=approver, decision=Decision.APPROVE)
+        )
+    await handle.result()
+    return handle
+
+
+async def comms(stack: Stack) -> Handle:
+    """A review with changes requested, a new version, both approvals, the send in two batches."""
+    audience = [f"customer{n}@customer.example" for n in range(5)]
+    handle = await stack.start_comms(subject="Replay maintenance", audience=audience, template={"batch_size": 3})
+    await _until(lambda: _count(stack, handle, "review_requested") == 1, "the review")
+    await handle.execute_update(
+        "decide", DecisionInput(gate="review", approver="eng@example.com", decision=Decision.CHANGES, comment="Times?")
+    )
+    await handle.execute_update(
+        "revise", RevisionInput(body="We upgrade on Sunday, 02:00-04:00 UTC.", by="pm@example.com")
+    )
+    await _until(lambda: _count(stack, handle, "review_requested") == 2, "the second round")
+    for reviewer in ("cs@example.com", "eng@example.com"):
+        await handle.execute_update(
+            "decide", DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
+        )
+    await handle.result()
+    return handle
+
+
+SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {"launch": launch, "comms": comms}
+"""History file name (without ``.json``) → the run that makes it."""

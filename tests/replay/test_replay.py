@@ -1,0 +1,95 @@
+"""Saved histories replay against today's workflows: a change that would break running processes fails here.
+
+Each file in `histories/` is a whole run of one process kind, recorded by
+`python -m tests.replay.record`. If a change to a workflow makes it issue
+different commands for the same history, the replayer raises a
+nondeterminism error — exactly what a worker would do to every process of
+that kind already running. docs/workflow-changes.md says what to do then.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
+
+from domain.launch import LaunchInput
+from domain.models import ProcessView
+from tests.replay.scenarios import SCENARIOS
+from workflows import WORKFLOWS
+from workflows.launch import LaunchWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+def history(name: str) -> WorkflowHistory:
+    return WorkflowHistory.from_json(f"replay-{name}", (HISTORIES / f"{name}.json").read_text())
+
+
+def test_every_kind_has_a_saved_history() -> None:
+    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == sorted(SCENARIOS)
+    assert set(SCENARIOS) == set(WORKFLOWS), "record a history for every process kind"
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+async def test_saved_history_replays_against_todays_workflow(name: str) -> None:
+    replayer = Replayer(workflows=list(WORKFLOWS.values()), data_converter=pydantic_data_converter)
+
+    result = await replayer.replay_workflow(history(name))
+
+    assert result.replay_failure is None
+
+
+@workflow.defn(name="launch", sandboxed=False)
+class LaunchWithAnExtraStep(LaunchWorkflow):
+    """The launch as a careless change would leave it: one more activity at kickoff, unpatched."""
+
+    @workflow.init
+    def __init__(self, input: LaunchInput) -> None:
+        super().__init__(input)
+
+    @workflow.run
+    async def run(self, input: LaunchInput) -> ProcessView:
+        return await super().run(input)
+
+    async def kickoff(self) -> None:
+        await self.audit.record("kickoff_planned")
+        await super().kickoff()
+
+
+async def test_an_unpatched_change_fails_replay() -> None:
+    replayer = Replayer(workflows=[LaunchWithAnExtraStep], data_converter=pydantic_data_converter)
+
+    with pytest.raises(NondeterminismError):
+        await replayer.replay_workflow(history("launch"))
+
+
+@workflow.defn(name="launch", sandboxed=False)
+class LaunchWithAPatchedStep(LaunchWorkflow):
+    """The same change behind `workflow.patched`: new runs take it, running ones replay as before."""
+
+    @workflow.init
+    def __init__(self, input: LaunchInput) -> None:
+        super().__init__(input)
+
+    @workflow.run
+    async def run(self, input: LaunchInput) -> ProcessView:
+        return await super().run(input)
+
+    async def kickoff(self) -> None:
+        if workflow.patched("kickoff-planned"):
+            await self.audit.record("kickoff_planned")
+        await super().kickoff()
+
+
+async def test_the_same_change_behind_a_patch_replays() -> None:
+    replayer = Replayer(workflows=[LaunchWithAPatchedStep], data_converter=pydantic_data_converter)
+
+    result = await replayer.replay_workflow(history("launch"))
+
+    assert result.replay_failure is None
