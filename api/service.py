@@ -88,7 +88,9 @@ class Processes:
         except InvalidField as err:
             raise ParamsError([{"loc": ["params", err.field], "msg": err.reason, "type": "value_error"}]) from None
         process_id = validated.id(today)
-        extra = {"parent": parent} if parent else {}
+        extra: dict[str, Any] = {"parent": parent} if parent else {}
+        for name, (child_kind, child_template) in spec.companions(template).items():
+            extra[name] = self.templates(child_template, child_kind)
         workflow_input = spec.input.model_validate(
             {"params": validated, "template": template, "requested_by": actor, **extra}
         )
@@ -105,7 +107,7 @@ class Processes:
         return ProcessView(
             id=process_id,
             kind=kind,
-            title=validated.title(),
+            title=validated.heading(),
             status=ProcessStatus.RUNNING,
             owner=validated.owner,
             params=validated.model_dump(mode="json"),

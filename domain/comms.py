@@ -94,7 +94,7 @@ class CommsParams(ProcessParams):
             return process_id("comms", self.key)
         return process_id("comms", self.subject, (self.send_at.date() if self.send_at else today).isoformat())
 
-    def title(self) -> str:
+    def heading(self) -> str:
         return f"Message: {self.subject}"
 
     def check_start(self, today: date) -> None:

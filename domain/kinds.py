@@ -7,15 +7,31 @@ themselves under the same names (`workflows.WORKFLOWS`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from domain.comms import CommsInput, CommsParams
 from domain.launch import LaunchInput, LaunchParams
 from domain.models import Model, ProcessParams
-from domain.templates import CommsTemplate, LaunchTemplate
+from domain.postmortem import PostmortemInput, PostmortemParams
+from domain.templates import CommsTemplate, LaunchTemplate, PostmortemTemplate
 
-ProcessTemplate = LaunchTemplate | CommsTemplate
+ProcessTemplate = LaunchTemplate | CommsTemplate | PostmortemTemplate
 """Any kind's template."""
+
+Companions = Callable[[ProcessTemplate], dict[str, tuple[str, str]]]
+"""The templates of the child processes a template calls for: input field → (kind, template name)."""
+
+
+def _no_companions(template: ProcessTemplate) -> dict[str, tuple[str, str]]:
+    return {}
+
+
+def _retrospective(template: ProcessTemplate) -> dict[str, tuple[str, str]]:
+    """A launch's retrospective, if its template schedules one."""
+    if isinstance(template, LaunchTemplate) and template.retrospective_after_days:
+        return {"retrospective": ("postmortem", template.retrospective_template)}
+    return {}
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,8 @@ class Kind:
     input: type[Model]
     steps: dict[str, str]
     """Step key → title, in order: what a process shows before its workflow has run."""
+    companions: Companions = field(default=_no_companions)
+    """Child processes' templates, loaded when the process starts so it never reads a file later."""
 
 
 KINDS: dict[str, Kind] = {
@@ -39,6 +57,7 @@ KINDS: dict[str, Kind] = {
             LaunchTemplate,
             LaunchInput,
             {"kickoff": "Kickoff", "checklist": "Checklist", "go-no-go": "Go / no-go", "launch-day": "Launch day"},
+            _retrospective,
         ),
         Kind(
             "comms",
@@ -46,6 +65,13 @@ KINDS: dict[str, Kind] = {
             CommsTemplate,
             CommsInput,
             {"review": "Review", "scheduled": "Scheduled", "send": "Send"},
+        ),
+        Kind(
+            "postmortem",
+            PostmortemParams,
+            PostmortemTemplate,
+            PostmortemInput,
+            {"draft": "Draft", "review": "Review", "actions": "Action items", "published": "Published"},
         ),
     )
 }

@@ -11,7 +11,7 @@ from domain.errors import InvalidField
 from domain.ids import process_id
 from domain.models import Email, Model, NonEmpty, People, Policy, ProcessParams
 from domain.rules import required_approvals
-from domain.templates import LaunchTemplate
+from domain.templates import LaunchTemplate, PostmortemTemplate
 
 
 class LaunchParams(ProcessParams):
@@ -44,7 +44,7 @@ class LaunchParams(ProcessParams):
         """The process id: the product and the launch date."""
         return process_id("launch", self.product, self.launch_date.isoformat())
 
-    def title(self) -> str:
+    def heading(self) -> str:
         return f"Launch: {self.product} on {self.launch_date}"
 
     def check_start(self, today: date) -> None:
@@ -82,3 +82,5 @@ class LaunchInput(Model):
     params: LaunchParams
     template: LaunchTemplate
     requested_by: str = "system"
+    retrospective: PostmortemTemplate | None = None
+    """The template of the retrospective to schedule after launch day (none: no retrospective)."""

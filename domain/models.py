@@ -54,7 +54,7 @@ class ProcessParams(Model):
         """The process id, from the business key (`today` for kinds whose key has no date of its own)."""
         raise NotImplementedError
 
-    def title(self) -> str:
+    def heading(self) -> str:
         """How the process is named on pages and in messages."""
         raise NotImplementedError
 
@@ -85,10 +85,14 @@ class ItemState(Model):
     role: str
     owner: str
     due: date
-    status: Literal["open", "done"] = "open"
+    status: Literal["open", "done", "wont_do"] = "open"
     done_at: datetime | None = None
     done_by: str | None = None
     issue_key: str | None = None
+    priority: str | None = None
+    """An action item's priority (``P1``…``P3``), which sets how often its owner is reminded."""
+    note: str = ""
+    """Why an item was accepted as won't-do."""
 
 
 class Content(Model):
@@ -175,11 +179,13 @@ class ProcessView(Model):
 
 
 class ItemDoneInput(Model):
-    """Mark a checklist item done (update `mark_item_done`)."""
+    """Mark a checklist item done, or accept it as won't-do with a reason (update `mark_item_done`)."""
 
     item: str
     by: str = "system"
     channel: Channel = Channel.API
+    resolution: Literal["done", "wont_do"] = "done"
+    reason: str = Field("", max_length=2000)
 
 
 class IssueDoneInput(Model):

@@ -53,6 +53,9 @@ class TrackerTemplate(Model):
     reconcile_every_hours: PositiveInt | None = 12
 
 
+Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+
+
 class LaunchTemplate(Model):
     """A launch checklist: the items, their reminders and the go/no-go gate."""
 
@@ -65,6 +68,8 @@ class LaunchTemplate(Model):
     gate: GateTemplate = Field(default_factory=GateTemplate)
     tracker: TrackerTemplate = Field(default_factory=TrackerTemplate)
     retrospective_after_days: PositiveInt | None = 14
+    retrospective_template: str = Field("retrospective", pattern=r"^[A-Za-z0-9_-]+$")
+    """The post-mortem template of the retrospective the launch schedules after launch day."""
 
     @field_validator("items")
     @classmethod
@@ -102,3 +107,42 @@ class CommsTemplate(Model):
     """Recipients per batch: one activity per batch, one idempotency key per recipient."""
     pause_between_batches_seconds: NonNegativeInt = 0
     """A pause between batches, to stay under a mail relay's rate limit."""
+
+
+class ActionPriority(Model):
+    """How an action item of one priority is chased: its default due date and its reminders."""
+
+    due_days: PositiveInt
+    reminders: Reminders
+
+
+Priority = Literal["P1", "P2", "P3"]
+
+DRAFT_DUE_DAYS: dict[Severity, int] = {"SEV1": 3, "SEV2": 5, "SEV3": 7, "SEV4": 10}
+"""Days from resolution to the draft's deadline: the worse the incident, the sooner."""
+
+
+def _priorities() -> dict[Priority, ActionPriority]:
+    return {
+        "P1": ActionPriority(due_days=7, reminders=Reminders(before_days=[2, 1], overdue_every_days=1)),
+        "P2": ActionPriority(due_days=14, reminders=Reminders(before_days=[3], overdue_every_days=3)),
+        "P3": ActionPriority(due_days=30, reminders=Reminders(before_days=[7], overdue_every_days=7)),
+    }
+
+
+class PostmortemTemplate(Model):
+    """An incident post-mortem (or a retrospective): the draft's deadline, the review, the action items."""
+
+    kind: Literal["postmortem"] = "postmortem"
+    name: str = Field(min_length=1)
+    description: str = ""
+    notify_hour_utc: int = Field(9, ge=0, le=23)
+    draft_due_days: dict[Severity, PositiveInt] = Field(default_factory=lambda: dict(DRAFT_DUE_DAYS))
+    default_due_days: PositiveInt = 7
+    """The draft's deadline without a severity (a retrospective)."""
+    draft_reminders: Reminders = Field(default_factory=lambda: Reminders(before_days=[1], overdue_every_days=1))
+    review: ReviewTemplate = Field(default_factory=ReviewTemplate)
+    priorities: dict[Priority, ActionPriority] = Field(default_factory=_priorities)
+    tracker: TrackerTemplate = Field(default_factory=TrackerTemplate)
+    prompts: list[str] = Field(default_factory=list)
+    """What the draft must answer, for the commander's kickoff email (blameless: what happened, why, what next)."""

@@ -23,7 +23,8 @@ from config.templates import load_template
 from domain.comms import CommsInput, CommsParams
 from domain.launch import LaunchInput, LaunchParams
 from domain.models import StoredAuditEvent
-from domain.templates import CommsTemplate
+from domain.postmortem import PostmortemInput, PostmortemParams
+from domain.templates import CommsTemplate, LaunchTemplate, PostmortemTemplate
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
 from integrations.ports import Mailer, Tracker
@@ -31,6 +32,7 @@ from integrations.store import OutboxEntry, Store, create_engine, metadata
 from workers.temporal import activity_methods, build_worker, find_binary
 from workflows.comms import CommsWorkflow
 from workflows.launch import LaunchWorkflow
+from workflows.postmortem import PostmortemWorkflow
 
 POSTGRES_URL = os.environ.get("SIGNOFF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 """The PostgreSQL the store tests also run on (these machines run one on loopback)."""
@@ -121,13 +123,15 @@ class Stack:
             "stakeholders": ["all@example.com"],
         }
         template_overrides = params.pop("gate", None)
+        retrospective = load_template("retrospective", "postmortem") if params.pop("retrospective", False) else None
         launch = LaunchParams.model_validate(defaults | params)
-        template = load_template("launch")
+        template = load_template("launch", "launch")
+        assert isinstance(template, LaunchTemplate)
         if template_overrides:
             template = template.model_copy(update={"gate": template.gate.model_copy(update=template_overrides)})
         return await self.client.start_workflow(
             LaunchWorkflow.run,
-            LaunchInput(params=launch, template=template, requested_by="pm@example.com"),
+            LaunchInput(params=launch, template=template, requested_by="pm@example.com", retrospective=retrospective),
             id=launch.id(),
             task_queue=self.task_queue,
         )
@@ -152,6 +156,28 @@ class Stack:
             CommsWorkflow.run,
             CommsInput(params=comms, template=loaded, requested_by=comms.owner),
             id=comms.id(await self.today()),
+            task_queue=self.task_queue,
+        )
+
+    async def start_postmortem(self, template: str = "postmortem", **params: Any) -> WorkflowHandle[Any, Any]:
+        """Start a post-mortem of an incident resolved an hour ago."""
+        now = await self.env.get_current_time()
+        defaults: dict[str, Any] = {
+            "incident": f"INC-{uuid.uuid4().hex[:6]}",
+            "title": "Checkout errors after the payments deploy",
+            "severity": "SEV2",
+            "commander": "ic@example.com",
+            "participants": ["sre@example.com"],
+            "reviewers": ["cto@example.com"],
+            "resolved_at": (now - timedelta(hours=1)).isoformat(),
+        }
+        postmortem = PostmortemParams.model_validate(defaults | params)
+        loaded = load_template(template, "postmortem")
+        assert isinstance(loaded, PostmortemTemplate)
+        return await self.client.start_workflow(
+            PostmortemWorkflow.run,
+            PostmortemInput(params=postmortem, template=loaded, requested_by=postmortem.owner),
+            id=postmortem.id(now.date()),
             task_queue=self.task_queue,
         )
 

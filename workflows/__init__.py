@@ -6,8 +6,9 @@ No I/O, no clock, no randomness here: time is `workflow.now()`, ids are
 
 from workflows.comms import CommsWorkflow
 from workflows.launch import LaunchWorkflow
+from workflows.postmortem import PostmortemWorkflow
 
-WORKFLOWS = {"launch": LaunchWorkflow, "comms": CommsWorkflow}
+WORKFLOWS = {"launch": LaunchWorkflow, "comms": CommsWorkflow, "postmortem": PostmortemWorkflow}
 """Every process kind and the workflow that runs it."""
 
-__all__ = ["WORKFLOWS", "CommsWorkflow", "LaunchWorkflow"]
+__all__ = ["WORKFLOWS", "CommsWorkflow", "LaunchWorkflow", "PostmortemWorkflow"]

@@ -49,7 +49,7 @@ class CommsWorkflow:
         params, template = input.params, input.template
         self.input = input
         self.id = workflow.info().workflow_id
-        self.title = params.title()
+        self.title = params.heading()
         self.status = ProcessStatus.RUNNING
         self.outcome: str | None = None
         self.steps = {key: StepView(key=key, title=title) for key, title in KINDS["comms"].steps.items()}

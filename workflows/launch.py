@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from itertools import groupby
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError, is_cancelled_exception
+from temporalio.workflow import ParentClosePolicy
 
 from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
 from domain.kinds import KINDS
@@ -29,6 +30,7 @@ from domain.models import (
     StatusRequest,
     StepView,
 )
+from domain.postmortem import PostmortemInput, PostmortemParams
 from domain.rules import Notice, at_hour, due_date, item_notices, required_approvals, schedule
 from workflows.options import RECONCILE
 from workflows.steps.approval import ApprovalGate, refuse
@@ -52,7 +54,7 @@ class LaunchWorkflow:
         params, template = input.params, input.template
         self.input = input
         self.id = workflow.info().workflow_id
-        self.title = params.title()
+        self.title = params.heading()
         self.status = ProcessStatus.RUNNING
         self.outcome: str | None = None
         self.steps = {key: StepView(key=key, title=title) for key, title in STEPS.items()}
@@ -94,6 +96,7 @@ class LaunchWorkflow:
             owner=params.owner,
         )
         self.epic: str | None = None
+        self.retrospective: str | None = None
         self.cancel_request: CancelInput | None = None
         self.wound_down = False
         self._body: asyncio.Task[None] | None = None
@@ -461,9 +464,50 @@ class LaunchWorkflow:
         if self.steps["checklist"].status == StepStatus.ACTIVE:
             # Approved at go / no-go: the checklist is accepted; open items stay visible as open.
             self._finish_step("checklist")
+        await self.schedule_retrospective()
         self.status = ProcessStatus.COMPLETED
         self.outcome = "launched"
         await self.audit.record("completed", step="launch-day")
+
+    async def schedule_retrospective(self) -> None:
+        """Start the launch's retrospective: a post-mortem that outlives the launch and kicks off
+        `retrospective_after_days` after launch day, owned by the launch owner, reviewed by the approvers."""
+        params, template, retro_template = self.input.params, self.input.template, self.input.retrospective
+        if retro_template is None or not template.retrospective_after_days:
+            return
+        reviewers = [a for a in params.approvers if a != params.owner]
+        if not reviewers:
+            await self.audit.record("retrospective_skipped", step="launch-day", reason="no reviewer but the owner")
+            return
+        starts_at = self.launch_at + timedelta(days=template.retrospective_after_days)
+        retro = PostmortemParams(
+            owner=params.owner,
+            incident=self.id,
+            title=f"Launch retrospective: {params.product}",
+            commander=params.owner,
+            participants=sorted({i.owner for i in self.checklist.items.values()} - {params.owner}),
+            reviewers=reviewers,
+            resolved_at=self.launch_at,
+            starts_at=starts_at,
+            channel=params.channel,
+            jira_project=params.jira_project,
+            template=template.retrospective_template,
+        )
+        child_id = retro.id(self.launch_at.date())
+        try:
+            await workflow.start_child_workflow(
+                "postmortem",
+                PostmortemInput(params=retro, template=retro_template, requested_by="signoff", parent=self.id),
+                id=child_id,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            await self.audit.record("retrospective_skipped", step="launch-day", reason=f"{child_id} already exists")
+            return
+        self.retrospective = child_id
+        await self.audit.record(
+            "retrospective_scheduled", step="launch-day", process=child_id, starts_at=starts_at.isoformat()
+        )
 
     # ---- the end, early -------------------------------------------------------
 
@@ -532,7 +576,7 @@ class LaunchWorkflow:
             items=list(self.checklist.items.values()),
             gates=[self.gate.state],
             approvals=list(self.gate.state.decisions),
-            links={"epic": self.epic or ""},
+            links={"epic": self.epic or "", **({"retrospective": self.retrospective} if self.retrospective else {})},
             outcome=self.outcome,
         )
 

@@ -8,6 +8,7 @@ docs/workflow-changes.md.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -32,7 +33,8 @@ async def record(names: list[str]) -> None:
                     handle = await SCENARIOS[name](stack)
                     history = await handle.fetch_history()
             path = HISTORIES / f"{name}.json"
-            path.write_text(history.to_json() + "\n")
+            saved = {"workflow_id": history.workflow_id, "history": json.loads(history.to_json())}
+            path.write_text(json.dumps(saved) + "\n")
             print(f"{path}: {len(history.events)} events")
 
 

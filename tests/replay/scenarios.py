@@ -16,6 +16,7 @@ from temporalio.client import WorkflowHandle
 
 from domain.enums import Decision
 from domain.models import DecisionInput, ItemDoneInput, RevisionInput
+from domain.postmortem import ActionItemsInput, ActionItemSpec
 from tests.conftest import Stack
 
 Handle = WorkflowHandle[Any, Any]
@@ -36,7 +37,7 @@ def _count(stack: Stack, handle: Handle, action: str) -> int:
 
 async def launch(stack: Stack) -> Handle:
     """Kickoff, reminders and an escalation, an item marked done, the gate approved by both, launch day."""
-    handle = await stack.start_launch(days_ahead=8, product="Replay Launch")
+    handle = await stack.start_launch(days_ahead=8, product="Replay Launch", retrospective=True)
     await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
     await handle.execute_update("mark_item_done", ItemDoneInput(item="documentation", by="docs@example.com"))
     await stack.env.sleep(timedelta(days=5, hours=12))
@@ -69,5 +70,33 @@ async def comms(stack: Stack) -> Handle:
     return handle
 
 
-SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {"launch": launch, "comms": comms}
+async def postmortem(stack: Stack) -> Handle:
+    """Action items filed, the draft sent back once, approved, one item done and one accepted as won't-do."""
+    handle = await stack.start_postmortem(incident="INC-REPLAY")
+    await _until(lambda: _count(stack, handle, "issue_created") == 1, "the kickoff")
+    items = [
+        ActionItemSpec(title="Alert on error rate", owner="sre@example.com", priority="P1"),
+        ActionItemSpec(title="Canary deploys", owner="dev@example.com", priority="P3"),
+    ]
+    await handle.execute_update("add_action_items", ActionItemsInput(items=items, by="ic@example.com"))
+    for round_, decision in enumerate((Decision.CHANGES, Decision.APPROVE), start=1):
+        await handle.execute_update("mark_item_done", ItemDoneInput(item="draft", by="ic@example.com"))
+        await _until(lambda n=round_: _count(stack, handle, "review_requested") >= n, f"review round {round_}")
+        await handle.execute_update(
+            "decide", DecisionInput(gate="review", approver="cto@example.com", decision=decision)
+        )
+    await stack.env.sleep(timedelta(days=8))
+    await handle.execute_update("mark_item_done", ItemDoneInput(item="action-1", by="sre@example.com"))
+    await handle.execute_update(
+        "mark_item_done", ItemDoneInput(item="action-2", by="ic@example.com", resolution="wont_do", reason="Flags.")
+    )
+    await handle.result()
+    return handle
+
+
+SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
+    "launch": launch,
+    "comms": comms,
+    "postmortem": postmortem,
+}
 """History file name (without ``.json``) → the run that makes it."""

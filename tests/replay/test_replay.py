@@ -9,6 +9,7 @@ that kind already running. docs/workflow-changes.md says what to do then.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,9 @@ HISTORIES = Path(__file__).parent / "histories"
 
 
 def history(name: str) -> WorkflowHistory:
-    return WorkflowHistory.from_json(f"replay-{name}", (HISTORIES / f"{name}.json").read_text())
+    """A saved history, under the id it ran with (a process derives child ids from its own)."""
+    saved = json.loads((HISTORIES / f"{name}.json").read_text())
+    return WorkflowHistory.from_json(saved["workflow_id"], saved["history"])
 
 
 def test_every_kind_has_a_saved_history() -> None:

@@ -27,7 +27,19 @@ MESSAGE = {
     "<script>alert(1)</script> & thanks.",
 }
 
-# What the launch workflow (and the mail activity) give each email template.
+INCIDENT = {
+    "incident": "INC-42", "incident_title": "Acme Analytics 2.0 checkout errors", "severity": "SEV2",
+    "commander": "ic@example.com", "process_id": "postmortem-inc-42",
+}  # fmt: skip
+
+ACTIONS = [
+    {"key": "action-1", "title": "Alert on error rate", "owner": "sre@example.com", "due": "2026-12-09",
+     "issue_key": "OPS-7", "priority": "P1"},
+    {"key": "action-2", "title": "Canary deploys", "owner": "dev@example.com", "due": "2026-12-31",
+     "issue_key": "", "priority": "P3"},
+]  # fmt: skip
+
+# What the workflows (and the mail activity) give each email template.
 CONTEXTS: dict[str, dict[str, Any]] = {
     "announcement": {},
     "approval_request": {
@@ -48,6 +60,27 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "comms_sent": MESSAGE | {
         "version": 2, "content_hash": "b" * 64, "approvers": ["cs@example.com", "eng@example.com"], "sent": 1199,
         "total": 1200, "channels": ["#status"], "refused": {"gone@example.com": "550 no such mailbox"},
+    },
+    "postmortem_actions": INCIDENT | {"items": ACTIONS},
+    "postmortem_decision": INCIDENT | {
+        "approver": "cto@example.com", "decision": "changes", "comment": "Add the timeline.",
+        "gate_status": "changes_requested", "approvals": 0, "required": 1,
+    },
+    "postmortem_ended": INCIDENT | {"outcome": "cancelled", "by": "ic@example.com", "reason": "Duplicate of INC-41."},
+    "postmortem_escalation": INCIDENT | {"items": ACTIONS},
+    "postmortem_kickoff": INCIDENT | {
+        "due": "2026-12-07", "issue_key": "OPS-6", "resolved_at": "2026-12-02 14:05 UTC",
+        "reviewers": ["cto@example.com"], "prompts": ["Timeline: detection, mitigation, resolution (UTC)"],
+    },
+    "postmortem_reminder": INCIDENT | {"kind": "overdue", "items": ACTIONS[:1]},
+    "postmortem_review": INCIDENT | {
+        "reminder": False, "issue_key": "OPS-6", "actions": 2, "approval_url": APPROVAL_URL,
+        "expires_at": "2026-12-21 09:00 UTC",
+    },
+    "postmortem_summary": INCIDENT | {
+        "done": 1, "wont_do": 1, "issue_key": "OPS-6", "approvers": ["cto@example.com"],
+        "actions": [ACTIONS[0] | {"status": "done", "note": ""},
+                    ACTIONS[1] | {"status": "wont_do", "note": "Replaced by flags."}],
     },
     "decision": {
         "approver": "vp@example.com", "decision": "changes", "comment": "Ship it\nafter the docs land.",
@@ -70,6 +103,9 @@ CONTEXTS: dict[str, dict[str, Any]] = {
 CHAT_CONTEXTS: dict[str, dict[str, Any]] = {
     "announcement_chat": {},
     "comms_message_chat": MESSAGE,
+    "postmortem_kickoff_chat": INCIDENT | {"due": "2026-12-07", "issue_key": "OPS-6"},
+    "postmortem_review_chat": INCIDENT | {"reminder": True, "actions": 0, "expires_at": "2026-12-21 09:00 UTC"},
+    "postmortem_summary_chat": INCIDENT | {"done": 2, "wont_do": 0},
     "comms_review_chat": MESSAGE
     | {
         "reminder": True,
@@ -106,5 +142,12 @@ KEY_FACT: dict[str, str] = {
     "comms_review_chat": "subject",
     "delivery_problem": "about",
     "approval_settled_chat": "about",
-}
+} | {
+    name: "incident"
+    for name in (
+        "postmortem_actions", "postmortem_decision", "postmortem_ended", "postmortem_escalation", "postmortem_kickoff",
+        "postmortem_kickoff_chat", "postmortem_reminder", "postmortem_review", "postmortem_review_chat",
+        "postmortem_summary", "postmortem_summary_chat",
+    )
+}  # fmt: skip
 """The variable each template cannot do without, for the missing-variable tests (``product`` for the rest)."""

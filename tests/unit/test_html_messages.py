@@ -46,6 +46,31 @@ FACTS: dict[str, list[str]] = {
         "and to #status.",
         "gone@example.com: 550 no such mailbox",
     ],
+    "postmortem_actions": [
+        "The post-mortem of INC-42 (Acme Analytics 2.0 checkout errors) gives you these action items",
+        "Alert on error rate — P1, due 2026-12-09 (OPS-7)",
+        "signoff done postmortem-inc-42 ITEM",
+    ],
+    "postmortem_decision": [
+        "cto@example.com asked for changes to the draft of the post-mortem of INC-42.",
+        "Add the timeline.",
+        "The draft is open again: ic@example.com, revise it and mark it done again",
+    ],
+    "postmortem_ended": ["has been cancelled by ic@example.com. Reason: Duplicate of INC-41."],
+    "postmortem_escalation": ["Canary deploys — owned by dev@example.com, due 2026-12-31"],
+    "postmortem_kickoff": [
+        "INC-42 (Acme Analytics 2.0 checkout errors, SEV2) was resolved on 2026-12-02 14:05 UTC.",
+        "the draft is due on 2026-12-07, then cto@example.com review it.",
+        "This is a blameless review",
+        "Timeline: detection, mitigation, resolution (UTC)",
+    ],
+    "postmortem_reminder": ["These post-mortem items for INC-42 are past their due date:", "Alert on error rate"],
+    "postmortem_review": ["has finished the draft of the post-mortem of INC-42", "Action items filed so far: 2."],
+    "postmortem_summary": [
+        "Its draft was approved by cto@example.com and is in OPS-6.",
+        "Canary deploys (dev@example.com, P3): won't do: Replaced by flags.",
+        "the point was never who, but what we change.",
+    ],
     "delivery_problem": [
         'signoff could not create the Jira issue "Legal review" for the launch of Acme Analytics 2.0 on 2026-12-15',
         "Jira: the account may not create issues in LAUNCH: grant it 'Create issues' <here>",
@@ -186,7 +211,10 @@ def test_html_escapes_what_it_is_given(renderer: TemplateRenderer, template: str
 USED = {
     "announcement": "launch_date", "approval_request": "approval_url", "decision": "gate_status",
     "comms_decision": "decision", "comms_ended": "outcome", "comms_message": "body", "comms_review": "approval_url",
-    "comms_sent": "refused", "delivery_problem": "error", "ended": "outcome", "escalation": "days_late",
+    "comms_sent": "refused", "postmortem_actions": "items", "postmortem_decision": "decision",
+    "postmortem_ended": "outcome", "postmortem_escalation": "items", "postmortem_kickoff": "prompts",
+    "postmortem_reminder": "kind", "postmortem_review": "approval_url", "postmortem_summary": "actions",
+    "delivery_problem": "error", "ended": "outcome", "escalation": "days_late",
     "kickoff_owner": "items", "on_hold": "waiting_on", "overdue": "items", "reminder": "items",
 }  # fmt: skip
 

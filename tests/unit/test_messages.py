@@ -31,7 +31,8 @@ def test_template_renders_a_subject_and_a_body(renderer: TemplateRenderer, templ
     assert not rendered.subject.startswith("Subject:")
     assert rendered.text.strip()
     assert rendered.text.endswith("\n")
-    assert "Acme Analytics 2.0" in rendered.subject + rendered.text
+    key_fact = str((BASE | CONTEXTS[template])[KEY_FACT.get(template, "product")])
+    assert key_fact in rendered.subject + rendered.text
 
 
 @pytest.mark.parametrize("template", TEMPLATES)

@@ -9,7 +9,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from domain.models import ItemState
-from domain.rules import Notice
+from domain.rules import Notice, schedule
 from workflows.steps.timers import wait_until
 
 
@@ -44,13 +44,23 @@ class Checklist:
                 return item
         raise ApplicationError(f"no checklist item is tracked by {issue_key}", type="NotFound", non_retryable=True)
 
-    def mark_done(self, key: str, by: str, at: datetime) -> bool:
-        """Mark `key` done; returns False if it already was."""
+    def mark_done(self, key: str, by: str, at: datetime, resolution: str = "done", note: str = "") -> bool:
+        """Resolve `key` (done, or accepted as ``wont_do`` with a `note`); returns False if it already was."""
         item = self.item(key)
-        if item.status == "done":
+        if item.status != "open":
             return False
-        item.status, item.done_by, item.done_at = "done", by, at
+        item.status = "wont_do" if resolution == "wont_do" else "done"
+        item.done_by, item.done_at, item.note = by, at, note
         return True
+
+    def add(self, item: ItemState) -> None:
+        """A new item (an action item filed along the way)."""
+        self.items[item.key] = item
+
+    def reopen(self, key: str) -> None:
+        """Put a resolved item back to open (a draft sent back with changes requested)."""
+        item = self.item(key)
+        item.status, item.done_by, item.done_at, item.note = "open", None, None, ""
 
     def is_open(self, key: str) -> bool:
         """Whether `key` still has to be done."""
@@ -58,8 +68,8 @@ class Checklist:
 
     @property
     def all_done(self) -> bool:
-        """Whether every item is done."""
-        return all(item.status == "done" for item in self.items.values())
+        """Whether every item is resolved (done, or accepted as won't-do)."""
+        return all(item.status != "open" for item in self.items.values())
 
     @property
     def done_count(self) -> int:
@@ -106,3 +116,33 @@ async def reconcile(
             item = tracked.get(key)
             if category == "done" and item and checklist.is_open(item.key):
                 await mark_done(item)
+
+
+async def chase(
+    checklist: Checklist,
+    notices: Callable[[], list[Notice]],
+    send: Callable[[list[Notice]], Awaitable[None]],
+    changed: Callable[[], int],
+) -> None:
+    """Remind about a checklist whose items come and go (action items filed along the way).
+
+    `notices` gives every notice of the open items; `changed` is a counter
+    the process bumps when an item is added, resolved or reopened, which
+    makes the schedule be worked out again. Runs until cancelled.
+    """
+    while True:
+        seen = changed()
+
+        def moved(seen: int = seen) -> bool:
+            return changed() != seen
+
+        upcoming = schedule(notices(), after=workflow.now())
+        if not upcoming:
+            await workflow.wait_condition(moved)
+            continue
+        batch = upcoming[0]
+        if await wait_until(moved, batch[0].at):
+            continue
+        still_open = [notice for notice in batch if checklist.is_open(notice.item)]
+        if still_open:
+            await send(still_open)

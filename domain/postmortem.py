@@ -1,0 +1,106 @@
+"""The incident post-mortem (and a launch's retrospective): its parameters, action items, workflow input."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from domain.errors import InvalidField
+from domain.ids import process_id
+from domain.models import Email, Model, NonEmpty, People, ProcessParams
+from domain.templates import PostmortemTemplate, Priority, Severity
+
+
+class PostmortemParams(ProcessParams):
+    """What starts a post-mortem (DESIGN.md, "Process parameters"): by hand, by API, or from a resolved incident.
+
+    The `owner` — who hears when the draft or an action item is late — is the
+    commander unless someone else (the incident manager) is named.
+    """
+
+    incident: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:-]*$")
+    title: NonEmpty
+    severity: Severity | None = None
+    """``SEV1`` (worst) … ``SEV4``; sets when the draft is due. None for a retrospective."""
+    commander: Email
+    participants: People = Field(default_factory=list)
+    reviewers: People = Field(min_length=1)
+    resolved_at: AwareDatetime
+    channel: str = "#incidents"
+    jira_project: str = Field("OPS", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
+    template: str = Field("postmortem", pattern=r"^[A-Za-z0-9_-]+$")
+    starts_at: AwareDatetime | None = None
+    """Wait until then before kicking off (a launch schedules its retrospective this way)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _owner_defaults_to_commander(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("owner") and data.get("commander"):
+            return {**data, "owner": data["commander"]}
+        return data
+
+    def id(self, today: date) -> str:
+        """The process id: the incident's key (a launch's retrospective: the launch's id)."""
+        return process_id("postmortem", self.incident)
+
+    def heading(self) -> str:
+        what = f"{self.severity} {self.incident}" if self.severity else self.incident
+        return f"Post-mortem: {what} — {self.title}"
+
+    def check_start(self, today: date) -> None:
+        """Refuse an incident resolved in the future, and a reviewer who is the commander.
+
+        Raises:
+            InvalidField: naming `resolved_at` or `reviewers`.
+        """
+        if self.resolved_at.date() > today:
+            raise InvalidField("resolved_at", f"{self.resolved_at.isoformat()} is in the future (today is {today})")
+        if self.commander in self.reviewers:
+            raise InvalidField("reviewers", f"the commander {self.commander} cannot review their own post-mortem")
+
+    def check_template(self, template: Any) -> None:
+        """A severity must be one the template has a deadline for (a retrospective template needs none).
+
+        Raises:
+            InvalidField: naming `severity`.
+        """
+        if isinstance(template, PostmortemTemplate) and self.severity and self.severity not in template.draft_due_days:
+            known = ", ".join(template.draft_due_days)
+            raise InvalidField("severity", f"{self.severity} has no draft deadline in this template (known: {known})")
+
+
+class ActionItemSpec(Model):
+    """One action item to file: what, who, how urgent, and by when (else the priority's default)."""
+
+    title: str = Field(min_length=1, max_length=200)
+    owner: Email
+    priority: Priority = "P2"
+    due: date | None = None
+    description: str = Field("", max_length=10_000)
+
+
+class ActionItemsInput(Model):
+    """File action items (update `add_action_items`), each as a tracker issue linked to the post-mortem."""
+
+    items: list[ActionItemSpec] = Field(min_length=1, max_length=50)
+    by: str = "api"
+
+
+class PostmortemInput(Model):
+    """The post-mortem workflow's input: parameters plus a copy of the template."""
+
+    params: PostmortemParams
+    template: PostmortemTemplate
+    requested_by: str = "system"
+    parent: str | None = None
+    """The process that started this one as its child (a launch, for its retrospective), if any."""
+
+
+def draft_due(params: PostmortemParams, template: PostmortemTemplate) -> date:
+    """When the draft is due: the severity's days (the template's default without one) after the incident
+    was resolved, or after the kickoff of a retrospective that waits for its day."""
+    days = template.draft_due_days.get(params.severity, template.default_due_days) if params.severity else None
+    anchor = max(params.resolved_at, params.starts_at or params.resolved_at)
+    return anchor.date() + timedelta(days=days or template.default_due_days)
