@@ -16,6 +16,7 @@ from api.deps import services
 from domain.enums import Channel
 from domain.errors import NotFound
 from domain.models import Content, ItemState, ProcessView, RevisionInput, StoredAuditEvent
+from domain.postmortem import ActionItemsInput, ActionItemSpec
 from integrations.store import OutboxEntry
 
 router = APIRouter(prefix="/api", tags=["processes"])
@@ -103,16 +104,46 @@ async def cancel_process(
     return await services(request).processes.cancel(process_id, actor, reason, _channel(channel))
 
 
+class ItemDoneRequest(BaseModel):
+    """How an item ends: done (the default), or accepted as won't-do with a reason."""
+
+    resolution: Literal["done", "wont_do"] = "done"
+    reason: str = Field("", max_length=2000, examples=["Replaced by feature flags."])
+
+
 @router.post("/processes/{process_id}/items/{item}/done", response_model=ItemState)
 async def mark_item_done(
     process_id: str,
     item: str,
     request: Request,
+    body: ItemDoneRequest | None = None,
     actor: str = Header("api", alias="X-Signoff-Actor"),
     channel: str | None = Header(None, alias="X-Signoff-Channel"),
 ) -> ItemState:
-    """Mark a checklist item done (doing it twice changes nothing)."""
-    return await services(request).processes.mark_done(process_id, item, actor, _channel(channel))
+    """Mark a checklist or action item done, or accept it as won't-do with a reason (doing it twice changes nothing)."""
+    wont_do = body.reason if body and body.resolution == "wont_do" else None
+    return await services(request).processes.mark_done(process_id, item, actor, _channel(channel), wont_do)
+
+
+class ActionItemsRequest(BaseModel):
+    """Action items to file on a post-mortem."""
+
+    items: list[ActionItemSpec] = Field(
+        min_length=1,
+        max_length=50,
+        examples=[[{"title": "Alert on payment error rate", "owner": "sre@example.com", "priority": "P1"}]],
+    )
+
+
+@router.post("/processes/{process_id}/action-items", response_model=list[ItemState], status_code=201)
+async def add_action_items(
+    process_id: str,
+    body: ActionItemsRequest,
+    request: Request,
+    actor: str = Header("api", alias="X-Signoff-Actor"),
+) -> list[ItemState]:
+    """File action items on a post-mortem: each a tracker issue linked to it, chased until done or won't-do."""
+    return await services(request).processes.add_action_items(process_id, ActionItemsInput(items=body.items, by=actor))
 
 
 class RevisionRequest(BaseModel):

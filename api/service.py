@@ -31,6 +31,7 @@ from domain.models import (
     RevisionInput,
     StepView,
 )
+from domain.postmortem import ActionItemsInput
 
 
 class ParamsError(BadInput):
@@ -129,11 +130,19 @@ class Processes:
             raise _translate_rpc(err, process_id) from None
         return view
 
-    async def mark_done(self, process_id: str, item: str, by: str, channel: Channel) -> ItemState:
-        """Mark a checklist item done."""
-        result: ItemState = await self._update(
-            process_id, "mark_item_done", ItemDoneInput(item=item, by=by, channel=channel), ItemState
-        )
+    async def mark_done(
+        self, process_id: str, item: str, by: str, channel: Channel, wont_do: str | None = None
+    ) -> ItemState:
+        """Mark a checklist item done, or (with the reason in `wont_do`) accept it as won't-do."""
+        done = ItemDoneInput(item=item, by=by, channel=channel)
+        if wont_do is not None:
+            done = done.model_copy(update={"resolution": "wont_do", "reason": wont_do})
+        result: ItemState = await self._update(process_id, "mark_item_done", done, ItemState)
+        return result
+
+    async def add_action_items(self, process_id: str, items: ActionItemsInput) -> list[ItemState]:
+        """File action items on a post-mortem."""
+        result: list[ItemState] = await self._update(process_id, "add_action_items", items, list[ItemState])
         return result
 
     async def issue_done(self, process_id: str, issue: str, by: str) -> ItemState:
@@ -190,6 +199,7 @@ HANDLED = {
     "issue_done": "checklist items",
     "decide": "decisions",
     "revise": "revisions",
+    "add_action_items": "action items",
     "cancel": "cancellation",
 }
 """What each update carries, to say what a kind without it does not take."""

@@ -137,12 +137,16 @@ def cancel(
 @app.command()
 def done(
     process_id: Annotated[str, typer.Argument(metavar="ID")],
-    item: Annotated[str, typer.Argument(metavar="ITEM", help="The checklist item's key.")],
+    item: Annotated[str, typer.Argument(metavar="ITEM", help="The item's key (a checklist item, draft, action-1 …).")],
+    wont_do: Annotated[
+        str | None, typer.Option("--wont-do", metavar="REASON", help="Accept the item as won't-do, saying why.")
+    ] = None,
     url: UrlOption = None,
 ) -> None:
-    """Mark a checklist item done."""
-    state = call(url, "POST", f"/api/processes/{process_id}/items/{item}/done")
-    typer.echo(f"{state['key']} is {state['status']}")
+    """Mark a checklist item done (or, with --wont-do REASON, accept an action item as won't-do)."""
+    body = {"resolution": "wont_do", "reason": wont_do} if wont_do is not None else None
+    state = call(url, "POST", f"/api/processes/{process_id}/items/{item}/done", json=body)
+    typer.echo(f"{state['key']} is {state['status'].replace('_', ' ')}")
 
 
 @app.command()
