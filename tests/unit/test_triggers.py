@@ -32,7 +32,7 @@ def jira_event(
 
 def test_the_bundled_rules_load() -> None:
     names = [rule.name for rule in load_triggers().rules]
-    assert names == ["launch-from-jira", "item-done-from-jira", "launch-from-event"]
+    assert names == ["launch-from-jira", "postmortem-from-jira", "item-done-from-jira", "launch-from-event"]
 
 
 def test_a_launch_issue_ready_for_launch_starts_a_launch_with_mapped_params() -> None:
