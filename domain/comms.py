@@ -116,6 +116,17 @@ class CommsParams(ProcessParams):
         return next((r.role for r in self.reviewers if r.email == email), "")
 
 
+class Preapproval(Model):
+    """A parent process's word that this exact text was approved already (an end-of-life's reminder
+    re-sending its approved notice). Only a workflow can give it, never the API; the review is skipped
+    only if the message's hash is this one."""
+
+    content_hash: str
+    process: str
+    """Where it was approved."""
+    approvers: list[str]
+
+
 class CommsInput(Model):
     """The comms workflow's input: parameters plus a copy of the template."""
 
@@ -124,3 +135,4 @@ class CommsInput(Model):
     requested_by: str = "system"
     parent: str | None = None
     """The process that started this one as its child (an end-of-life), if any."""
+    preapproved: Preapproval | None = None

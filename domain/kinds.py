@@ -11,12 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from domain.comms import CommsInput, CommsParams
+from domain.eol import EolInput, EolParams
 from domain.launch import LaunchInput, LaunchParams
 from domain.models import Model, ProcessParams
 from domain.postmortem import PostmortemInput, PostmortemParams
-from domain.templates import CommsTemplate, LaunchTemplate, PostmortemTemplate
+from domain.templates import CommsTemplate, EolTemplate, LaunchTemplate, PostmortemTemplate
 
-ProcessTemplate = LaunchTemplate | CommsTemplate | PostmortemTemplate
+ProcessTemplate = LaunchTemplate | CommsTemplate | PostmortemTemplate | EolTemplate
 """Any kind's template."""
 
 Companions = Callable[[ProcessTemplate], dict[str, tuple[str, str]]]
@@ -24,6 +25,13 @@ Companions = Callable[[ProcessTemplate], dict[str, tuple[str, str]]]
 
 
 def _no_companions(template: ProcessTemplate) -> dict[str, tuple[str, str]]:
+    return {}
+
+
+def _notice(template: ProcessTemplate) -> dict[str, tuple[str, str]]:
+    """The comms template an end-of-life's customer notices go out with."""
+    if isinstance(template, EolTemplate):
+        return {"notice": ("comms", template.notice_template)}
     return {}
 
 
@@ -72,6 +80,23 @@ KINDS: dict[str, Kind] = {
             PostmortemTemplate,
             PostmortemInput,
             {"draft": "Draft", "review": "Review", "actions": "Action items", "published": "Published"},
+        ),
+        Kind(
+            "eol",
+            EolParams,
+            EolTemplate,
+            EolInput,
+            {
+                "kickoff": "Kickoff",
+                "notice": "Customer notice",
+                "end-of-sale": "End of sale",
+                "end-of-support": "End of support",
+                "reminders": "Customer reminders",
+                "pull-the-plug": "Pull the plug",
+                "shutdown": "Shutdown",
+                "data-retention": "Data retention",
+            },
+            _notice,
         ),
     )
 }

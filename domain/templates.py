@@ -146,3 +146,81 @@ class PostmortemTemplate(Model):
     tracker: TrackerTemplate = Field(default_factory=TrackerTemplate)
     prompts: list[str] = Field(default_factory=list)
     """What the draft must answer, for the commander's kickoff email (blameless: what happened, why, what next)."""
+
+
+Milestone = Literal["announce", "end_of_sale", "end_of_support", "shutdown"]
+
+NOTICE_FACTS = ("product", "announce_date", "end_of_sale", "end_of_support", "shutdown_date", "migration_guide",
+                "days_left")  # fmt: skip
+"""What a notice's text may name, as ``{product}``."""
+
+
+class EolTask(Model):
+    """One internal task of an end-of-life: what, who (a role), and when (days from one of its milestones)."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=60)
+    title: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=60)
+    anchor: Milestone = "announce"
+    offset_days: int = Field(0, ge=-365, le=365)
+    description: str = ""
+
+
+class NoticeText(Model):
+    """A customer notice's subject and Markdown body, naming facts as ``{shutdown_date}``."""
+
+    subject: str = Field(min_length=1, max_length=500)
+    body: str = Field(min_length=1)
+
+    @field_validator("subject", "body")
+    @classmethod
+    def _known_facts(cls, text: str) -> str:
+        try:
+            text.format(**dict.fromkeys(NOTICE_FACTS, "x"))
+        except (KeyError, IndexError, ValueError) as err:
+            raise ValueError(f"unknown or malformed placeholder {err} (known: {', '.join(NOTICE_FACTS)})") from None
+        return text
+
+    def filled(self, **facts: object) -> tuple[str, str]:
+        """The subject and body with the facts in."""
+        return self.subject.format(**facts), self.body.format(**facts)
+
+
+class NoticeReminders(Model):
+    """Customer reminders before the shutdown, and whether each is reviewed again."""
+
+    days_before_shutdown: list[PositiveInt] = Field(default_factory=lambda: [90, 30, 7])
+    approval: Literal["preapproved", "review"] = "preapproved"
+    """``preapproved``: the approved notice goes out again, word for word; ``review``: `text` is reviewed each time."""
+    lead_days: PositiveInt = 7
+    """A reminder reviewed again is sent for review this many days before it goes out."""
+    text: NoticeText | None = None
+
+
+class EolTemplate(Model):
+    """An end-of-life: internal tasks, the customer notice and its reminders, milestones, the last approval."""
+
+    kind: Literal["eol"] = "eol"
+    name: str = Field(min_length=1)
+    description: str = ""
+    notify_hour_utc: int = Field(9, ge=0, le=23)
+    reminders: Reminders = Field(default_factory=Reminders)
+    tasks: list[EolTask] = Field(min_length=1)
+    shutdown_tasks: list[EolTask] = Field(default_factory=list)
+    """Created only once the last approval is given (anchored to the shutdown)."""
+    notice: NoticeText
+    notice_template: str = Field("comms", pattern=r"^[A-Za-z0-9_-]+$")
+    """The comms template the notice and its reminders are reviewed and sent with."""
+    notice_reminders: NoticeReminders = Field(default_factory=NoticeReminders)
+    gate: GateTemplate = Field(default_factory=lambda: GateTemplate(key="pull-the-plug", title="Pull the plug"))
+    data_retention_days: PositiveInt = 30
+    tracker: TrackerTemplate = Field(default_factory=TrackerTemplate)
+
+    @field_validator("tasks", "shutdown_tasks")
+    @classmethod
+    def _unique_keys(cls, tasks: list[EolTask]) -> list[EolTask]:
+        keys = [task.key for task in tasks]
+        twice = {key for key in keys if keys.count(key) > 1}
+        if twice:
+            raise ValueError(f"task key {sorted(twice)[0]!r} is used twice")
+        return tasks

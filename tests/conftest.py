@@ -21,16 +21,18 @@ from activities import AuditActivities, ChatActivities, MailActivities, TrackerA
 from api.tokens import ApprovalLinks, ApprovalTokens
 from config.templates import load_template
 from domain.comms import CommsInput, CommsParams
+from domain.eol import EolInput, EolParams
 from domain.launch import LaunchInput, LaunchParams
 from domain.models import StoredAuditEvent
 from domain.postmortem import PostmortemInput, PostmortemParams
-from domain.templates import CommsTemplate, LaunchTemplate, PostmortemTemplate
+from domain.templates import CommsTemplate, EolTemplate, LaunchTemplate, PostmortemTemplate
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
 from integrations.ports import Mailer, Tracker
 from integrations.store import OutboxEntry, Store, create_engine, metadata
 from workers.temporal import activity_methods, build_worker, find_binary
 from workflows.comms import CommsWorkflow
+from workflows.eol import EolWorkflow
 from workflows.launch import LaunchWorkflow
 from workflows.postmortem import PostmortemWorkflow
 
@@ -178,6 +180,39 @@ class Stack:
             PostmortemWorkflow.run,
             PostmortemInput(params=postmortem, template=loaded, requested_by=postmortem.owner),
             id=postmortem.id(now.date()),
+            task_queue=self.task_queue,
+        )
+
+    async def start_eol(self, template: dict[str, Any] | None = None, **params: Any) -> WorkflowHandle[Any, Any]:
+        """Start an end of life announced in 10 days and shut down in 120; `template` overrides template fields."""
+        today = await self.today()
+        defaults: dict[str, Any] = {
+            "product": f"Legacy {uuid.uuid4().hex[:6]}",
+            "announce_date": today + timedelta(days=10),
+            "end_of_sale": today + timedelta(days=30),
+            "end_of_support": today + timedelta(days=60),
+            "shutdown_date": today + timedelta(days=120),
+            "customers": ["ana@customer.example", "bo@customer.example"],
+            "migration_guide": "https://docs.example.com/migrate",
+            "approvers": ["vp@example.com", "legal@example.com"],
+            "owner": "pm@example.com",
+            "owners": {
+                "sales": "sales@example.com",
+                "support": "support@example.com",
+                "engineering": "eng@example.com",
+            },
+        }
+        eol = EolParams.model_validate(defaults | params)
+        loaded = load_template("eol", "eol")
+        assert isinstance(loaded, EolTemplate)
+        if template:
+            loaded = EolTemplate.model_validate(loaded.model_dump() | template)
+        notice = load_template("comms", "comms")
+        assert isinstance(notice, CommsTemplate)
+        return await self.client.start_workflow(
+            EolWorkflow.run,
+            EolInput(params=eol, template=loaded, requested_by=eol.owner, notice=notice),
+            id=eol.id(today),
             task_queue=self.task_queue,
         )
 

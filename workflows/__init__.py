@@ -5,10 +5,16 @@ No I/O, no clock, no randomness here: time is `workflow.now()`, ids are
 """
 
 from workflows.comms import CommsWorkflow
+from workflows.eol import EolWorkflow
 from workflows.launch import LaunchWorkflow
 from workflows.postmortem import PostmortemWorkflow
 
-WORKFLOWS = {"launch": LaunchWorkflow, "comms": CommsWorkflow, "postmortem": PostmortemWorkflow}
+WORKFLOWS = {
+    "launch": LaunchWorkflow,
+    "eol": EolWorkflow,
+    "postmortem": PostmortemWorkflow,
+    "comms": CommsWorkflow,
+}
 """Every process kind and the workflow that runs it."""
 
-__all__ = ["WORKFLOWS", "CommsWorkflow", "LaunchWorkflow", "PostmortemWorkflow"]
+__all__ = ["WORKFLOWS", "CommsWorkflow", "EolWorkflow", "LaunchWorkflow", "PostmortemWorkflow"]

@@ -117,14 +117,28 @@ class CommsWorkflow:
             version=1,
             content_hash=first.content_hash,
         )
+        approved_already = await self.preapproved()
         while True:
-            if not await self.review():
+            if not approved_already and not await self.review():
                 return
+            approved_already = False  # a new version while it waited: review it
             if await self.wait_for_send_time():
                 break
         await self.send()
 
     # ---- 1. review -------------------------------------------------------------
+
+    async def preapproved(self) -> bool:
+        """Whether the parent process approved exactly this text already (then there is no review)."""
+        given = self.input.preapproved
+        if given is None or given.content_hash != self.current.content_hash:
+            return False
+        self._finish_step("review")
+        await self.audit.record(
+            "preapproved", step="review", process=given.process, approvers=given.approvers,
+            content_hash=given.content_hash,
+        )  # fmt: skip
+        return True
 
     async def review(self) -> bool:
         """Ask the reviewers about the current version until they approve it; False if it ends here."""
@@ -375,7 +389,7 @@ class CommsWorkflow:
             subject=version.subject,
             version=version.version,
             content_hash=version.content_hash,
-            approvers=[d.approver for d in self.gate.state.decisions if d.round == self.gate.state.round],
+            approvers=self.approvers(),
             sent=sent,
             total=len(recipients),
             channels=channels,
@@ -387,6 +401,13 @@ class CommsWorkflow:
             "completed", step="send", version=version.version, content_hash=version.content_hash, sent=sent,
             refused=len(refused), total=len(recipients),
         )  # fmt: skip
+
+    def approvers(self) -> list[str]:
+        """Who approved the version that goes out: this round's approvers, or the parent's."""
+        state = self.gate.state
+        approved = [d.approver for d in state.decisions if d.round == state.round and d.decision == Decision.APPROVE]
+        given = self.input.preapproved
+        return approved or (given.approvers if given and given.content_hash == self.current.content_hash else [])
 
     async def send_batch(self, number: int, recipients: list[str]) -> None:
         """One batch; each recipient's outcome goes into the audit trail."""

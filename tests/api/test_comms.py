@@ -50,8 +50,11 @@ async def review_links(client: httpx.AsyncClient, pid: str, round: int = 1) -> d
     async def asked() -> list[dict[str, Any]] | None:
         events = await audit(client, pid)
         requested = [e for e in events if e["action"] == "review_requested" and e["details"]["round"] == round]
-        sent = [e for e in events if e["action"] == "message_sent" and e["details"]["template"] == "comms_review"]
-        return events if requested and len(sent) >= 2 * round else None
+        sent = [
+            e for e in events if e["action"] == "message_sent" and e["details"]["template"].startswith("comms_review")
+        ]
+        # every request out, by email and in chat: no activity is in flight after this
+        return events if requested and len(sent) >= 4 * round else None
 
     await eventually(asked, f"review round {round}")
     outbox = (await client.get("/api/outbox", params={"process": pid})).json()

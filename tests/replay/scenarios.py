@@ -15,7 +15,7 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 from domain.enums import Decision
-from domain.models import DecisionInput, ItemDoneInput, RevisionInput
+from domain.models import DecisionInput, ItemDoneInput, ProcessView, RevisionInput
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from tests.conftest import Stack
 
@@ -31,8 +31,9 @@ async def _until(check: Callable[[], bool], what: str, timeout: float = 30.0) ->
         await asyncio.sleep(0.05)
 
 
-def _count(stack: Stack, handle: Handle, action: str) -> int:
-    return sum(1 for e in stack.trail(handle.id) if e.action == action)
+def _count(stack: Stack, handle: Handle | str, action: str) -> int:
+    process_id = handle if isinstance(handle, str) else handle.id
+    return sum(1 for e in stack.trail(process_id) if e.action == action)
 
 
 async def launch(stack: Stack) -> Handle:
@@ -94,9 +95,49 @@ async def postmortem(stack: Stack) -> Handle:
     return handle
 
 
+async def eol(stack: Stack) -> Handle:
+    """The notice reviewed and sent, milestones, a pre-approved reminder, the last approval, shutdown, retention."""
+    today = await stack.today()
+    handle = await stack.start_eol(
+        product="Replay Legacy",
+        announce_date=today + timedelta(days=2),
+        end_of_sale=today + timedelta(days=5),
+        end_of_support=today + timedelta(days=8),
+        shutdown_date=today + timedelta(days=20),
+        template={"notice_reminders": {"days_before_shutdown": [7]}},
+    )
+    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
+    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
+    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    for reviewer in ("vp@example.com", "legal@example.com"):
+        await stack.client.get_workflow_handle(notice).execute_update(
+            "decide", DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
+        )
+    await _finish_tasks(handle)
+    await stack.env.sleep(timedelta(days=18))
+    await _until(lambda: _count(stack, handle, "gate_opened") == 1, "the last approval")
+    for approver in ("vp@example.com", "legal@example.com"):
+        await handle.execute_update(
+            "decide", DecisionInput(gate="pull-the-plug", approver=approver, decision=Decision.APPROVE)
+        )
+    await stack.env.sleep(timedelta(days=4))
+    await _until(lambda: _count(stack, handle, "milestone") >= 3, "the shutdown")
+    await _finish_tasks(handle)
+    await handle.result()
+    return handle
+
+
+async def _finish_tasks(handle: Handle) -> None:
+    view = await handle.query("view", result_type=ProcessView)
+    for item in view.items:
+        if item.status == "open":
+            await handle.execute_update("mark_item_done", ItemDoneInput(item=item.key, by=item.owner))
+
+
 SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch": launch,
     "comms": comms,
     "postmortem": postmortem,
+    "eol": eol,
 }
 """History file name (without ``.json``) → the run that makes it."""

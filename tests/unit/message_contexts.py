@@ -39,6 +39,11 @@ ACTIONS = [
      "issue_key": "", "priority": "P3"},
 ]  # fmt: skip
 
+RETIRING = {
+    "about": "the end of life of Acme Analytics 2.0", "announce_date": "2027-01-10", "end_of_sale": "2027-02-01",
+    "end_of_support": "2027-04-01", "shutdown_date": "2027-06-30", "migration_guide": "https://docs.example.com/migrate",
+}  # fmt: skip
+
 # What the workflows (and the mail activity) give each email template.
 CONTEXTS: dict[str, dict[str, Any]] = {
     "announcement": {},
@@ -82,6 +87,13 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "actions": [ACTIONS[0] | {"status": "done", "note": ""},
                     ACTIONS[1] | {"status": "wont_do", "note": "Replaced by flags."}],
     },
+    "eol_approval": RETIRING | {
+        "reminder": False, "open_tasks": ITEMS[:1], "approval_url": APPROVAL_URL, "expires_at": "2027-07-07 09:00 UTC",
+    },
+    "eol_ended": RETIRING | {"outcome": "cancelled", "by": "pm@example.com", "reason": "The product stays."},
+    "eol_milestone": RETIRING | {"milestone": "end-of-sale", "role": "sales"},
+    "eol_reminder": RETIRING | {"kind": "overdue", "items": ITEMS},
+    "eol_tasks": RETIRING | {"items": ITEMS},
     "decision": {
         "approver": "vp@example.com", "decision": "changes", "comment": "Ship it\nafter the docs land.",
         "gate_title": "Go / no-go", "gate_status": "open", "approvals": 1, "required": 2,
@@ -103,6 +115,9 @@ CONTEXTS: dict[str, dict[str, Any]] = {
 CHAT_CONTEXTS: dict[str, dict[str, Any]] = {
     "announcement_chat": {},
     "comms_message_chat": MESSAGE,
+    "eol_approval_chat": RETIRING | {"reminder": False, "open_tasks": [], "expires_at": "2027-07-07 09:00 UTC"},
+    "eol_kickoff_chat": RETIRING | {"tasks": 8},
+    "eol_milestone_chat": RETIRING | {"milestone": "shutdown"},
     "postmortem_kickoff_chat": INCIDENT | {"due": "2026-12-07", "issue_key": "OPS-6"},
     "postmortem_review_chat": INCIDENT | {"reminder": True, "actions": 0, "expires_at": "2026-12-21 09:00 UTC"},
     "postmortem_summary_chat": INCIDENT | {"done": 2, "wont_do": 0},

@@ -71,6 +71,21 @@ FACTS: dict[str, list[str]] = {
         "Canary deploys (dev@example.com, P3): won't do: Replaced by flags.",
         "the point was never who, but what we change.",
     ],
+    "eol_approval": [
+        "pm@example.com asks for your last word before Acme Analytics 2.0 is shut down on 2027-06-30",
+        "Still open:",
+        "opening it changes nothing",
+    ],
+    "eol_ended": ["(shutdown planned for 2027-06-30) was cancelled by pm@example.com. Reason: The product stays."],
+    "eol_milestone": [
+        "From today, 2027-02-01, Acme Analytics 2.0 is no longer sold: no new subscriptions and no renewals.",
+        "https://docs.example.com/migrate",
+    ],
+    "eol_reminder": ["These end-of-life tasks for Acme Analytics 2.0 are past their due date:", "Release notes"],
+    "eol_tasks": [
+        "customers hear on 2027-01-10, sales stop on 2027-02-01, support ends on 2027-04-01",
+        "Teams hear before customers do",
+    ],
     "delivery_problem": [
         'signoff could not create the Jira issue "Legal review" for the launch of Acme Analytics 2.0 on 2026-12-15',
         "Jira: the account may not create issues in LAUNCH: grant it 'Create issues' <here>",
@@ -211,7 +226,8 @@ def test_html_escapes_what_it_is_given(renderer: TemplateRenderer, template: str
 USED = {
     "announcement": "launch_date", "approval_request": "approval_url", "decision": "gate_status",
     "comms_decision": "decision", "comms_ended": "outcome", "comms_message": "body", "comms_review": "approval_url",
-    "comms_sent": "refused", "postmortem_actions": "items", "postmortem_decision": "decision",
+    "comms_sent": "refused", "eol_approval": "approval_url", "eol_ended": "outcome", "eol_milestone": "milestone",
+    "eol_reminder": "kind", "eol_tasks": "items", "postmortem_actions": "items", "postmortem_decision": "decision",
     "postmortem_ended": "outcome", "postmortem_escalation": "items", "postmortem_kickoff": "prompts",
     "postmortem_reminder": "kind", "postmortem_review": "approval_url", "postmortem_summary": "actions",
     "delivery_problem": "error", "ended": "outcome", "escalation": "days_late",

@@ -42,16 +42,13 @@ async def view_of(handle: Handle) -> ProcessView:
 
 
 async def in_review(stack: Stack, handle: Handle, round: int = 1) -> ProcessView:
-    """Wait until round `round` of the review has asked every reviewer."""
+    """Wait until round `round` of the review has reached both reviewers, by email and in chat."""
 
     async def asked() -> bool:
-        trail = stack.trail(handle.id)
-        return any(e.action == "review_requested" and e.details["round"] == round for e in trail) and any(
-            e.action == "message_sent" and e.details["template"] == "comms_review_chat" and e.step == "review"
-            for e in trail[[e.action for e in trail].index("review_requested") :]
-        )
+        sent = [e for e in stack.trail(handle.id) if e.action == "message_sent"]
+        return sum(e.details["template"].startswith("comms_review") for e in sent) >= 4 * round
 
-    await eventually(asked, f"review round {round} to be requested")
+    await eventually(asked, f"review round {round} to reach the reviewers")
     return await view_of(handle)
 
 

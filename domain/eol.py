@@ -1,0 +1,95 @@
+"""The end-of-life shutdown: its parameters, dates in order, its workflow input."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import Field, HttpUrl, ValidationInfo, field_validator
+
+from domain.errors import InvalidField
+from domain.ids import process_id
+from domain.models import Email, Model, NonEmpty, People, Policy, ProcessParams
+from domain.rules import required_approvals
+from domain.templates import CommsTemplate, EolTemplate
+
+MILESTONES = ("announce_date", "end_of_sale", "end_of_support", "shutdown_date")
+"""The dates of an end-of-life, in the order they must come."""
+
+
+class EolParams(ProcessParams):
+    """What a user gives to retire a product (DESIGN.md, "Process parameters")."""
+
+    product: NonEmpty
+    announce_date: date
+    end_of_sale: date
+    end_of_support: date
+    shutdown_date: date
+    customers: People = Field(min_length=1, max_length=100_000)
+    migration_guide: HttpUrl
+    approvers: People = Field(min_length=1)
+    policy: Policy = "all"
+    owners: dict[str, Email] = Field(default_factory=dict)
+    """Task role → who (legal, engineering, docs, support, sales, finance, partnerships); the rest fall to the owner."""
+    channel: str = "#product"
+    jira_project: str = Field("EOL", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
+    template: str = Field("eol", pattern=r"^[A-Za-z0-9_-]+$")
+
+    @field_validator("end_of_sale", "end_of_support", "shutdown_date")
+    @classmethod
+    def _after_the_one_before(cls, day: date, info: ValidationInfo) -> date:
+        assert info.field_name is not None
+        earlier = MILESTONES[MILESTONES.index(info.field_name) - 1]
+        before = info.data.get(earlier)
+        if before is not None and day < before:
+            raise ValueError(f"{day} is before {earlier} ({before}): the dates go {' ≤ '.join(MILESTONES)}")
+        return day
+
+    @field_validator("policy")
+    @classmethod
+    def _quorum_can_be_met(cls, policy: Policy, info: ValidationInfo) -> Policy:
+        required_approvals(policy, len(info.data.get("approvers", [])) or 1)
+        return policy
+
+    def id(self, today: date) -> str:
+        """The process id: the product and its shutdown date."""
+        return process_id("eol", self.product, self.shutdown_date.isoformat())
+
+    def heading(self) -> str:
+        return f"End of life: {self.product} on {self.shutdown_date}"
+
+    def check_start(self, today: date) -> None:
+        """Refuse an announcement in the past, and the owner among the approvers.
+
+        Raises:
+            InvalidField: naming `announce_date` or `approvers`.
+        """
+        if self.announce_date < today:
+            raise InvalidField("announce_date", f"{self.announce_date} is in the past (today is {today})")
+        if self.owner in self.approvers:
+            raise InvalidField("approvers", f"the owner {self.owner} cannot approve their own end-of-life")
+
+    def owner_of(self, role: str) -> str:
+        """Who owns tasks of `role`: the one named for it, else the owner."""
+        return self.owners.get(role, self.owner)
+
+    def facts(self, days_left: int | None = None) -> dict[str, Any]:
+        """What a notice's text may name."""
+        return {
+            "product": self.product,
+            "announce_date": self.announce_date.isoformat(),
+            "end_of_sale": self.end_of_sale.isoformat(),
+            "end_of_support": self.end_of_support.isoformat(),
+            "shutdown_date": self.shutdown_date.isoformat(),
+            "migration_guide": str(self.migration_guide),
+            "days_left": days_left if days_left is not None else "",
+        }
+
+
+class EolInput(Model):
+    """The eol workflow's input: parameters, its template, and the comms template of its notices."""
+
+    params: EolParams
+    template: EolTemplate
+    requested_by: str = "system"
+    notice: CommsTemplate | None = None

@@ -1,0 +1,106 @@
+"""An end of life through HTTP: dates checked in order, its notice as a comms process, cancel."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.api.helpers import audit, eventually, view
+
+OWNER, VP = "pm@example.com", "vp@example.com"
+
+
+def eol_params(today: date, **changes: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "product": f"Legacy {uuid.uuid4().hex[:6]}",
+        "announce_date": (today + timedelta(days=10)).isoformat(),
+        "end_of_sale": (today + timedelta(days=40)).isoformat(),
+        "end_of_support": (today + timedelta(days=70)).isoformat(),
+        "shutdown_date": (today + timedelta(days=160)).isoformat(),
+        "customers": ["ana@customer.example"],
+        "migration_guide": "https://docs.example.com/migrate",
+        "approvers": [VP],
+        "owner": OWNER,
+    }
+    return params | changes
+
+
+async def test_start_files_its_tasks_and_puts_its_notice_up_for_review(
+    app_client: httpx.AsyncClient, today: date
+) -> None:
+    response = await app_client.post("/api/processes", json={"kind": "eol", "params": eol_params(today)})
+
+    assert response.status_code == 201, response.text
+    started = response.json()
+    assert started["title"].startswith("End of life: Legacy ")
+    assert [s["key"] for s in started["steps"]][:3] == ["kickoff", "notice", "end-of-sale"]
+
+    async def notice() -> str | None:
+        return (await view(app_client, started["id"])).get("links", {}).get("notice-1")
+
+    notice_id = await eventually(notice, "the notice to start")
+
+    async def in_review() -> dict[str, Any] | None:
+        events = await audit(app_client, notice_id)
+        asked = [e for e in events if e["action"] == "message_sent"]  # the approver's email and chat request
+        return await view(app_client, notice_id) if len(asked) == 2 else None
+
+    child = await eventually(in_review, "the notice's review to be asked")
+    assert child["kind"] == "comms" and child["status"] == "waiting"
+    assert (
+        child["content"]["subject"]
+        == f"{started['params']['product']} will be retired on {started['params']['shutdown_date']}"
+    )
+    assert child["gates"][0]["approvers"] == [VP]
+
+    cancelled = await app_client.post(f"/api/processes/{started['id']}/cancel", json={"reason": "Kept alive."})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+
+    async def notice_cancelled() -> bool:
+        return (await view(app_client, notice_id))["status"] == "cancelled"
+
+    await eventually(notice_cancelled, "the notice to be cancelled with it")
+
+
+@pytest.mark.parametrize(
+    ("field", "days", "says"),
+    [
+        ("end_of_sale", 5, "is before announce_date"),
+        ("end_of_support", 20, "is before end_of_sale"),
+        ("shutdown_date", 60, "is before end_of_support"),
+    ],
+)
+async def test_dates_out_of_order_are_422_naming_the_date(
+    app_client: httpx.AsyncClient, today: date, field: str, days: int, says: str
+) -> None:
+    params = eol_params(today, **{field: (today + timedelta(days=days)).isoformat()})
+
+    response = await app_client.post("/api/processes", json={"kind": "eol", "params": params})
+
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["params", field] and says in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "says"),
+    [
+        ({"announce_date": "2001-01-01", "end_of_sale": "2001-02-01"}, ["params", "announce_date"], "in the past"),
+        ({"approvers": [OWNER]}, ["params", "approvers"], "cannot approve their own"),
+        ({"migration_guide": "not a url"}, ["params", "migration_guide"], "URL"),
+        ({"customers": []}, ["params", "customers"], "at least 1"),
+    ],
+    ids=["past", "owner-approves", "guide", "no-customers"],
+)
+async def test_other_bad_parameters_are_422(
+    app_client: httpx.AsyncClient, today: date, changes: dict[str, Any], field: list[str], says: str
+) -> None:
+    response = await app_client.post("/api/processes", json={"kind": "eol", "params": eol_params(today, **changes)})
+
+    assert response.status_code == 422, response.text
+    [error] = [e for e in response.json()["detail"] if e["loc"] == field]
+    assert says in error["msg"]
