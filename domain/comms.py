@@ -32,6 +32,12 @@ def _reviewer(value: object) -> object:
     return value
 
 
+def _one_per_comma(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
 class Reviewer(Model):
     """Someone who reviews a message, and in what capacity (Customer Success, Engineering, Legal)."""
 
@@ -39,13 +45,10 @@ class Reviewer(Model):
     role: str = Field("", max_length=80)
 
 
-Reviewers = Annotated[list[Annotated[Reviewer, BeforeValidator(_reviewer)]], Field(min_length=1)]
-
-
-def _one_per_line(value: object) -> object:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
+Reviewers = Annotated[
+    list[Annotated[Reviewer, BeforeValidator(_reviewer)]], BeforeValidator(_one_per_comma), Field(min_length=1)
+]
+"""Reviewers; ``"cs@acme.com:Customer Success, eng@acme.com:Engineering"`` is accepted too."""
 
 
 class CommsParams(ProcessParams):
@@ -55,7 +58,7 @@ class CommsParams(ProcessParams):
     body: str = Field(min_length=1, max_length=100_000)
     """Markdown: the plain-text part as written, rendered to HTML for the HTML part and the review page."""
     audience: People = Field(min_length=1, max_length=100_000)
-    channels: Annotated[list[str], BeforeValidator(_one_per_line)] = Field(default_factory=lambda: ["email"])
+    channels: Annotated[list[str], BeforeValidator(_one_per_comma)] = Field(default_factory=lambda: ["email"])
     """``email`` (each person in the audience), and chat channels (``#status``) that get the message too."""
     send_at: AwareDatetime | None = None
     reviewers: Reviewers

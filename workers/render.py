@@ -38,6 +38,10 @@ def print_process(view: dict[str, Any]) -> None:
     typer.echo(
         table([[s["title"], s["status"], (s.get("at") or "")[:16]] for s in view["steps"]], ["STEP", "STATE", "SINCE"])
     )
+    if view.get("content"):
+        content = view["content"]
+        typer.echo(f"\nMessage, version {content['version']} (content hash {content['content_hash'][:12]})")
+        typer.echo(f"Subject: {content['subject']}\n\n{content['body']}")
     if view.get("items"):
         done = sum(1 for i in view["items"] if i["status"] == "done")
         typer.echo(f"\nChecklist ({done} of {len(view['items'])} done)")
