@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, PositiveInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PositiveInt,
+    model_validator,
+)
 
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
 
@@ -156,6 +165,14 @@ class StepView(Model):
     at: datetime | None = None
 
 
+class PendingApproval(Model):
+    """Someone a gate still waits on."""
+
+    gate: str
+    approver: str
+    since: datetime | None = None
+
+
 class ProcessView(Model):
     """Everything a user sees about a process; the answer of the `view` query."""
 
@@ -173,6 +190,18 @@ class ProcessView(Model):
     outcome: str | None = None
     content: Content | None = None
     """The message under review (comms): its current version."""
+    pending: list[PendingApproval] = []
+    """Who the open gates still wait on; worked out from `gates`."""
+
+    @model_validator(mode="after")
+    def _pending_from_gates(self) -> ProcessView:
+        self.pending = [
+            PendingApproval(gate=gate.key, approver=approver, since=gate.opened_at)
+            for gate in self.gates
+            if gate.status == GateStatus.OPEN
+            for approver in gate.waiting_on
+        ]
+        return self
 
 
 # ---- messages into a running process ---------------------------------------

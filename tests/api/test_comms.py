@@ -72,6 +72,9 @@ async def test_start_answers_with_the_steps_of_a_message(app_client: httpx.Async
     assert started["kind"] == "comms" and started["status"] == "running"
     assert started["title"] == f"Message: {started['params']['subject']}"
     assert [s["key"] for s in started["steps"]] == ["review", "scheduled", "send"]
+    await review_links(app_client, started["id"])
+    pending = (await view(app_client, started["id"]))["pending"]
+    assert [(p["gate"], p["approver"]) for p in pending] == [("review", CS), ("review", ENG)]
     assert started["params"]["reviewers"] == [
         {"email": CS, "role": "Customer Success"},
         {"email": ENG, "role": "Engineering"},
