@@ -12,11 +12,10 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, is_cancelled_exception
+from temporalio.exceptions import ActivityError
 
 from domain.comms import CommsInput, content_hash
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
-from domain.kinds import KINDS
 from domain.models import (
     BatchRequest,
     BatchResult,
@@ -24,15 +23,14 @@ from domain.models import (
     Content,
     DecisionInput,
     GateState,
-    ProcessSummary,
     ProcessView,
     RevisionInput,
-    StepView,
 )
 from domain.rules import required_approvals
 from workflows.options import INTEGRATION
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
+from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound, failure
 from workflows.steps.timers import wait_until
 
@@ -41,18 +39,17 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(name="comms")
-class CommsWorkflow:
+class CommsWorkflow(ProcessWorkflow):
     """One customer message, from its first version to its last delivery."""
+
+    kind = "comms"
+    noun = "message"
 
     @workflow.init
     def __init__(self, input: CommsInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        self.id = workflow.info().workflow_id
-        self.title = params.heading()
-        self.status = ProcessStatus.RUNNING
-        self.outcome: str | None = None
-        self.steps = {key: StepView(key=key, title=title) for key, title in KINDS["comms"].steps.items()}
+        self.begin(params.heading(), params.owner)
         self.versions = [
             Content(
                 version=1,
@@ -86,9 +83,6 @@ class CommsWorkflow:
         self.changes_requested = False
         self.sending = False
         self.outcomes: dict[str, str] = {}
-        self.cancel_request: CancelInput | None = None
-        self.wound_down = False
-        self._body: asyncio.Task[None] | None = None
 
     @property
     def current(self) -> Content:
@@ -98,15 +92,7 @@ class CommsWorkflow:
     @workflow.run
     async def run(self, input: CommsInput) -> ProcessView:
         """Review, wait, send; a cancellation before the send runs the clean-up."""
-        self._body = asyncio.create_task(self._comms())
-        try:
-            await self._body
-        except (asyncio.CancelledError, ActivityError) as err:
-            if not is_cancelled_exception(err):
-                raise
-            await self.wind_down(ProcessStatus.CANCELLED, self.cancel_request or CancelInput(by="temporal"))
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.view()
+        return await self.run_body(self._comms, lambda why: self.wind_down(ProcessStatus.CANCELLED, why))
 
     async def _comms(self) -> None:
         first = self.current
@@ -435,35 +421,16 @@ class CommsWorkflow:
 
     # ---- the end, early -------------------------------------------------------
 
-    @workflow.update
-    async def cancel(self, input: CancelInput) -> ProcessView:
-        """Cancel the message before it is sent; returns once the clean-up has run."""
-        self.cancel_request = input
-        await workflow.wait_condition(lambda: self._body is not None)
-        assert self._body is not None
-        self._body.cancel()
-        await workflow.wait_condition(lambda: self.wound_down)
-        return self.view()
-
-    @cancel.validator
-    def _check_cancel(self, input: CancelInput) -> None:
-        if self.status.finished:
-            raise refuse(f"the message is already {self.status.value}", "Conflict")
-        if self.sending:
-            raise refuse("the message is being sent; it can no longer be cancelled", "Conflict")
-        if self.cancel_request:
-            raise refuse("the message is already being cancelled", "Conflict")
+    def cancel_refusal(self) -> str | None:
+        """A message being sent cannot be called back."""
+        return "the message is being sent; it can no longer be cancelled" if self.sending else None
 
     async def wind_down(self, status: ProcessStatus, why: CancelInput) -> None:
         """End before the send: tell the owner and the reviewers."""
         params = self.input.params
         self.status = status
         self.outcome = why.reason or status.value
-        for step in self.steps.values():
-            if step.status == StepStatus.ACTIVE:
-                step.status = StepStatus.FAILED if status == ProcessStatus.REJECTED else StepStatus.SKIPPED
-            elif step.status == StepStatus.PENDING:
-                step.status = StepStatus.SKIPPED
+        self.end_steps(status)
         gate_was_open = self.gate.state.status == GateStatus.OPEN
         self.gate.close(GateStatus.CLOSED)
         action = "cancelled" if status == ProcessStatus.CANCELLED else "rejected"
@@ -500,15 +467,3 @@ class CommsWorkflow:
             outcome=self.outcome,
             content=self.current,
         )
-
-    def summary(self) -> ProcessSummary:
-        """The one line the process list shows."""
-        return ProcessSummary(
-            id=self.id, kind="comms", title=self.title, owner=self.input.params.owner, status=self.status
-        )
-
-    def _start_step(self, key: str) -> None:
-        self.steps[key].status, self.steps[key].at = StepStatus.ACTIVE, workflow.now()
-
-    def _finish_step(self, key: str, status: StepStatus = StepStatus.DONE) -> None:
-        self.steps[key].status, self.steps[key].at = status, workflow.now()

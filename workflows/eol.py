@@ -15,13 +15,11 @@ from itertools import groupby
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ChildWorkflowError, is_cancelled_exception
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
 from domain.eol import EolInput
-from domain.kinds import KINDS
 from domain.models import (
     CancelInput,
     Content,
@@ -30,15 +28,14 @@ from domain.models import (
     IssueDoneInput,
     ItemDoneInput,
     ItemState,
-    ProcessSummary,
     ProcessView,
-    StepView,
 )
 from domain.rules import Notice, at_hour, item_notices, required_approvals
 from domain.templates import EolTask
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
 from workflows.steps.checklist import Checklist, chase
+from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound
 from workflows.steps.timers import sleep_until, wait_until
 
@@ -46,18 +43,17 @@ Child = ChildWorkflowHandle[Any, ProcessView]
 
 
 @workflow.defn(name="eol")
-class EolWorkflow:
+class EolWorkflow(ProcessWorkflow):
     """One product's end of life, from the first internal task to the deletion of its data."""
+
+    kind = "eol"
+    noun = "end of life"
 
     @workflow.init
     def __init__(self, input: EolInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        self.id = workflow.info().workflow_id
-        self.title = params.heading()
-        self.status = ProcessStatus.RUNNING
-        self.outcome: str | None = None
-        self.steps = {key: StepView(key=key, title=title) for key, title in KINDS["eol"].steps.items()}
+        self.begin(params.heading(), params.owner)
         self.checklist = Checklist([self.task(t) for t in template.tasks])
         self.gate = ApprovalGate(
             GateState(
@@ -83,9 +79,6 @@ class EolWorkflow:
         self.notice_approvers: list[str] = []
         self.children: list[str] = []
         self.changes = 0
-        self.cancel_request: CancelInput | None = None
-        self.wound_down = False
-        self._body: asyncio.Task[None] | None = None
 
     def moment(self, key: str, offset_days: int = 0) -> datetime:
         """When a milestone (``announce``, ``end_of_sale``, ``end_of_support``, ``shutdown``) falls, plus days."""
@@ -110,15 +103,7 @@ class EolWorkflow:
     @workflow.run
     async def run(self, input: EolInput) -> ProcessView:
         """Run the end of life; a cancellation at any point runs the clean-up (and cancels its notices)."""
-        self._body = asyncio.create_task(self._eol())
-        try:
-            await self._body
-        except (asyncio.CancelledError, ActivityError, ChildWorkflowError) as err:
-            if not is_cancelled_exception(err):
-                raise
-            await self.wind_down(ProcessStatus.CANCELLED, self.cancel_request or CancelInput(by="temporal"))
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.view()
+        return await self.run_body(self._eol, lambda why: self.wind_down(ProcessStatus.CANCELLED, why))
 
     async def _eol(self) -> None:
         await self.audit.record(
@@ -439,33 +424,12 @@ class EolWorkflow:
 
     # ---- the end, early -------------------------------------------------------
 
-    @workflow.update
-    async def cancel(self, input: CancelInput) -> ProcessView:
-        """Cancel the end of life (and its unsent notices); returns once the clean-up has run."""
-        self.cancel_request = input
-        await workflow.wait_condition(lambda: self._body is not None)
-        assert self._body is not None
-        self._body.cancel()
-        await workflow.wait_condition(lambda: self.wound_down)
-        return self.view()
-
-    @cancel.validator
-    def _check_cancel(self, input: CancelInput) -> None:
-        if self.status.finished:
-            raise refuse(f"the end of life is already {self.status.value}", "Conflict")
-        if self.cancel_request:
-            raise refuse("the end of life is already being cancelled", "Conflict")
-
     async def wind_down(self, status: ProcessStatus, why: CancelInput) -> None:
         """Tell the owner, the approvers and the task owners; close the open issues."""
         params = self.input.params
         self.status = status
         self.outcome = why.reason or status.value
-        for step in self.steps.values():
-            if step.status == StepStatus.ACTIVE:
-                step.status = StepStatus.FAILED if status == ProcessStatus.REJECTED else StepStatus.SKIPPED
-            elif step.status == StepStatus.PENDING:
-                step.status = StepStatus.SKIPPED
+        self.end_steps(status)
         self.gate.close(GateStatus.CLOSED)
         action = "cancelled" if status == ProcessStatus.CANCELLED else "rejected"
         await self.audit.record(action, actor=why.by or "signoff", channel=why.channel, reason=why.reason)
@@ -500,17 +464,6 @@ class EolWorkflow:
             outcome=self.outcome,
             content=self.notice,
         )
-
-    def summary(self) -> ProcessSummary:
-        return ProcessSummary(
-            id=self.id, kind="eol", title=self.title, owner=self.input.params.owner, status=self.status
-        )
-
-    def _start_step(self, key: str) -> None:
-        self.steps[key].status, self.steps[key].at = StepStatus.ACTIVE, workflow.now()
-
-    def _finish_step(self, key: str, status: StepStatus = StepStatus.DONE) -> None:
-        self.steps[key].status, self.steps[key].at = status, workflow.now()
 
 
 def _items(items: list[ItemState]) -> list[dict[str, str]]:

@@ -15,7 +15,6 @@ from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError, is
 from temporalio.workflow import ParentClosePolicy
 
 from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
-from domain.kinds import KINDS
 from domain.launch import LaunchInput
 from domain.models import (
     CancelInput,
@@ -25,10 +24,8 @@ from domain.models import (
     IssueStatuses,
     ItemDoneInput,
     ItemState,
-    ProcessSummary,
     ProcessView,
     StatusRequest,
-    StepView,
 )
 from domain.postmortem import PostmortemInput, PostmortemParams
 from domain.rules import Notice, at_hour, due_date, item_notices, required_approvals, schedule
@@ -36,28 +33,26 @@ from workflows.options import RECONCILE
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
 from workflows.steps.checklist import Checklist, reconcile, remind
+from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound
 from workflows.steps.timers import sleep_until, wait_until
 
 with workflow.unsafe.imports_passed_through():
     from activities.tracker import TrackerActivities
 
-STEPS = KINDS["launch"].steps
-
 
 @workflow.defn(name="launch")
-class LaunchWorkflow:
+class LaunchWorkflow(ProcessWorkflow):
     """One product launch, from kickoff to announcement."""
+
+    kind = "launch"
+    noun = "launch"
 
     @workflow.init
     def __init__(self, input: LaunchInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        self.id = workflow.info().workflow_id
-        self.title = params.heading()
-        self.status = ProcessStatus.RUNNING
-        self.outcome: str | None = None
-        self.steps = {key: StepView(key=key, title=title) for key, title in STEPS.items()}
+        self.begin(params.heading(), params.owner)
         self.launch_at = at_hour(params.launch_date, template.notify_hour_utc)
         self.gate_opens_at = self.launch_at - timedelta(days=template.gate.offset_days)
         self.checklist = Checklist(
@@ -97,24 +92,11 @@ class LaunchWorkflow:
         )
         self.epic: str | None = None
         self.retrospective: str | None = None
-        self.cancel_request: CancelInput | None = None
-        self.wound_down = False
-        self._body: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, input: LaunchInput) -> ProcessView:
         """Run the launch; a cancellation at any point runs the clean-up."""
-        self._body = asyncio.create_task(self._launch())
-        try:
-            await self._body
-        except (asyncio.CancelledError, ActivityError) as err:
-            # Cancelling the body while it awaits an activity surfaces as an
-            # ActivityError caused by the cancellation; anything else is a bug.
-            if not is_cancelled_exception(err):
-                raise
-            await self.wind_down(ProcessStatus.CANCELLED, self.cancel_request or CancelInput(by="temporal"))
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.view()
+        return await self.run_body(self._launch, lambda why: self.wind_down(ProcessStatus.CANCELLED, why))
 
     async def _launch(self) -> None:
         await self.audit.record(
@@ -511,33 +493,12 @@ class LaunchWorkflow:
 
     # ---- the end, early -------------------------------------------------------
 
-    @workflow.update
-    async def cancel(self, input: CancelInput) -> ProcessView:
-        """Cancel the launch; returns once the clean-up has run."""
-        self.cancel_request = input
-        await workflow.wait_condition(lambda: self._body is not None)
-        assert self._body is not None
-        self._body.cancel()
-        await workflow.wait_condition(lambda: self.wound_down)
-        return self.view()
-
-    @cancel.validator
-    def _check_cancel(self, input: CancelInput) -> None:
-        if self.status.finished:
-            raise refuse(f"the process is already {self.status.value}", "Conflict")
-        if self.cancel_request:
-            raise refuse("the process is already being cancelled", "Conflict")
-
     async def wind_down(self, status: ProcessStatus, why: CancelInput) -> None:
         """End the launch early: tell everyone involved and close the open issues."""
         params = self.input.params
         self.status = status
         self.outcome = why.reason or status.value
-        for step in self.steps.values():
-            if step.status == StepStatus.ACTIVE:
-                step.status = StepStatus.FAILED if status == ProcessStatus.REJECTED else StepStatus.SKIPPED
-            elif step.status == StepStatus.PENDING:
-                step.status = StepStatus.SKIPPED
+        self.end_steps(status)
         gate_was_open = self.gate.state.status == GateStatus.OPEN
         self.gate.close(GateStatus.CLOSED)
         action = "cancelled" if status == ProcessStatus.CANCELLED else "rejected"
@@ -579,18 +540,6 @@ class LaunchWorkflow:
             links={"epic": self.epic or "", **({"retrospective": self.retrospective} if self.retrospective else {})},
             outcome=self.outcome,
         )
-
-    def summary(self) -> ProcessSummary:
-        """The one line the process list shows."""
-        return ProcessSummary(
-            id=self.id, kind="launch", title=self.title, owner=self.input.params.owner, status=self.status
-        )
-
-    def _start_step(self, key: str) -> None:
-        self.steps[key].status, self.steps[key].at = StepStatus.ACTIVE, workflow.now()
-
-    def _finish_step(self, key: str, status: StepStatus = StepStatus.DONE) -> None:
-        self.steps[key].status, self.steps[key].at = status, workflow.now()
 
     @staticmethod
     def _items(items: object) -> list[dict[str, str]]:

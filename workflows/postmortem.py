@@ -17,7 +17,6 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
-from domain.kinds import KINDS
 from domain.models import (
     CancelInput,
     DecisionInput,
@@ -26,10 +25,8 @@ from domain.models import (
     IssueStatuses,
     ItemDoneInput,
     ItemState,
-    ProcessSummary,
     ProcessView,
     StatusRequest,
-    StepView,
 )
 from domain.postmortem import ActionItemsInput, PostmortemInput, draft_due
 from domain.rules import Notice, at_hour, item_notices, required_approvals
@@ -38,6 +35,7 @@ from workflows.options import RECONCILE
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
 from workflows.steps.checklist import Checklist, chase
+from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound
 from workflows.steps.timers import sleep_until, wait_until
 
@@ -50,18 +48,17 @@ HORIZON = timedelta(days=365)
 
 
 @workflow.defn(name="postmortem")
-class PostmortemWorkflow:
+class PostmortemWorkflow(ProcessWorkflow):
     """One post-mortem, from the incident's resolution to its last action item."""
+
+    kind = "postmortem"
+    noun = "post-mortem"
 
     @workflow.init
     def __init__(self, input: PostmortemInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        self.id = workflow.info().workflow_id
-        self.title = params.heading()
-        self.status = ProcessStatus.RUNNING
-        self.outcome: str | None = None
-        self.steps = {key: StepView(key=key, title=title) for key, title in KINDS["postmortem"].steps.items()}
+        self.begin(params.heading(), params.owner)
         draft = ItemState(
             key=DRAFT,
             title=f"Post-mortem draft: {params.incident}",
@@ -99,22 +96,11 @@ class PostmortemWorkflow:
         self.issue: str | None = None
         self.changes = 0
         """Bumped when an item is added, resolved or reopened: the reminder schedule is worked out again."""
-        self.cancel_request: CancelInput | None = None
-        self.wound_down = False
-        self._body: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, input: PostmortemInput) -> ProcessView:
         """Run the post-mortem; a cancellation at any point runs the clean-up."""
-        self._body = asyncio.create_task(self._postmortem())
-        try:
-            await self._body
-        except (asyncio.CancelledError, ActivityError) as err:
-            if not is_cancelled_exception(err):
-                raise
-            await self.wind_down(self.cancel_request or CancelInput(by="temporal"))
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.view()
+        return await self.run_body(self._postmortem, self.wind_down)
 
     async def _postmortem(self) -> None:
         params = self.input.params
@@ -447,23 +433,6 @@ class PostmortemWorkflow:
 
     # ---- the end, early -------------------------------------------------------
 
-    @workflow.update
-    async def cancel(self, input: CancelInput) -> ProcessView:
-        """Cancel the post-mortem; returns once the clean-up has run."""
-        self.cancel_request = input
-        await workflow.wait_condition(lambda: self._body is not None)
-        assert self._body is not None
-        self._body.cancel()
-        await workflow.wait_condition(lambda: self.wound_down)
-        return self.view()
-
-    @cancel.validator
-    def _check_cancel(self, input: CancelInput) -> None:
-        if self.status.finished:
-            raise refuse(f"the post-mortem is already {self.status.value}", "Conflict")
-        if self.cancel_request:
-            raise refuse("the post-mortem is already being cancelled", "Conflict")
-
     async def wind_down(self, why: CancelInput) -> None:
         """Tell everyone involved and close the open issues."""
         params = self.input.params
@@ -505,18 +474,6 @@ class PostmortemWorkflow:
             links={"issue": self.issue or "", **({"parent": self.input.parent} if self.input.parent else {})},
             outcome=self.outcome,
         )
-
-    def summary(self) -> ProcessSummary:
-        """The one line the process list shows."""
-        return ProcessSummary(
-            id=self.id, kind="postmortem", title=self.title, owner=self.input.params.owner, status=self.status
-        )
-
-    def _start_step(self, key: str) -> None:
-        self.steps[key].status, self.steps[key].at = StepStatus.ACTIVE, workflow.now()
-
-    def _finish_step(self, key: str, status: StepStatus = StepStatus.DONE) -> None:
-        self.steps[key].status, self.steps[key].at = status, workflow.now()
 
 
 def _items(items: list[ItemState]) -> list[dict[str, str]]:
