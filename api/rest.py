@@ -6,7 +6,8 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -14,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import services
 from domain.enums import Channel
-from domain.errors import NotFound
+from domain.errors import BadInput, NotFound
 from domain.models import Content, ItemState, ProcessView, RevisionInput, StoredAuditEvent
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from integrations.store import OutboxEntry
@@ -193,6 +194,32 @@ def process_audit(
             headers={"Content-Disposition": f'attachment; filename="{process_id}-audit.csv"'},
         )
     return StreamingResponse(_json(events), media_type="application/json")
+
+
+class AuditPage(BaseModel):
+    """One page of audit events, oldest first, and the cursor of the next page (null on the last)."""
+
+    events: list[StoredAuditEvent]
+    next: int | None = Field(None, description="Pass as `after` for the next page.")
+
+
+@router.get("/audit", response_model=AuditPage, tags=["audit"])
+def search_audit(
+    request: Request,
+    process: str | None = None,
+    actor: str | None = None,
+    kind: Annotated[str | None, Query(description="The event's action: decision, message_sent, revised …")] = None,
+    start: Annotated[datetime | None, Query(alias="from", description="At or after this time (ISO 8601).")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="Before this time (ISO 8601).")] = None,
+    after: Annotated[int, Query(ge=0, description="The `next` cursor of the page before.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> AuditPage:
+    """Audit events across every process, filtered and paginated (keyset: fast however long the trail)."""
+    for name, moment in (("from", start), ("to", end)):
+        if moment is not None and moment.tzinfo is None:
+            raise BadInput(f"`{name}` needs a time zone (for example 2026-12-01T00:00:00Z)")
+    events, next_cursor = services(request).store.search(process, actor, kind, start, end, after, limit)
+    return AuditPage(events=events, next=next_cursor)
 
 
 @router.get("/outbox", response_model=list[OutboxEntry], tags=["outbox"])

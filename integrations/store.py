@@ -1,6 +1,8 @@
 """The audit store and the outbox: SQLAlchemy Core over SQLite or PostgreSQL.
 
-Three tables: ``audit_events`` (the hash-chained trail of every process),
+The schema is versioned: `migrate` applies the Alembic migrations in
+``integrations/migrations/`` on start; the tables below are what they make
+(the queries are written against them). Four tables: ``audit_events`` (the hash-chained trail of every process),
 ``processes`` (the list view, kept from the latest event of each process)
 and ``outbox`` (what would have gone out to Jira, email and chat).
 """
@@ -11,9 +13,12 @@ import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
@@ -118,6 +123,31 @@ def create_engine(url: str) -> Engine:
     return engine
 
 
+MIGRATIONS = Path(__file__).parent / "migrations"
+"""The Alembic migrations (``versions/0001_initial.py`` …): the schema's history, applied in order on start."""
+
+_MIGRATION_LOCK = 0x5167_0FF
+"""The PostgreSQL advisory lock that lets one process at a time migrate (a worker and a web starting together)."""
+
+
+def migrate(engine: Engine) -> None:
+    """Apply the migrations the database has not had yet; nothing if it is up to date.
+
+    A database made before migrations existed (its tables there, no
+    ``alembic_version``) is taken as being at the first migration.
+    """
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config.attributes["connection"] = conn
+        tables = set(sa.inspect(conn).get_table_names())
+        if "audit_events" in tables and "alembic_version" not in tables:
+            alembic_command.stamp(config, "0001")
+        alembic_command.upgrade(config, "head")
+
+
 def _utc(value: datetime) -> datetime:
     """A stored time in UTC (SQLite hands them back naive, PostgreSQL in its zone)."""
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
@@ -147,8 +177,8 @@ class Store:
             conn.execute(sa.text("SELECT 1"))
 
     def create_schema(self) -> None:
-        """Create the tables that do not exist yet."""
-        metadata.create_all(self.engine)
+        """Bring the schema to the newest migration (see `migrate`)."""
+        migrate(self.engine)
 
     # ---- audit ---------------------------------------------------------
 
@@ -228,6 +258,37 @@ class Store:
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=500).execute(query).mappings():
                 yield self._stored(dict(row))
+
+    def search(
+        self,
+        process: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        after: int = 0,
+        limit: int = 100,
+    ) -> tuple[list[StoredAuditEvent], int | None]:
+        """Events across processes, oldest first, filtered; a page of `limit` after the cursor `after`.
+
+        Keyset pagination on the row id (never OFFSET), so a page is as fast at
+        the millionth event as at the first. Returns the page and the cursor of
+        the next one (None on the last page).
+        """
+        rows = audit_events.c
+        query = sa.select(audit_events).where(rows.id > after).order_by(rows.id).limit(limit + 1)
+        for column, value in ((rows.process_id, process), (rows.actor, actor), (rows.action, action)):
+            if value:
+                query = query.where(column == value)
+        if start:
+            query = query.where(rows.at >= start)
+        if end:
+            query = query.where(rows.at < end)
+        with self.engine.connect() as conn:
+            found = [dict(row) for row in conn.execute(query).mappings()]
+        page = found[:limit]
+        next_cursor = page[-1]["id"] if len(found) > limit else None
+        return [self._stored(row) for row in page], next_cursor
 
     def verify(self) -> list[str]:
         """Check every process's hash chain; one sentence per broken chain.

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from temporalio.client import Client, Interceptor, OutboundInterceptor, StartWorkflowInput, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
@@ -64,6 +65,8 @@ def _postgres_or_skip() -> str:
     except Exception as err:  # no server, no driver, no access: say so and skip
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(err).__name__}); set SIGNOFF_TEST_POSTGRES_URL")
     metadata.drop_all(store.engine)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     store.engine.dispose()
     return POSTGRES_URL
 
