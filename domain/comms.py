@@ -64,7 +64,7 @@ class CommsParams(ProcessParams):
     reviewers: Reviewers
     policy: Policy = "all"
     template: str = Field("comms", pattern=r"^[A-Za-z0-9_-]+$")
-    key: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,120}$")
+    key: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,250}$")
     """A business key of the caller's (an end-of-life names its notice); else the subject and the send date."""
 
     @field_validator("channels")

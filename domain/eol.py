@@ -9,7 +9,7 @@ from pydantic import Field, HttpUrl, ValidationInfo, field_validator
 
 from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Email, Model, NonEmpty, People, Policy, ProcessParams
+from domain.models import Email, Model, People, Policy, ProcessParams
 from domain.rules import required_approvals
 from domain.templates import CommsTemplate, EolTemplate
 
@@ -20,7 +20,7 @@ MILESTONES = ("announce_date", "end_of_sale", "end_of_support", "shutdown_date")
 class EolParams(ProcessParams):
     """What a user gives to retire a product (DESIGN.md, "Process parameters")."""
 
-    product: NonEmpty
+    product: str = Field(min_length=1, max_length=150)
     announce_date: date
     end_of_sale: date
     end_of_support: date
@@ -44,6 +44,13 @@ class EolParams(ProcessParams):
         if before is not None and day < before:
             raise ValueError(f"{day} is before {earlier} ({before}): the dates go {' ≤ '.join(MILESTONES)}")
         return day
+
+    @field_validator("approvers")
+    @classmethod
+    def _distinct(cls, approvers: list[str]) -> list[str]:
+        if len(set(approvers)) != len(approvers):
+            raise ValueError("the same approver is listed twice")
+        return approvers
 
     @field_validator("policy")
     @classmethod

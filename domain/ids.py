@@ -16,10 +16,14 @@ def slug(text: str) -> str:
     return _NOT_SLUG.sub("-", text.lower()).strip("-")
 
 
+MAX_ID = 190
+"""Ids are cut to this length (the store keeps ids of up to 200 characters)."""
+
+
 def process_id(kind: str, *key: object) -> str:
     """The id of a process of `kind` with the business key `key`.
 
     >>> process_id("launch", "Acme Analytics 2.0", "2026-12-15")
     'launch-acme-analytics-2-0-2026-12-15'
     """
-    return slug(" ".join([kind, *map(str, key)]))
+    return slug(" ".join([kind, *map(str, key)]))[:MAX_ID].rstrip("-")

@@ -9,7 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Email, Model, NonEmpty, People, Policy, ProcessParams
+from domain.models import Email, Model, People, Policy, ProcessParams
 from domain.rules import required_approvals
 from domain.templates import LaunchTemplate, PostmortemTemplate
 
@@ -17,7 +17,7 @@ from domain.templates import LaunchTemplate, PostmortemTemplate
 class LaunchParams(ProcessParams):
     """What a user gives to start a launch (DESIGN.md, "Process parameters")."""
 
-    product: NonEmpty
+    product: str = Field(min_length=1, max_length=150)
     launch_date: date
     approvers: People = Field(min_length=1)
     policy: Policy = "all"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from domain.errors import InvalidField
 from domain.ids import process_id
@@ -20,7 +20,7 @@ class PostmortemParams(ProcessParams):
     commander unless someone else (the incident manager) is named.
     """
 
-    incident: str = Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:-]*$")
+    incident: str = Field(min_length=1, max_length=220, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:-]*$")
     title: NonEmpty
     severity: Severity | None = None
     """``SEV1`` (worst) … ``SEV4``; sets when the draft is due. None for a retrospective."""
@@ -33,6 +33,13 @@ class PostmortemParams(ProcessParams):
     template: str = Field("postmortem", pattern=r"^[A-Za-z0-9_-]+$")
     starts_at: AwareDatetime | None = None
     """Wait until then before kicking off (a launch schedules its retrospective this way)."""
+
+    @field_validator("reviewers")
+    @classmethod
+    def _distinct(cls, reviewers: list[str]) -> list[str]:
+        if len(set(reviewers)) != len(reviewers):
+            raise ValueError("the same reviewer is listed twice")
+        return reviewers
 
     @model_validator(mode="before")
     @classmethod

@@ -164,8 +164,10 @@ class Stack:
             task_queue=self.task_queue,
         )
 
-    async def start_postmortem(self, template: str = "postmortem", **params: Any) -> WorkflowHandle[Any, Any]:
-        """Start a post-mortem of an incident resolved an hour ago."""
+    async def start_postmortem(
+        self, template: str = "postmortem", overrides: dict[str, Any] | None = None, **params: Any
+    ) -> WorkflowHandle[Any, Any]:
+        """Start a post-mortem of an incident resolved an hour ago; `overrides` replaces template fields."""
         now = await self.env.get_current_time()
         defaults: dict[str, Any] = {
             "incident": f"INC-{uuid.uuid4().hex[:6]}",
@@ -179,6 +181,8 @@ class Stack:
         postmortem = PostmortemParams.model_validate(defaults | params)
         loaded = load_template(template, "postmortem")
         assert isinstance(loaded, PostmortemTemplate)
+        if overrides:
+            loaded = PostmortemTemplate.model_validate(loaded.model_dump() | overrides)
         return await self.client.start_workflow(
             PostmortemWorkflow.run,
             PostmortemInput(params=postmortem, template=loaded, requested_by=postmortem.owner),

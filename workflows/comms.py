@@ -82,6 +82,7 @@ class CommsWorkflow(ProcessWorkflow):
         self.revised = False
         self.changes_requested = False
         self.sending = False
+        self._send: asyncio.Task[None] | None = None
         self.outcomes: dict[str, str] = {}
 
     @property
@@ -92,7 +93,16 @@ class CommsWorkflow(ProcessWorkflow):
     @workflow.run
     async def run(self, input: CommsInput) -> ProcessView:
         """Review, wait, send; a cancellation before the send runs the clean-up."""
-        return await self.run_body(self._comms, lambda why: self.wind_down(ProcessStatus.CANCELLED, why))
+        return await self.run_body(self._comms, self.on_cancel)
+
+    async def on_cancel(self, why: CancelInput) -> None:
+        """Before the send: the clean-up. During it (a cancel from Temporal, or from a parent): a message
+        half sent is not called back, so the send finishes and says how far it went."""
+        if self._send is not None:
+            await self._send
+            self.wound_down = True
+            return
+        await self.wind_down(ProcessStatus.CANCELLED, why)
 
     async def _comms(self) -> None:
         first = self.current
@@ -110,7 +120,8 @@ class CommsWorkflow(ProcessWorkflow):
             approved_already = False  # a new version while it waited: review it
             if await self.wait_for_send_time():
                 break
-        await self.send()
+        self._send = asyncio.create_task(self.send())
+        await asyncio.shield(self._send)
 
     # ---- 1. review -------------------------------------------------------------
 
@@ -153,8 +164,8 @@ class CommsWorkflow(ProcessWorkflow):
             if outcome == GateStatus.APPROVED:
                 self._finish_step("review")
                 return True
-            if self.revised:
-                continue  # a new version: earlier approvals are void, ask again
+            if self.revised and outcome != GateStatus.REJECTED:
+                continue  # a new version: earlier approvals are void, ask again (a rejection stands)
             if outcome == GateStatus.CHANGES_REQUESTED and await self.await_revision():
                 continue
             self._finish_step("review", StepStatus.FAILED)
@@ -381,10 +392,11 @@ class CommsWorkflow(ProcessWorkflow):
             channels=channels,
             refused=refused,
         )
-        self.status = ProcessStatus.COMPLETED
+        # A message nobody received (a relay down for a day) did not go out: a parent must not take it as sent.
+        self.status = ProcessStatus.FAILED if recipients and not sent else ProcessStatus.COMPLETED
         self.outcome = f"sent to {sent} of {len(recipients)}"
         await self.audit.record(
-            "completed", step="send", version=version.version, content_hash=version.content_hash, sent=sent,
+            self.status.value, step="send", version=version.version, content_hash=version.content_hash, sent=sent,
             refused=len(refused), total=len(recipients),
         )  # fmt: skip
 

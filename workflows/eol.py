@@ -171,7 +171,10 @@ class EolWorkflow(ProcessWorkflow):
             await self.wind_down(ProcessStatus.REJECTED, CancelInput(by="", reason=why, channel=Channel.SYSTEM))
             return False
         self.notice = result.content
-        self.notice_approvers = [a.approver for a in result.approvals if a.decision == Decision.APPROVE]
+        approved = result.content.content_hash
+        self.notice_approvers = sorted(
+            {a.approver for a in result.approvals if a.decision == Decision.APPROVE and a.content_hash == approved}
+        )
         await self.audit.record(
             "notice_sent", step="notice", process=child.id, version=result.content.version,
             content_hash=result.content.content_hash, outcome=result.outcome,
@@ -206,6 +209,8 @@ class EolWorkflow(ProcessWorkflow):
             result_type=ProcessView,
         )
         self.children.append(child.id)
+        if self.cancel_request is not None:  # cancelled while the child started: the cancel went to it too
+            raise asyncio.CancelledError
         await self.audit.record("notice_started", step="notice", process=child.id, send_at=send_at.isoformat())
         return child
 

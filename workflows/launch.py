@@ -224,12 +224,15 @@ class LaunchWorkflow(ProcessWorkflow):
 
     async def item_done(self, input: ItemDoneInput) -> ItemState:
         """Mark an item done once; close its issue unless the tracker told us."""
-        if not self.checklist.mark_done(input.item, input.by, workflow.now()):
+        if not self.checklist.mark_done(input.item, input.by, workflow.now(), input.resolution, input.reason):
             return self.checklist.item(input.item)
         item = self.checklist.item(input.item)
         if self.checklist.all_done and self.steps["checklist"].status == StepStatus.ACTIVE:
             self._finish_step("checklist")
-        await self.audit.record("item_done", actor=input.by, channel=input.channel, step="checklist", item=item.key)
+        details = {"resolution": "wont_do", "reason": input.reason} if input.resolution == "wont_do" else {}
+        await self.audit.record(
+            "item_done", actor=input.by, channel=input.channel, step="checklist", item=item.key, **details
+        )
         if item.issue_key and input.channel not in (Channel.SYSTEM, Channel.JIRA):
             await self.outbound.close_issue(
                 item.issue_key, self.input.template.tracker.done_status, f"Marked done by {input.by}.", "checklist"
@@ -257,6 +260,8 @@ class LaunchWorkflow(ProcessWorkflow):
         self.checklist.item(input.item)
         if self.status.finished:
             raise refuse(f"the process is {self.status.value}", "Conflict")
+        if input.resolution == "wont_do" and not input.reason.strip():
+            raise refuse("say why it will not be done (a reason is required)", "Conflict")
 
     @workflow.update
     async def issue_done(self, input: IssueDoneInput) -> ItemState:

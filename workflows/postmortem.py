@@ -75,7 +75,7 @@ class PostmortemWorkflow(ProcessWorkflow):
                 policy="all",
                 required=required_approvals("all", len(params.reviewers)),
             ),
-            owner=params.owner,
+            owner=params.commander,  # the author may not approve their own draft; the incident manager may
             allow_owner_approval=False,
         )
         self.audit = AuditTrail(self.summary)
@@ -295,8 +295,11 @@ class PostmortemWorkflow(ProcessWorkflow):
 
     @add_action_items.validator
     def _check_action_items(self, input: ActionItemsInput) -> None:
-        if self.status.finished or self.cancel_request:
+        if self.status.finished or self.cancel_request or self.steps["actions"].status == StepStatus.DONE:
             raise refuse(f"the post-mortem is {self.status.value}; it takes no more action items", "Conflict")
+        unknown = sorted({i.priority for i in input.items} - set(self.input.template.priorities))
+        if unknown:
+            raise refuse(f"this post-mortem's template has no priority {unknown[0]}", "NotFound")
 
     @workflow.update
     async def mark_item_done(self, input: ItemDoneInput) -> ItemState:
@@ -387,7 +390,9 @@ class PostmortemWorkflow(ProcessWorkflow):
         """Every `every`, ask the tracker about open items' issues: the fallback for a lost webhook."""
         while True:
             await workflow.sleep(every)
-            tracked = {i.issue_key: i for i in self.checklist.open_items() if i.issue_key}
+            # Action items only: the draft's issue stays Done after changes are requested, and
+            # must not hand an unchanged draft to review again.
+            tracked = {i.issue_key: i for i in self.checklist.open_items() if i.issue_key and i.key != DRAFT}
             if not tracked:
                 continue
             try:
@@ -400,8 +405,7 @@ class PostmortemWorkflow(ProcessWorkflow):
                 continue
             for key, category in answer.statuses.items():
                 item = tracked.get(key)
-                reviewing = item is not None and item.key == DRAFT and self.steps["review"].status == StepStatus.ACTIVE
-                if category == "done" and item and self.checklist.is_open(item.key) and not reviewing:
+                if category == "done" and item and self.checklist.is_open(item.key):
                     await self.item_done(
                         ItemDoneInput(item=item.key, by="tracker (reconciliation)", channel=Channel.JIRA)
                     )

@@ -93,8 +93,10 @@ async def test_dates_out_of_order_are_422_naming_the_date(
         ({"approvers": [OWNER]}, ["params", "approvers"], "cannot approve their own"),
         ({"migration_guide": "not a url"}, ["params", "migration_guide"], "URL"),
         ({"customers": []}, ["params", "customers"], "at least 1"),
+        ({"approvers": [VP, VP]}, ["params", "approvers"], "listed twice"),
+        ({"product": "x" * 151}, ["params", "product"], "at most 150"),
     ],
-    ids=["past", "owner-approves", "guide", "no-customers"],
+    ids=["past", "owner-approves", "guide", "no-customers", "twice", "long-product"],
 )
 async def test_other_bad_parameters_are_422(
     app_client: httpx.AsyncClient, today: date, changes: dict[str, Any], field: list[str], says: str

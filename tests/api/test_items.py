@@ -67,3 +67,18 @@ async def test_item_of_a_finished_process_is_409(app_client: httpx.AsyncClient, 
 
     assert all(e["action"] != "item_done" for e in await audit(app_client, pid))
     assert response.status_code == 409, response.text
+
+
+async def test_a_launch_item_accepted_as_wont_do_keeps_its_reason(app_client: httpx.AsyncClient, today: date) -> None:
+    pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
+    await wait_until_idle(app_client, pid)
+    url = f"/api/processes/{pid}/items/sales-enablement/done"
+
+    without = await app_client.post(url, json={"resolution": "wont_do"})
+    wont = await app_client.post(url, json={"resolution": "wont_do", "reason": "No sales motion for a free tier."})
+
+    assert without.status_code == 409 and "a reason is required" in without.json()["detail"]
+    assert wont.status_code == 200, wont.text
+    assert (wont.json()["status"], wont.json()["note"]) == ("wont_do", "No sales motion for a free tier.")
+    [event] = [e for e in await audit(app_client, pid) if e["action"] == "item_done"]
+    assert event["details"]["resolution"] == "wont_do"

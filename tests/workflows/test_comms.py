@@ -287,3 +287,25 @@ async def test_batches_send_each_recipient_once_through_an_outage(env: WorkflowE
         assert batches[1].details["outcomes"]["dee@customer.example"].startswith("refused: SMTP: the server refused")
         [summary] = emails(stack.outbox(handle.id), "was sent to 6 of 7")
         assert "dee@customer.example: refused" in summary.body
+
+
+class RefusingMailer(OutboxMailer):
+    """A relay that refuses every customer address (the reviewers' mail goes through)."""
+
+    def send(self, email: Email) -> Delivery:
+        if ":send:" in email.key:
+            raise Refused(f"SMTP: the server refused {email.to[0]}: 550 relaying denied")
+        return super().send(email)
+
+
+async def test_a_message_nobody_received_ends_failed_not_completed(env: WorkflowEnvironment, tmp_path: Path) -> None:
+    async with running_stack(env, tmp_path, mailer=RefusingMailer) as stack:
+        handle = await stack.start_comms()
+        await in_review(stack, handle)
+        await decide(handle, CS, Decision.APPROVE)
+        await decide(handle, ENG, Decision.APPROVE)
+
+        result = await finished(handle)
+
+        assert result.status == ProcessStatus.FAILED and result.outcome == "sent to 0 of 3"
+        assert [e.action for e in stack.trail(handle.id)][-1] == "failed"

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from config.templates import load_template
 from domain.enums import Decision, ProcessStatus
 from domain.models import CancelInput, DecisionInput, IssueDoneInput, ItemDoneInput, ItemState, ProcessView
 from domain.postmortem import ActionItemsInput, ActionItemSpec
+from domain.templates import PostmortemTemplate
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     Handle,
@@ -237,4 +239,58 @@ async def test_a_retrospective_waits_for_its_day(stack: Stack) -> None:
     [kickoff] = emails(stack.outbox(handle.id), "Post-mortem for launch-acme")
     assert "first weeks' usage and revenue against the goals" in kickoff.body
     await step_is(handle, "draft", "active")  # the kickoff is over: no activity in flight when it is cancelled
+    await handle.execute_update(PostmortemWorkflow.cancel, CancelInput(by=IC))
+
+
+async def test_the_incident_manager_may_review_the_commanders_draft(stack: Stack) -> None:
+    handle = await stack.start_postmortem(owner="im@example.com", reviewers=["im@example.com"])
+    await step_is(handle, "draft", "active")
+    await done(handle, "draft")
+    await review_asked(stack, handle)
+
+    await handle.execute_update(
+        PostmortemWorkflow.decide, DecisionInput(gate="review", approver="im@example.com", decision=Decision.APPROVE)
+    )
+
+    result = await finished(handle)
+    assert result.status == ProcessStatus.COMPLETED
+
+
+async def test_a_reopened_draft_whose_issue_stays_done_is_not_resubmitted_by_the_poll(stack: Stack) -> None:
+    handle = await stack.start_postmortem()
+    view = await step_is(handle, "draft", "active")
+    issue = view.items[0].issue_key
+    assert issue
+    # the commander closed the post-mortem issue to hand the draft in; it stays Done in the tracker
+    stack.store.record(f"tracker:closed-{issue}", handle.id, "tracker", [], f"{issue} → Done", "", {
+        "issue_key": issue, "status": "Done",
+    })  # fmt: skip
+    await handle.execute_update(PostmortemWorkflow.issue_done, IssueDoneInput(issue=issue, by="jira"))
+    await review_asked(stack, handle)
+    await review(handle, Decision.CHANGES, "Add the timeline.")
+    await step_is(handle, "draft", "active")
+
+    await stack.env.sleep(timedelta(hours=13))  # past a reconciliation round
+
+    view = await view_of(handle)
+    assert view.items[0].status == "open" and view.gates[0].round == 1, "the draft waits for its author"
+    await handle.execute_update(PostmortemWorkflow.cancel, CancelInput(by=IC))
+
+
+async def test_action_items_of_a_priority_the_template_lacks_are_refused(stack: Stack) -> None:
+    template = load_template("postmortem", "postmortem")
+    assert isinstance(template, PostmortemTemplate)
+    p2_only = {"P2": template.priorities["P2"].model_dump()}
+    handle = await stack.start_postmortem(overrides={"priorities": p2_only})
+    await step_is(handle, "draft", "active")
+
+    error = await refusal(
+        handle.execute_update(
+            PostmortemWorkflow.add_action_items,
+            ActionItemsInput(items=[ActionItemSpec(title="x", owner=SRE, priority="P1")], by=IC),
+        )
+    )
+
+    assert error.type == "NotFound" and "no priority P1" in error.message
+    assert [i.key for i in (await view_of(handle)).items] == ["draft"], "nothing was added"
     await handle.execute_update(PostmortemWorkflow.cancel, CancelInput(by=IC))

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ClassVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ChildWorkflowError, is_cancelled_exception
+from temporalio.exceptions import TemporalError, is_cancelled_exception
 
 from domain.enums import ProcessStatus, StepStatus
 from domain.kinds import KINDS
@@ -47,12 +47,15 @@ class ProcessWorkflow:
         self._body = asyncio.create_task(body())
         try:
             await self._body
-        except (asyncio.CancelledError, ActivityError, ChildWorkflowError) as err:
+        except (asyncio.CancelledError, TemporalError) as err:
             # Cancelling the body while it awaits an activity or a child surfaces as
             # that activity's or child's error, caused by the cancellation; anything else is a bug.
             if not is_cancelled_exception(err):
                 raise
-            await on_cancel(self.cancel_request or CancelInput(by="temporal"))
+            if self.status.finished:  # it ended just as the cancel came: nothing left to clean up
+                self.wound_down = True
+            else:
+                await on_cancel(self.cancel_request or CancelInput(by="temporal"))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.view()
 
