@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
-from api import approvals, hooks, pages, rest, slack_hook
+from api import approvals, evidence, hooks, pages, rest, slack_hook
 from api.deps import Services
 from api.pages import TEMPLATES
 from api.service import ParamsError
@@ -47,6 +47,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.include_router(rest.router)
+    app.include_router(evidence.router)
     app.include_router(approvals.router)
     app.include_router(hooks.router)
     app.include_router(slack_hook.router)

@@ -290,14 +290,16 @@ class Store:
         next_cursor = page[-1]["id"] if len(found) > limit else None
         return [self._stored(row) for row in page], next_cursor
 
-    def verify(self) -> list[str]:
-        """Check every process's hash chain; one sentence per broken chain.
+    def verify(self, process_id: str | None = None) -> list[str]:
+        """Check every process's hash chain (or one's); one sentence per broken chain.
 
         A chain breaks where a row was edited (its hash no longer matches),
         deleted (a gap in seq) or reordered (prev_hash is not the hash before).
         """
         problems: list[str] = []
         query = sa.select(audit_events).order_by(audit_events.c.process_id, audit_events.c.seq)
+        if process_id:
+            query = query.where(audit_events.c.process_id == process_id)
         current, expected_seq, prev_hash, broken = None, 1, GENESIS, False
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=1000).execute(query).mappings():

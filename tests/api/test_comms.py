@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.enums import Decision
+from domain.models import DecisionInput
 from tests.api.helpers import (
     LINK,
     audit,
@@ -21,6 +23,8 @@ from tests.api.helpers import (
     view,
     wait_for_action,
 )
+from tests.conftest import Stack
+from workflows.comms import CommsWorkflow
 
 OWNER, CS, ENG = "pm@example.com", "cs@example.com", "eng@example.com"
 BODY = "We upgrade **Acme** on Sunday.\n\n- Dashboards: read-only\n- Exports: paused\n\n<b>not bold</b>"
@@ -189,3 +193,37 @@ async def test_a_scheduled_message_can_be_cancelled(app_client: httpx.AsyncClien
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled"
     assert [s["status"] for s in response.json()["steps"]] == ["skipped", "skipped", "skipped"]
+
+
+async def test_the_evidence_report_says_who_approved_which_version_and_what_went_out(
+    app_client: httpx.AsyncClient, stack: Stack
+) -> None:
+    pid = (await start_comms(app_client))["id"]
+    await review_links(app_client, pid)
+    handle = stack.client.get_workflow_handle(pid)
+    for reviewer in (CS, ENG):
+        await handle.execute_update(
+            CommsWorkflow.decide, DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
+        )
+    await wait_for_action(app_client, pid, "completed")
+    content_hash = (await view(app_client, pid))["content"]["content_hash"]
+
+    markdown = await app_client.get(f"/api/processes/{pid}/evidence")
+    html = await app_client.get(f"/api/processes/{pid}/evidence", params={"format": "html"})
+
+    assert markdown.status_code == 200 and markdown.headers["content-type"].startswith("text/markdown")
+    report = markdown.text
+    assert report.startswith("# Evidence: Message: ")
+    assert "the hash chain **verifies**" in report
+    assert "| 1 | " in report and f"`{content_hash}`" in report
+    decisions = [line for line in report.splitlines() if "**approve**" in line]
+    assert len(decisions) == 2 and all(content_hash[:12] in line for line in decisions)
+    assert {CS, ENG} == {line.split(" | ")[1] for line in decisions}
+    assert "| comms_message | " not in report and "2 of 2 sent" in report
+    assert html.status_code == 200 and "<h1>Evidence: Message: " in html.text
+
+
+async def test_the_evidence_report_of_an_unknown_process_is_404(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/api/processes/comms-nothing-here/evidence")
+
+    assert response.status_code == 404
