@@ -236,15 +236,16 @@ async def running_stack(
     tmp_path: Path,
     tracker: Callable[[Store], Tracker] | None = None,
     mailer: Callable[[Store], Mailer] | None = None,
+    public_url: str = PUBLIC_URL,
 ) -> AsyncIterator[Stack]:
     """A fresh store and a worker on a fresh task queue of `env`, the outbox behind every port
     unless `tracker` or `mailer` builds another adapter on the store."""
     store = Store.connect(f"sqlite:///{tmp_path / 'signoff.db'}")
     tokens = ApprovalTokens(SECRET)
-    links = ApprovalLinks(tokens, PUBLIC_URL)
+    links = ApprovalLinks(tokens, public_url)
     renderer = TemplateRenderer()
     activities = activity_methods(
-        TrackerActivities(tracker(store) if tracker else OutboxTracker(store, PUBLIC_URL)),
+        TrackerActivities(tracker(store) if tracker else OutboxTracker(store, public_url)),
         MailActivities(mailer(store) if mailer else OutboxMailer(store), renderer, links),
         ChatActivities(OutboxChat(store), renderer, links),
         AuditActivities(store),
