@@ -82,6 +82,11 @@ async def until(probe: Any, what: str, timeout: float = 20.0) -> Any:
     return value
 
 
+async def fits_the_screen(page: Any) -> bool:
+    """Whether the page reads without scrolling sideways."""
+    return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
 async def test_a_launch_approved_in_the_browser(site: tuple[str, Stack], tmp_path: Path) -> None:
     base, stack = site
     today = await stack.today()
@@ -110,6 +115,7 @@ async def test_a_launch_approved_in_the_browser(site: tuple[str, Stack], tmp_pat
             await page.wait_for_selector("form[method=post]")
             assert "Go / no-go" in await page.title()
             await page.screenshot(path=shots / f"{n}-approval-page.png", full_page=True)
+            assert await fits_the_screen(page), "the approval page scrolls sideways on a phone"
             await page.get_by_label("Approve: go").check()
             await page.get_by_label("Comment").fill(f"Ready, says {approver}")
             await page.get_by_role("button", name="Submit decision").click()
@@ -121,6 +127,7 @@ async def test_a_launch_approved_in_the_browser(site: tuple[str, Stack], tmp_pat
         assert "Ready, says vp@example.com" in timeline and "Ready, says legal@example.com" in timeline
         assert "approved" in timeline
         await page.screenshot(path=shots / "5-process.png", full_page=True)
+        assert await fits_the_screen(page), "the process page scrolls sideways on a phone"
         await browser.close()
 
     assert sorted(p.name for p in shots.iterdir()) == [
