@@ -59,6 +59,8 @@ class ProcessRow(BaseModel):
     status: str
     started_at: Any
     updated_at: Any
+    progress: str | None = None
+    next_deadline: Any = None
 
 
 def _channel(value: str | None) -> Channel:

@@ -274,6 +274,10 @@ class ProcessSummary(Model):
     title: str
     owner: str
     status: ProcessStatus
+    progress: str | None = None
+    """How far it is, in a few words: "3 of 12 items done", "1 of 2 approvals"."""
+    next_deadline: datetime | None = None
+    """The next moment something is due: an open item, a gate's expiry."""
 
 
 class AuditEvent(Model):

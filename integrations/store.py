@@ -37,6 +37,8 @@ processes = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, index=True),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("progress", sa.String(100)),
+    sa.Column("next_deadline", sa.DateTime(timezone=True)),
 )
 
 audit_events = sa.Table(
@@ -130,8 +132,8 @@ _MIGRATION_LOCK = 0x5167_0FF
 """The PostgreSQL advisory lock that lets one process at a time migrate (a worker and a web starting together)."""
 
 
-def migrate(engine: Engine) -> None:
-    """Apply the migrations the database has not had yet; nothing if it is up to date.
+def migrate(engine: Engine, target: str = "head") -> None:
+    """Apply the migrations the database has not had yet (up to `target`); nothing if it is up to date.
 
     A database made before migrations existed (its tables there, no
     ``alembic_version``) is taken as being at the first migration.
@@ -145,7 +147,7 @@ def migrate(engine: Engine) -> None:
         tables = set(sa.inspect(conn).get_table_names())
         if "audit_events" in tables and "alembic_version" not in tables:
             alembic_command.stamp(config, "0001")
-        alembic_command.upgrade(config, "head")
+        alembic_command.upgrade(config, target)
 
 
 def _utc(value: datetime) -> datetime:
@@ -155,7 +157,13 @@ def _utc(value: datetime) -> datetime:
 
 def _process_row(row: Any) -> dict[str, Any]:
     """A row of the process list with its times in UTC."""
-    return {**row, "started_at": _utc(row["started_at"]), "updated_at": _utc(row["updated_at"])}
+    deadline = row.get("next_deadline")
+    return {
+        **row,
+        "started_at": _utc(row["started_at"]),
+        "updated_at": _utc(row["updated_at"]),
+        "next_deadline": _utc(deadline) if deadline else None,
+    }
 
 
 class Store:
@@ -224,7 +232,7 @@ class Store:
         return self._stored(row)
 
     def _project(self, conn: sa.Connection, summary: ProcessSummary, at: datetime) -> None:
-        values = summary.model_dump(mode="json") | {"updated_at": at}
+        values = summary.model_dump(mode="json") | {"updated_at": at, "next_deadline": summary.next_deadline}
         updated = conn.execute(processes.update().where(processes.c.id == summary.id).values(**values)).rowcount
         if not updated:
             conn.execute(processes.insert().values(**values, started_at=at))

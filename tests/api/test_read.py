@@ -34,7 +34,17 @@ async def test_list_shows_processes_and_filters_them(app_client: httpx.AsyncClie
     assert row["kind"] == "launch"
     assert row["owner"] == OWNER
     assert row["title"] == first["title"]
-    assert set(row) == {"id", "kind", "title", "owner", "status", "started_at", "updated_at"}
+    assert set(row) == {
+        "id",
+        "kind",
+        "title",
+        "owner",
+        "status",
+        "started_at",
+        "updated_at",
+        "progress",
+        "next_deadline",
+    }
 
     assert [r["id"] for r in await rows(app_client, owner=OWNER)] == [first["id"]]
     assert [r["id"] for r in await rows(app_client, owner="other-pm@example.com")] == [second["id"]]
@@ -85,3 +95,18 @@ async def test_unknown_process_is_404_with_a_detail(app_client: httpx.AsyncClien
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
     assert response.json() == {"detail": "no process with id launch-nothing-here-2030-01-01"}
+
+
+async def test_the_list_shows_progress_and_the_next_deadline(app_client: httpx.AsyncClient, today: date) -> None:
+    pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
+    process = await wait_until_idle(app_client, pid)
+    done = await app_client.post(f"/api/processes/{pid}/items/legal-review/done")
+    assert done.status_code == 200
+
+    rows = {r["id"]: r for r in (await app_client.get("/api/processes")).json()}
+    page = await app_client.get("/")
+
+    first_due = min(i["due"] for i in process["items"] if i["key"] != "legal-review")
+    assert rows[pid]["progress"] == f"1 of {len(process['items'])} items done"
+    assert rows[pid]["next_deadline"].startswith(f"{first_due}T09:00:00")
+    assert f"1 of {len(process['items'])} items done" in page.text and f"{first_due} 09:00 UTC" in page.text

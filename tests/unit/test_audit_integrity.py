@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from integrations.store import Store, audit_events, create_engine, metadata, migrate
+from integrations.store import Store, audit_events, create_engine, migrate
 from tests.unit.test_store import event
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def version(store: Store) -> str:
@@ -42,13 +42,23 @@ def test_migrations_make_the_schema_and_record_its_version(database_url: str) ->
 def test_a_database_made_before_migrations_is_taken_up_with_its_rows(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = Store(create_engine(url))
-    metadata.create_all(old.engine)  # how the store made its tables before migrations
-    chain(old, events=2)
+    migrate(old.engine, "0001")  # the tables as the store made them before migrations …
+    with old.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE alembic_version"))  # … with no record of a migration
+        conn.execute(
+            sa.text(
+                "INSERT INTO processes (id, kind, title, owner, status, started_at, updated_at) VALUES "
+                "('launch-old', 'launch', 'Launch: Old', 'pm@example.com', 'running', :at, :at)"
+            ),
+            {"at": "2026-11-01 09:00:00"},
+        )
 
     store = Store.connect(url)
 
     assert version(store) == HEAD
-    assert [e.seq for e in store.trail("launch-acme")] == [1, 2]
+    [row] = store.processes()
+    assert (row["id"], row["status"], row["progress"], row["next_deadline"]) == ("launch-old", "running", None, None)
+    chain(store, events=2)
     assert store.verify() == []
 
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, time
 from typing import Any, ClassVar
 
 from temporalio import workflow
 from temporalio.exceptions import TemporalError, is_cancelled_exception
 
-from domain.enums import ProcessStatus, StepStatus
+from domain.enums import GateStatus, ProcessStatus, StepStatus
 from domain.kinds import KINDS
 from domain.models import CancelInput, ProcessSummary, ProcessView, StepView
-from workflows.steps.approval import refuse
+from workflows.steps.approval import ApprovalGate, refuse
+from workflows.steps.checklist import Checklist
 
 
 class ProcessWorkflow:
@@ -96,11 +98,45 @@ class ProcessWorkflow:
         raise NotImplementedError
 
     def summary(self) -> ProcessSummary:
-        """The one line the process list shows."""
-        return ProcessSummary(id=self.id, kind=self.kind, title=self.title, owner=self.owner, status=self.status)
+        """The one line the process list shows, with how far it is and what is due next."""
+        progress, deadline = self.progress()
+        return ProcessSummary(
+            id=self.id,
+            kind=self.kind,
+            title=self.title,
+            owner=self.owner,
+            status=self.status,
+            progress=progress,
+            next_deadline=None if self.status.finished else deadline,
+        )
+
+    def progress(self) -> tuple[str | None, datetime | None]:
+        """Items done (or approvals given, for a process without items) and the next thing due."""
+        checklist: Checklist | None = getattr(self, "checklist", None)
+        gate: ApprovalGate | None = getattr(self, "gate", None)
+        deadlines: list[datetime] = []
+        text = None
+        if checklist is not None and checklist.items:
+            items = list(checklist.items.values())
+            resolved = sum(item.status != "open" for item in items)
+            text = f"{resolved} of {len(items)} items done"
+            hour = time(_hour(self), tzinfo=UTC)
+            deadlines += [datetime.combine(item.due, hour) for item in checklist.open_items()]
+        if gate is not None and gate.state.status == GateStatus.OPEN:
+            if text is None:
+                text = f"{gate.approvals} of {gate.state.required} approvals"
+            if gate.state.expires_at:
+                deadlines.append(gate.state.expires_at)
+        return text, min(deadlines, default=None)
 
     def _start_step(self, key: str) -> None:
         self.steps[key].status, self.steps[key].at = StepStatus.ACTIVE, workflow.now()
 
     def _finish_step(self, key: str, status: StepStatus = StepStatus.DONE) -> None:
         self.steps[key].status, self.steps[key].at = status, workflow.now()
+
+
+def _hour(process: object) -> int:
+    """The hour of the day a process acts on a date (its template's `notify_hour_utc`)."""
+    template = getattr(getattr(process, "input", None), "template", None)
+    return int(getattr(template, "notify_hour_utc", 9))
