@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from integrations.store import Store, audit_events, create_engine, migrate
 from tests.unit.test_store import event
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def version(store: Store) -> str:
