@@ -9,7 +9,7 @@ from pydantic import Field, HttpUrl, ValidationInfo, field_validator
 
 from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Email, Model, People, Policy, ProcessParams
+from domain.models import Approvers, Email, Model, People, Policy, ProcessParams
 from domain.rules import required_approvals
 from domain.templates import CommsTemplate, EolTemplate
 
@@ -27,7 +27,7 @@ class EolParams(ProcessParams):
     shutdown_date: date
     customers: People = Field(min_length=1, max_length=100_000)
     migration_guide: HttpUrl
-    approvers: People = Field(min_length=1)
+    approvers: Approvers
     policy: Policy = "all"
     owners: dict[str, Email] = Field(default_factory=dict)
     """Task role → who (legal, engineering, docs, support, sales, finance, partnerships); the rest fall to the owner."""
@@ -44,13 +44,6 @@ class EolParams(ProcessParams):
         if before is not None and day < before:
             raise ValueError(f"{day} is before {earlier} ({before}): the dates go {' ≤ '.join(MILESTONES)}")
         return day
-
-    @field_validator("approvers")
-    @classmethod
-    def _distinct(cls, approvers: list[str]) -> list[str]:
-        if len(set(approvers)) != len(approvers):
-            raise ValueError("the same approver is listed twice")
-        return approvers
 
     @field_validator("policy")
     @classmethod

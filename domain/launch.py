@@ -9,7 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Email, Model, People, Policy, ProcessParams
+from domain.models import Approvers, Email, Model, People, Policy, ProcessParams
 from domain.rules import required_approvals
 from domain.templates import LaunchTemplate, PostmortemTemplate
 
@@ -19,20 +19,13 @@ class LaunchParams(ProcessParams):
 
     product: str = Field(min_length=1, max_length=150)
     launch_date: date
-    approvers: People = Field(min_length=1)
+    approvers: Approvers
     policy: Policy = "all"
     owners: dict[str, Email] = Field(default_factory=dict)
     stakeholders: People = Field(default_factory=list)
     channel: str = "#launches"
     jira_project: str = Field("LAUNCH", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
     template: str = Field("launch", pattern=r"^[A-Za-z0-9_-]+$")
-
-    @field_validator("approvers")
-    @classmethod
-    def _distinct(cls, approvers: list[str]) -> list[str]:
-        if len(set(approvers)) != len(approvers):
-            raise ValueError("the same approver is listed twice")
-        return approvers
 
     @field_validator("policy")
     @classmethod

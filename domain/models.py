@@ -40,6 +40,17 @@ def _split_commas(value: object) -> object:
 People = Annotated[list[Email], BeforeValidator(_split_commas)]
 """A list of email addresses; ``"a@x.com, b@x.com"`` is accepted too (CLI, forms)."""
 
+
+def _distinct(people: list[str]) -> list[str]:
+    twice = sorted({person for person in people if people.count(person) > 1})
+    if twice:
+        raise ValueError(f"{twice[0]} is listed twice")
+    return people
+
+
+Approvers = Annotated[People, AfterValidator(_distinct), Field(min_length=1)]
+"""The people who decide at a gate: at least one, each once."""
+
 Policy = Literal["all", "any"] | PositiveInt
 """How many approvals a gate needs: everyone, anyone, or a quorum."""
 

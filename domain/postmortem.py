@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Email, Model, NonEmpty, People, ProcessParams
+from domain.models import Approvers, Email, Model, NonEmpty, People, ProcessParams
 from domain.templates import PostmortemTemplate, Priority, Severity
 
 
@@ -26,20 +26,13 @@ class PostmortemParams(ProcessParams):
     """``SEV1`` (worst) … ``SEV4``; sets when the draft is due. None for a retrospective."""
     commander: Email
     participants: People = Field(default_factory=list)
-    reviewers: People = Field(min_length=1)
+    reviewers: Approvers
     resolved_at: AwareDatetime
     channel: str = "#incidents"
     jira_project: str = Field("OPS", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
     template: str = Field("postmortem", pattern=r"^[A-Za-z0-9_-]+$")
     starts_at: AwareDatetime | None = None
     """Wait until then before kicking off (a launch schedules its retrospective this way)."""
-
-    @field_validator("reviewers")
-    @classmethod
-    def _distinct(cls, reviewers: list[str]) -> list[str]:
-        if len(set(reviewers)) != len(reviewers):
-            raise ValueError("the same reviewer is listed twice")
-        return reviewers
 
     @model_validator(mode="before")
     @classmethod

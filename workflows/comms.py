@@ -26,7 +26,6 @@ from domain.models import (
     ProcessView,
     RevisionInput,
 )
-from domain.rules import required_approvals
 from workflows.options import INTEGRATION
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
@@ -60,17 +59,8 @@ class CommsWorkflow(ProcessWorkflow):
                 at=workflow.now(),
             )
         ]
-        reviewers = params.reviewer_emails
-        self.gate = ApprovalGate(
-            GateState(
-                key=template.review.key,
-                title=template.review.title,
-                approvers=reviewers,
-                policy=params.policy,
-                required=required_approvals(params.policy, len(reviewers)),
-            ),
-            owner=params.owner,
-            allow_owner_approval=False,
+        self.gate = ApprovalGate.new(
+            template.review.key, template.review.title, params.reviewer_emails, params.policy, owner=params.owner
         )
         self.audit = AuditTrail(self.summary)
         self.outbound = Outbound(

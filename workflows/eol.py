@@ -30,7 +30,7 @@ from domain.models import (
     ItemState,
     ProcessView,
 )
-from domain.rules import Notice, at_hour, item_notices, required_approvals
+from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
@@ -55,16 +55,8 @@ class EolWorkflow(ProcessWorkflow):
         self.input = input
         self.begin(params.heading(), params.owner)
         self.checklist = Checklist([self.task(t) for t in template.tasks])
-        self.gate = ApprovalGate(
-            GateState(
-                key=template.gate.key,
-                title=template.gate.title,
-                approvers=params.approvers,
-                policy=params.policy,
-                required=required_approvals(params.policy, len(params.approvers)),
-            ),
-            owner=params.owner,
-            allow_owner_approval=False,
+        self.gate = ApprovalGate.new(
+            template.gate.key, template.gate.title, params.approvers, params.policy, owner=params.owner
         )
         self.audit = AuditTrail(self.summary)
         self.outbound = Outbound(

@@ -28,7 +28,7 @@ from domain.models import (
     StatusRequest,
 )
 from domain.postmortem import PostmortemInput, PostmortemParams
-from domain.rules import Notice, at_hour, due_date, item_notices, required_approvals, schedule
+from domain.rules import Notice, at_hour, due_date, item_notices, schedule
 from workflows.options import RECONCILE
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
@@ -67,14 +67,11 @@ class LaunchWorkflow(ProcessWorkflow):
                 for item in template.items
             ]
         )
-        self.gate = ApprovalGate(
-            GateState(
-                key=template.gate.key,
-                title=template.gate.title,
-                approvers=params.approvers,
-                policy=params.policy,
-                required=required_approvals(params.policy, len(params.approvers)),
-            ),
+        self.gate = ApprovalGate.new(
+            template.gate.key,
+            template.gate.title,
+            params.approvers,
+            params.policy,
             owner=params.owner,
             allow_owner_approval=template.gate.allow_owner_approval,
         )

@@ -29,7 +29,7 @@ from domain.models import (
     StatusRequest,
 )
 from domain.postmortem import ActionItemsInput, PostmortemInput, draft_due
-from domain.rules import Notice, at_hour, item_notices, required_approvals
+from domain.rules import Notice, at_hour, item_notices
 from domain.templates import Reminders
 from workflows.options import RECONCILE
 from workflows.steps.approval import ApprovalGate, refuse
@@ -67,16 +67,9 @@ class PostmortemWorkflow(ProcessWorkflow):
             due=draft_due(params, template),
         )
         self.checklist = Checklist([draft])
-        self.gate = ApprovalGate(
-            GateState(
-                key=template.review.key,
-                title=template.review.title,
-                approvers=params.reviewers,
-                policy="all",
-                required=required_approvals("all", len(params.reviewers)),
-            ),
-            owner=params.commander,  # the author may not approve their own draft; the incident manager may
-            allow_owner_approval=False,
+        # The author may not approve their own draft; the incident manager (the owner) may review it.
+        self.gate = ApprovalGate.new(
+            template.review.key, template.review.title, params.reviewers, "all", owner=params.commander
         )
         self.audit = AuditTrail(self.summary)
         self.outbound = Outbound(

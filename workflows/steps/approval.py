@@ -12,8 +12,8 @@ from datetime import datetime
 from temporalio.exceptions import ApplicationError
 
 from domain.enums import Decision, GateStatus
-from domain.models import ApprovalRecord, DecisionInput, GateState
-from domain.rules import gate_outcome
+from domain.models import ApprovalRecord, DecisionInput, GateState, Policy
+from domain.rules import gate_outcome, required_approvals
 
 
 def refuse(message: str, kind: str) -> ApplicationError:
@@ -28,6 +28,20 @@ class ApprovalGate:
         self.state = state
         self.owner = owner
         self.allow_owner_approval = allow_owner_approval
+
+    @classmethod
+    def new(
+        cls, key: str, title: str, approvers: list[str], policy: Policy, owner: str, allow_owner_approval: bool = False
+    ) -> ApprovalGate:
+        """A gate not opened yet; `owner` may not decide it unless `allow_owner_approval`."""
+        state = GateState(
+            key=key,
+            title=title,
+            approvers=approvers,
+            policy=policy,
+            required=required_approvals(policy, len(approvers)),
+        )
+        return cls(state, owner=owner, allow_owner_approval=allow_owner_approval)
 
     def open(self, at: datetime, expires_at: datetime) -> None:
         """Open the gate (again, as a new round, after a reopen)."""
