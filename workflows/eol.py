@@ -25,7 +25,6 @@ from domain.models import (
     Content,
     DecisionInput,
     GateState,
-    IssueDoneInput,
     ItemDoneInput,
     ItemState,
     ProcessView,
@@ -34,7 +33,7 @@ from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
-from workflows.steps.checklist import Checklist, chase
+from workflows.steps.checklist import Checklist, TrackedItems, chase, require_reason
 from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound
 from workflows.steps.timers import sleep_until, wait_until
@@ -43,7 +42,7 @@ Child = ChildWorkflowHandle[Any, ProcessView]
 
 
 @workflow.defn(name="eol")
-class EolWorkflow(ProcessWorkflow):
+class EolWorkflow(ProcessWorkflow, TrackedItems):
     """One product's end of life, from the first internal task to the deletion of its data."""
 
     kind = "eol"
@@ -387,18 +386,7 @@ class EolWorkflow(ProcessWorkflow):
         self.checklist.item(input.item)
         if self.status.finished:
             raise refuse(f"the end of life is {self.status.value}", "Conflict")
-        if input.resolution == "wont_do" and not input.reason.strip():
-            raise refuse("say why it will not be done (a reason is required)", "Conflict")
-
-    @workflow.update
-    async def issue_done(self, input: IssueDoneInput) -> ItemState:
-        """The tracker moved a task's issue to a done status."""
-        item = self.checklist.by_issue(input.issue)
-        return await self.item_done(ItemDoneInput(item=item.key, by=input.by, channel=input.channel))
-
-    @issue_done.validator
-    def _check_issue_done(self, input: IssueDoneInput) -> None:
-        self._check_item_done(ItemDoneInput(item=self.checklist.by_issue(input.issue).key))
+        require_reason(input)
 
     @workflow.update
     async def decide(self, input: DecisionInput) -> GateState:

@@ -20,7 +20,6 @@ from domain.models import (
     CancelInput,
     DecisionInput,
     GateState,
-    IssueDoneInput,
     IssueStatuses,
     ItemDoneInput,
     ItemState,
@@ -32,7 +31,7 @@ from domain.rules import Notice, at_hour, due_date, item_notices, schedule
 from workflows.options import RECONCILE
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
-from workflows.steps.checklist import Checklist, reconcile, remind
+from workflows.steps.checklist import Checklist, TrackedItems, reconcile, remind, require_reason
 from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound
 from workflows.steps.timers import sleep_until, wait_until
@@ -42,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(name="launch")
-class LaunchWorkflow(ProcessWorkflow):
+class LaunchWorkflow(ProcessWorkflow, TrackedItems):
     """One product launch, from kickoff to announcement."""
 
     kind = "launch"
@@ -257,18 +256,7 @@ class LaunchWorkflow(ProcessWorkflow):
         self.checklist.item(input.item)
         if self.status.finished:
             raise refuse(f"the process is {self.status.value}", "Conflict")
-        if input.resolution == "wont_do" and not input.reason.strip():
-            raise refuse("say why it will not be done (a reason is required)", "Conflict")
-
-    @workflow.update
-    async def issue_done(self, input: IssueDoneInput) -> ItemState:
-        """The tracker moved an item's issue to a done status (a webhook or the reconciliation)."""
-        item = self.checklist.by_issue(input.issue)
-        return await self.item_done(ItemDoneInput(item=item.key, by=input.by, channel=input.channel))
-
-    @issue_done.validator
-    def _check_issue_done(self, input: IssueDoneInput) -> None:
-        self._check_item_done(ItemDoneInput(item=self.checklist.by_issue(input.issue).key))
+        require_reason(input)
 
     # ---- 3. go / no-go ------------------------------------------------------
 

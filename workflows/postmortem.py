@@ -21,7 +21,6 @@ from domain.models import (
     CancelInput,
     DecisionInput,
     GateState,
-    IssueDoneInput,
     IssueStatuses,
     ItemDoneInput,
     ItemState,
@@ -34,7 +33,7 @@ from domain.templates import Reminders
 from workflows.options import RECONCILE
 from workflows.steps.approval import ApprovalGate, refuse
 from workflows.steps.audit import AuditTrail
-from workflows.steps.checklist import Checklist, chase
+from workflows.steps.checklist import Checklist, TrackedItems, chase, require_reason
 from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound
 from workflows.steps.timers import sleep_until, wait_until
@@ -48,7 +47,7 @@ HORIZON = timedelta(days=365)
 
 
 @workflow.defn(name="postmortem")
-class PostmortemWorkflow(ProcessWorkflow):
+class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
     """One post-mortem, from the incident's resolution to its last action item."""
 
     kind = "postmortem"
@@ -323,18 +322,7 @@ class PostmortemWorkflow(ProcessWorkflow):
             raise refuse("the draft cannot be accepted as won't-do: cancel the post-mortem instead", "Conflict")
         if input.item == DRAFT and self.steps["review"].status == StepStatus.ACTIVE:
             raise refuse("the draft is in review: wait for the reviewers", "Conflict")
-        if input.resolution == "wont_do" and not input.reason.strip():
-            raise refuse(f"say why {item.title!r} will not be done (a reason is required)", "Conflict")
-
-    @workflow.update
-    async def issue_done(self, input: IssueDoneInput) -> ItemState:
-        """The tracker moved an action item's issue (or the post-mortem issue: the draft) to a done status."""
-        item = self.checklist.by_issue(input.issue)
-        return await self.item_done(ItemDoneInput(item=item.key, by=input.by, channel=input.channel))
-
-    @issue_done.validator
-    def _check_issue_done(self, input: IssueDoneInput) -> None:
-        self._check_item_done(ItemDoneInput(item=self.checklist.by_issue(input.issue).key))
+        require_reason(input, repr(item.title))
 
     # ---- reminders and reconciliation ------------------------------------------
 

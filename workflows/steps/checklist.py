@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from domain.models import ItemState
+from domain.models import IssueDoneInput, ItemDoneInput, ItemState
 from domain.rules import Notice, schedule
+from workflows.steps.approval import refuse
 from workflows.steps.timers import wait_until
 
 
@@ -79,6 +80,39 @@ class Checklist:
     def open_items(self) -> list[ItemState]:
         """The items still to do, in checklist order."""
         return [item for item in self.items.values() if item.status == "open"]
+
+
+def require_reason(input: ItemDoneInput, what: str = "it") -> None:
+    """Refuse a won't-do that does not say why.
+
+    Raises:
+        ApplicationError: type ``Conflict``.
+    """
+    if input.resolution == "wont_do" and not input.reason.strip():
+        raise refuse(f"say why {what} will not be done (a reason is required)", "Conflict")
+
+
+class TrackedItems:
+    """The `issue_done` update of a process whose items have tracker issues (a webhook or the
+    reconciliation says one is done); the process brings its own `item_done` and its validator."""
+
+    checklist: Checklist
+
+    async def item_done(self, input: ItemDoneInput) -> ItemState:
+        raise NotImplementedError
+
+    def _check_item_done(self, input: ItemDoneInput) -> None:
+        raise NotImplementedError
+
+    @workflow.update
+    async def issue_done(self, input: IssueDoneInput) -> ItemState:
+        """The tracker moved an item's issue to a done status."""
+        item = self.checklist.by_issue(input.issue)
+        return await self.item_done(ItemDoneInput(item=item.key, by=input.by, channel=input.channel))
+
+    @issue_done.validator
+    def _check_issue_done(self, input: IssueDoneInput) -> None:
+        self._check_item_done(ItemDoneInput(item=self.checklist.by_issue(input.issue).key))
 
 
 async def remind(
