@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -18,7 +19,7 @@ from domain.enums import Channel
 from domain.errors import BadInput, NotFound
 from domain.models import Content, ItemState, ProcessView, RevisionInput, StoredAuditEvent
 from domain.postmortem import ActionItemsInput, ActionItemSpec
-from integrations.store import OutboxEntry
+from integrations.store import OutboxEntry, Position
 
 router = APIRouter(prefix="/api", tags=["processes"])
 
@@ -202,7 +203,28 @@ class AuditPage(BaseModel):
     """One page of audit events, oldest first, and the cursor of the next page (null on the last)."""
 
     events: list[StoredAuditEvent]
-    next: int | None = Field(None, description="Pass as `after` for the next page.")
+    next: str | None = Field(None, description="Pass as `after` for the next page.")
+
+
+def encode_cursor(position: Position) -> str:
+    """An opaque cursor for `position` (clients pass it back, never build it)."""
+    return base64.urlsafe_b64encode(f"{position.at.isoformat()}|{position.id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    """The position an `encode_cursor` cursor stands for.
+
+    Raises:
+        BadInput: `cursor` is not one this API gave out.
+    """
+    try:
+        at, _, row = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
+        position = Position(at=datetime.fromisoformat(at), id=int(row))
+        if position.at.tzinfo is None:
+            raise ValueError("a cursor's time has a zone")
+        return position
+    except ValueError:
+        raise BadInput("`after` is not a cursor from this API: pass the `next` of the page before") from None
 
 
 @router.get("/audit", response_model=AuditPage, tags=["audit"])
@@ -213,15 +235,16 @@ def search_audit(
     kind: Annotated[str | None, Query(description="The event's action: decision, message_sent, revised …")] = None,
     start: Annotated[datetime | None, Query(alias="from", description="At or after this time (ISO 8601).")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="Before this time (ISO 8601).")] = None,
-    after: Annotated[int, Query(ge=0, description="The `next` cursor of the page before.")] = 0,
+    after: Annotated[str | None, Query(description="The `next` cursor of the page before.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
-    """Audit events across every process, filtered and paginated (keyset: fast however long the trail)."""
+    """Audit events across every process, oldest first, filtered and paginated (keyset: fast however long the trail)."""
     for name, moment in (("from", start), ("to", end)):
         if moment is not None and moment.tzinfo is None:
             raise BadInput(f"`{name}` needs a time zone (for example 2026-12-01T00:00:00Z)")
-    events, next_cursor = services(request).store.search(process, actor, kind, start, end, after, limit)
-    return AuditPage(events=events, next=next_cursor)
+    position = decode_cursor(after) if after else None
+    events, following = services(request).store.search(process, actor, kind, start, end, position, limit)
+    return AuditPage(events=events, next=encode_cursor(following) if following else None)
 
 
 @router.get("/outbox", response_model=list[OutboxEntry], tags=["outbox"])

@@ -25,7 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from integrations.store import GENESIS, Store, audit_events, event_hash, processes
+from integrations.store import GENESIS, Position, Store, audit_events, event_hash, processes
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 ACTIONS = ["message_sent", "reminder", "decision", "issue_created", "item_done"]
@@ -76,16 +76,20 @@ def timed(run: Callable[[], object], repeat: int = 5) -> float:
 
 def measure(store: Store, long_process: int) -> dict[str, float]:
     """The queries GET /api/audit, the trail export and verify make."""
-    last_id = _max_id(store)
+    near_end = _position(store, _max_id(store) - 150)
     late = START + timedelta(minutes=_processes(store) - 5)
+    early = (START + timedelta(minutes=10), START + timedelta(minutes=12))
     export_peak = _peak_kib(lambda: sum(1 for _ in store.trail("launch-long")))
     return {
         "first page, no filter": timed(lambda: store.search(limit=100)),
-        "a page near the end (keyset)": timed(lambda: store.search(limit=100, after=last_id - 150)),
+        "a page near the end (keyset)": timed(lambda: store.search(limit=100, after=near_end)),
         "by actor, first page": timed(lambda: store.search(actor="person7@example.com", limit=100)),
         "by kind, first page": timed(lambda: store.search(action="decision", limit=100)),
         "by process": timed(lambda: store.search(process="launch-000003", limit=100)),
         "by time window (last minutes)": timed(lambda: store.search(start=late, limit=100)),
+        "by time window (two early minutes)": timed(lambda: store.search(start=early[0], end=early[1], limit=100)),
+        "by actor in the last minutes": timed(lambda: store.search(actor="person7@example.com", start=late)),
+        "by kind in the last minutes": timed(lambda: store.search(action="decision", start=late, limit=100)),
         f"export one process of {long_process} events (ms)": timed(
             lambda: sum(1 for _ in store.trail("launch-long")), repeat=1
         ),
@@ -96,6 +100,12 @@ def measure(store: Store, long_process: int) -> dict[str, float]:
 def _max_id(store: Store) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(sa.select(sa.func.max(audit_events.c.id))).scalar_one())
+
+
+def _position(store: Store, row_id: int) -> Position:
+    with store.engine.connect() as conn:
+        at = conn.execute(sa.select(audit_events.c.at).where(audit_events.c.id == row_id)).scalar_one()
+    return Position(at=at if at.tzinfo else at.replace(tzinfo=UTC), id=row_id)
 
 
 def _processes(store: Store) -> int:

@@ -7,7 +7,10 @@ Process commands talk to the web service over HTTP; `validate`, `check`,
 from __future__ import annotations
 
 import asyncio
+import csv
 import json
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -151,32 +154,120 @@ def done(
 
 @app.command()
 def audit(
-    target: Annotated[str, typer.Argument(metavar="ID|verify", help="A process id, or `verify` to check every chain.")],
+    target: Annotated[
+        str | None,
+        typer.Argument(metavar="[ID|verify]", help="A process id; `verify` checks every chain; none: every process."),
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Only events by this actor.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only events of this action: decision, message_sent …")] = None,
+    since: Annotated[
+        str | None, typer.Option("--from", metavar="TIME", help="At or after: 2026-12-01 (UTC) or ISO 8601 with zone.")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--to", metavar="TIME", help="Before this time (like --from).")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many events (default: all).")] = None,
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     url: UrlOption = None,
 ) -> None:
-    """Print a process's audit trail, or verify every hash chain (`signoff audit verify`)."""
+    """Print a process's audit trail, search every trail (--actor, --kind, --from, --to), or verify every chain."""
     if target == "verify":
-        from workers.wiring import build_store
-
-        problems = build_store(settings()).verify()
-        for problem in problems:
-            typer.echo(problem)
-        if problems:
-            raise typer.Exit(1)
-        typer.echo("every audit chain verifies")
+        verify_chains()
         return
     if format not in ("table", "json", "csv"):
         fail(f"--format must be table, json or csv, not {format!r}")
-    fetched = call(
-        url, "GET", f"/api/processes/{target}/audit", params={"format": "csv" if format == "csv" else "json"}
-    )
-    if format == "csv":
-        typer.echo(fetched, nl=False)
-    elif format == "json":
-        typer.echo(json.dumps(fetched, indent=2))
+    searching = target is None or any((actor, kind, since, until, limit))
+    if not searching:
+        fetched = call(
+            url, "GET", f"/api/processes/{target}/audit", params={"format": "csv" if format == "csv" else "json"}
+        )
+        if format == "csv":
+            typer.echo(fetched, nl=False)
+        elif format == "json":
+            typer.echo(json.dumps(fetched, indent=2))
+        else:
+            print_audit(fetched)
+        return
+    filters = {"process": target, "actor": actor, "kind": kind, "from": utc_time(since), "to": utc_time(until)}
+    events = search_events(url, {k: v for k, v in filters.items() if v}, limit)
+    if format == "table":
+        print_audit(list(events), with_process=True)
     else:
-        print_audit(fetched)
+        stream_events(events, format)
+
+
+def utc_time(value: str | None) -> str | None:
+    """A `--from`/`--to` value for the API: a bare date is that day's midnight UTC."""
+    if value and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        return f"{value}T00:00:00+00:00"
+    return value
+
+
+def search_events(url: str | None, filters: dict[str, str], limit: int | None) -> Iterator[dict[str, Any]]:
+    """Every event `GET /api/audit` finds, page after page (at most `limit`)."""
+    client, cursor, left = api(url), None, limit
+    while left is None or left > 0:
+        size = min(1000, left) if left is not None else 1000
+        params: dict[str, Any] = {**filters, "limit": size} | ({"after": cursor} if cursor else {})
+        try:
+            page = client.call("GET", "/api/audit", params=params)
+        except CliError as err:
+            fail(str(err), err.code)
+        yield from page["events"]
+        left = None if left is None else left - len(page["events"])
+        cursor = page["next"]
+        if cursor is None:
+            return
+
+
+def stream_events(events: Iterator[dict[str, Any]], format: str) -> None:
+    """Events as a JSON array or CSV, written as they arrive (memory stays flat)."""
+    if format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(AUDIT_EXPORT_COLUMNS)
+        for event in events:
+            writer.writerow(
+                [json.dumps(event[c], sort_keys=True) if c == "details" else event[c] for c in AUDIT_EXPORT_COLUMNS]
+            )
+        return
+    typer.echo("[", nl=False)
+    for n, event in enumerate(events):
+        typer.echo(("," if n else "") + "\n  " + json.dumps(event), nl=False)
+    typer.echo("\n]")
+
+
+AUDIT_EXPORT_COLUMNS = ["process_id", "seq", "at", "actor", "channel", "action", "step", "status", "details", "hash"]
+
+
+def verify_chains() -> None:
+    """`signoff audit verify`: check every hash chain in the configured database (exit 1 if one breaks)."""
+    from workers.wiring import build_store
+
+    problems = build_store(settings()).verify()
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("every audit chain verifies")
+
+
+@app.command()
+def evidence(
+    process_id: Annotated[str, typer.Argument(metavar="ID")],
+    format: Annotated[str, typer.Option("--format", help="markdown, or html (printable).")] = "markdown",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file, not stdout.")] = None,
+    url: UrlOption = None,
+) -> None:
+    """The evidence report of a process: every decision and message, and whether its trail verifies."""
+    if format not in ("markdown", "html"):
+        fail(f"--format must be markdown or html, not {format!r}")
+    report = call(url, "GET", f"/api/processes/{process_id}/evidence", params={"format": format})
+    if output is None:
+        typer.echo(report, nl=False)
+        return
+    try:
+        output.write_text(report)
+    except OSError as err:
+        fail(f"cannot write {output}: {err.strerror}")
+    typer.echo(f"wrote the evidence report of {process_id} to {output}")
 
 
 @app.command()

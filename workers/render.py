@@ -60,11 +60,14 @@ def print_process(view: dict[str, Any]) -> None:
             typer.echo(f"  {d['approver']}: {d['decision']} at {d['at'][:16]}{comment}")
 
 
-def print_audit(events: list[dict[str, Any]]) -> None:
-    """An audit trail as a table."""
-    typer.echo(
-        table(
-            [[str(e["seq"]), e["at"][:19], e["actor"], e["channel"], e["action"], e.get("step") or ""] for e in events],
-            ["SEQ", "AT", "ACTOR", "VIA", "ACTION", "STEP"],
-        )
-    )
+def print_audit(events: list[dict[str, Any]], with_process: bool = False) -> None:
+    """An audit trail as a table (with a PROCESS column for events of several processes)."""
+    if not events:
+        typer.echo("no audit events")
+        return
+    rows = [[str(e["seq"]), e["at"][:19], e["actor"], e["channel"], e["action"], e.get("step") or ""] for e in events]
+    headers = ["SEQ", "AT", "ACTOR", "VIA", "ACTION", "STEP"]
+    if with_process:
+        rows = [[e["process_id"], *row] for e, row in zip(events, rows, strict=True)]
+        headers = ["PROCESS", *headers]
+    typer.echo(table(rows, headers))

@@ -134,16 +134,64 @@ async def test_audit_search_filters_by_process_actor_kind_and_time(app_client: h
 async def test_audit_search_pages_through_everything_once(app_client: httpx.AsyncClient, stack: Stack) -> None:
     ids = _seed(stack, processes=2, events=7)
     seen: list[tuple[object, object]] = []
-    after = 0
+    after: dict[str, str] = {}
     while True:
-        page = (await app_client.get("/api/audit", params={"process": ids[0], "limit": 3, "after": after})).json()
+        page = (await app_client.get("/api/audit", params={"process": ids[0], "limit": 3, **after})).json()
         seen += [(e["process_id"], e["seq"]) for e in page["events"]]
         assert len(page["events"]) <= 3
         if page["next"] is None:
             break
-        after = page["next"]
+        after = {"after": page["next"]}
 
     assert seen == [(ids[0], seq) for seq in range(1, 8)]
+
+
+async def test_audit_search_pages_in_time_order_whatever_order_rows_were_written(
+    app_client: httpx.AsyncClient, stack: Stack
+) -> None:
+    """Events of two processes interleave in time; the one written second happened first."""
+    actor = f"auditor-{uuid.uuid4().hex[:6]}@example.com"
+    for pid, offset in ((f"launch-late-{actor[8:14]}", 1), (f"launch-early-{actor[8:14]}", 0)):
+        for seq in range(1, 5):
+            stack.store.append(
+                AuditEvent(
+                    process=ProcessSummary(id=pid, kind="launch", title=pid, owner=OWNER, status=ProcessStatus.RUNNING),
+                    seq=seq,
+                    at=SEED_START + timedelta(minutes=2 * seq + offset),
+                    actor=actor,
+                    action="message_sent",
+                )
+            )
+    seen: list[datetime] = []
+    after: dict[str, str] = {}
+    while True:
+        page = (await app_client.get("/api/audit", params={"actor": actor, "limit": 3, **after})).json()
+        seen += [datetime.fromisoformat(e["at"]) for e in page["events"]]
+        if page["next"] is None:
+            break
+        after = {"after": page["next"]}
+
+    assert seen == [SEED_START + timedelta(minutes=m) for m in range(2, 10)]
+
+
+async def test_audit_search_window_in_another_zone_is_the_same_instant(
+    app_client: httpx.AsyncClient, stack: Stack
+) -> None:
+    ids = _seed(stack)
+    params = {"from": "2031-01-01T03:00:00+02:00", "to": "2031-01-01T04:00:00+02:00", "limit": 1000}
+
+    response = await app_client.get("/api/audit", params=params)
+
+    seeded = {e["process_id"] for e in response.json()["events"] if e["process_id"] in ids}
+    assert seeded == {ids[1]}
+
+
+async def test_audit_search_refuses_a_cursor_it_did_not_give(app_client: httpx.AsyncClient) -> None:
+    for cursor in ("17", "bm90IGEgY3Vyc29y", "%%%"):
+        response = await app_client.get("/api/audit", params={"after": cursor})
+
+        assert response.status_code == 422, cursor
+        assert "`after` is not a cursor from this API" in response.json()["detail"]
 
 
 async def test_audit_search_refuses_a_time_without_a_zone_and_a_huge_page(app_client: httpx.AsyncClient) -> None:

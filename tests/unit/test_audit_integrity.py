@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
-from integrations.store import Store, audit_events, create_engine, migrate
+from integrations.store import Store, audit_events, create_engine, metadata, migrate
 from tests.unit.test_store import event
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def version(store: Store) -> str:
@@ -37,6 +39,41 @@ def test_migrations_make_the_schema_and_record_its_version(database_url: str) ->
     assert {"processes", "audit_events", "outbox", "webhook_deliveries", "alembic_version"} <= tables
     migrate(store.engine)  # a second start changes nothing
     assert version(store) == HEAD
+
+
+def test_the_migrations_make_the_tables_the_store_queries(database_url: str) -> None:
+    """`integrations/store.py` describes the schema the queries are written against; the migrations make it."""
+    store = Store.connect(database_url)
+
+    with store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+
+    assert differences == []
+
+
+def test_migrations_go_down_and_up_again(database_url: str) -> None:
+    store = Store.connect(database_url)
+    chain(store, events=3)
+
+    migrate_down(store, "0003")
+    migrate(store.engine)
+
+    assert version(store) == HEAD
+    assert store.verify() == []
+
+
+def migrate_down(store: Store, target: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from integrations.store import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, target)
+    assert version(store) == target
 
 
 def test_a_database_made_before_migrations_is_taken_up_with_its_rows(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -141,6 +141,58 @@ def test_trail_of_unknown_process_is_empty(store: Store) -> None:
 def test_trail_events_equal_what_append_returned(store: Store) -> None:
     appended = [store.append(event(seq)) for seq in (1, 2)]
     assert list(store.trail("launch-acme")) == appended
+
+
+# ---- search across processes -----------------------------------------------------
+
+
+def pages(store: Store, **filters: object) -> list[list[tuple[str, int]]]:
+    """Every page of a search, two events a page, as (process, seq)."""
+    found, after = [], None
+    while True:
+        page, after = store.search(**filters, after=after, limit=2)  # type: ignore[arg-type]
+        found.append([(e.process_id, e.seq) for e in page])
+        if after is None:
+            return found
+
+
+def test_search_pages_by_time_then_write_order(store: Store) -> None:
+    for seq in (1, 2, 3):  # launch-b's events happen a minute before launch-a's of the same seq …
+        store.append(event(seq, process="launch-a"))
+    for seq in (1, 2, 3):
+        store.append(
+            event(seq, process="launch-b").model_copy(update={"at": START + timedelta(minutes=seq, seconds=-30)})
+        )
+    store.append(event(4, process="launch-a").model_copy(update={"at": START + timedelta(minutes=3)}))  # … a tie
+
+    assert pages(store) == [
+        [("launch-b", 1), ("launch-a", 1)],
+        [("launch-b", 2), ("launch-a", 2)],
+        [("launch-b", 3), ("launch-a", 3)],
+        [("launch-a", 4)],
+    ]
+
+
+def test_search_filters_and_pages_within_a_window(store: Store) -> None:
+    for seq in range(1, 8):
+        store.append(event(seq, action="decision" if seq % 2 else "reminder"))
+    store.append(event(1, process="launch-other", action="decision"))
+    window = {"start": START + timedelta(minutes=2), "end": START + timedelta(minutes=7)}
+
+    assert pages(store, process="launch-acme", **window) == [[("launch-acme", 2), ("launch-acme", 3)],
+                                                             [("launch-acme", 4), ("launch-acme", 5)],
+                                                             [("launch-acme", 6)]]  # fmt: skip
+    assert pages(store, action="decision", **window) == [[("launch-acme", 3), ("launch-acme", 5)]]
+
+
+def test_search_window_is_an_instant_whatever_its_zone(store: Store) -> None:
+    for seq in (1, 2, 3):
+        store.append(event(seq))
+    paris = timezone(timedelta(hours=1))
+
+    found, _ = store.search(start=(START + timedelta(minutes=2)).astimezone(paris))
+
+    assert [e.seq for e in found] == [2, 3]
 
 
 # ---- the process list ------------------------------------------------------------
