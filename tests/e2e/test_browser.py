@@ -9,6 +9,7 @@ directory (pytest's ``tmp_path``), not into the repository.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import socket
 from collections.abc import AsyncIterator
@@ -25,7 +26,10 @@ from api.app import create_app
 from api.deps import Services
 from api.service import Processes
 from config.templates import load_template
-from tests.api.helpers import launch_params
+from tests.api.helpers import launch_params, wait_for_action
+from tests.api.test_comms import CS, ENG, comms_params
+from tests.api.test_eol import eol_params
+from tests.api.test_postmortem import postmortem_params
 from tests.conftest import Stack, running_stack
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -87,6 +91,30 @@ async def fits_the_screen(page: Any) -> bool:
     return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
+async def links_in_outbox(api: httpx.AsyncClient, base: str, pid: str, requests: int) -> dict[str, str]:
+    """Each person's approval link from the outbox, once `requests` requests are out (none in flight then)."""
+
+    async def sent() -> bool:
+        events = (await api.get(f"/api/processes/{pid}/audit")).json()
+        if not isinstance(events, list):  # a 404 until the first event is stored
+            return False
+        asked = [e for e in events if e["action"] == "message_sent" and "review" in e["details"].get("template", "")]
+        return len(asked) >= requests
+
+    await until(sent, f"{requests} approval requests")
+    link = re.compile(re.escape(base) + r"/approve/[A-Za-z0-9_.\-]+")
+    outbox = (await api.get("/api/outbox", params={"process": pid})).json()
+    return {e["to"][0]: found.group(0) for e in outbox if e["channel"] == "email" and (found := link.search(e["body"]))}
+
+
+async def unlabelled(page: Any) -> list[str]:
+    """The form fields of the page a person cannot name: no <label> points at them."""
+    script = """[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                .filter(field => field.labels.length === 0).map(field => field.name || field.id)"""
+    found: list[str] = await page.evaluate(script)
+    return found
+
+
 async def test_a_launch_approved_in_the_browser(site: tuple[str, Stack], tmp_path: Path) -> None:
     base, stack = site
     today = await stack.today()
@@ -116,6 +144,7 @@ async def test_a_launch_approved_in_the_browser(site: tuple[str, Stack], tmp_pat
             assert "Go / no-go" in await page.title()
             await page.screenshot(path=shots / f"{n}-approval-page.png", full_page=True)
             assert await fits_the_screen(page), "the approval page scrolls sideways on a phone"
+            assert await unlabelled(page) == []
             await page.get_by_label("Approve: go").check()
             await page.get_by_label("Comment").fill(f"Ready, says {approver}")
             await page.get_by_role("button", name="Submit decision").click()
@@ -135,3 +164,108 @@ async def test_a_launch_approved_in_the_browser(site: tuple[str, Stack], tmp_pat
         "2-outbox.png", "5-process.png",
     ]  # fmt: skip
     assert all(p.stat().st_size > 5_000 for p in shots.iterdir())
+
+
+async def test_a_customer_message_reviewed_on_a_phone(site: tuple[str, Stack], tmp_path: Path) -> None:
+    """The review page shows the message as the customer will read it; both reviewers approve; it goes out."""
+    base, _ = site
+    async with httpx.AsyncClient(base_url=base) as api:
+        started = await api.post("/api/processes", json={"kind": "comms", "params": comms_params()})
+        assert started.status_code == 201, started.text
+        pid = started.json()["id"]
+        links = await links_in_outbox(api, base, pid, requests=4)  # email and chat to both reviewers
+    assert sorted(links) == [CS, ENG]
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        for n, reviewer in enumerate(sorted(links), start=1):
+            await page.goto(links[reviewer])
+            message = page.locator(".message")
+            assert await message.locator("strong", has_text="Acme").count() == 1, "Markdown is rendered"
+            assert await message.locator("li").all_inner_texts() == ["Dashboards: read-only", "Exports: paused"]
+            assert "<b>not bold</b>" in await message.inner_text(), "raw HTML in a message is shown, not run"
+            await page.screenshot(path=shots / f"{n}-review.png", full_page=True)
+            assert await fits_the_screen(page), "the review page scrolls sideways on a phone"
+            assert await unlabelled(page) == []
+            await page.get_by_label("Approve: send this text").check()
+            await page.get_by_label("Comment").fill(f"Fine by {reviewer}")
+            await page.get_by_role("button", name="Submit decision").click()
+            await page.wait_for_selector("text=Your decision is recorded")
+
+        async def sent() -> bool:
+            await page.goto(f"{base}/processes/{pid}")
+            print(await page.locator("main").inner_text())
+            return await page.locator("h1 .status").inner_text() == "completed"
+
+        await until(sent, "the message to go out")
+        text = await page.locator("body").inner_text()
+        assert f"Fine by {CS}" in text and f"Fine by {ENG}" in text
+        await page.screenshot(path=shots / "3-process.png", full_page=True)
+        assert await fits_the_screen(page), "the process page scrolls sideways on a phone"
+        await browser.close()
+
+
+async def test_every_kind_reads_on_a_phone(site: tuple[str, Stack], tmp_path: Path) -> None:
+    """The list filters without JavaScript; each kind's process page and the outbox fit a phone's width."""
+    base, stack = site
+    today = await stack.today()
+    async with httpx.AsyncClient(base_url=base) as api:
+        starts = {
+            "launch": launch_params(today + timedelta(days=30)),
+            "postmortem": postmortem_params(),
+            "eol": eol_params(today),
+            "comms": comms_params(),
+        }
+        pids = {}
+        for kind, params in starts.items():
+            started = await api.post("/api/processes", json={"kind": kind, "params": params})
+            assert started.status_code == 201, started.text
+            pids[kind] = started.json()["id"]
+        for pid in pids.values():
+            await wait_for_action(api, pid, "message_sent")
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = await browser.new_page(viewport={"width": 390, "height": 844})
+        await page.goto(base)
+        await page.screenshot(path=shots / "list.png", full_page=True)
+        assert await fits_the_screen(page), "the process list scrolls sideways on a phone"
+        assert await unlabelled(page) == []
+        listing = await page.locator("tbody").inner_text()
+        assert "0 of 1 item done" in listing  # the post-mortem's draft
+        assert "0 of 1 approval" in listing and "0 of 1 approvals" not in listing  # the eol's notice
+        assert "0 of 12 items done" in listing and "0 of 2 approvals" in listing  # the launch; the message
+        await page.get_by_label("Kind").select_option("eol")
+        await page.get_by_role("button", name="Filter").click()
+        await page.wait_for_url("**/?kind=eol*")
+        listed = await page.locator("tbody tr").all_inner_texts()
+        assert len(listed) == 1 and pids["eol"] in listed[0]
+
+        for kind, pid in pids.items():
+            await page.goto(f"{base}/processes/{pid}")
+            await page.screenshot(path=shots / f"process-{kind}.png", full_page=True)
+            await page.screenshot(path=shots / f"process-{kind}-first-screen.png")
+            assert await fits_the_screen(page), f"the {kind} page scrolls sideways on a phone"
+            heading = await page.locator("h1").inner_text()
+            assert heading.startswith((await page.title()).split(" · ")[0]), heading
+            assert await page.locator("h1 .status").inner_text() in ("running", "waiting"), heading
+
+        await page.goto(f"{base}/outbox")
+        await page.screenshot(path=shots / "outbox.png", full_page=True)
+        await page.screenshot(path=shots / "outbox-first-screen.png")
+        assert await fits_the_screen(page), "the outbox scrolls sideways on a phone"
+        links = page.locator("a[href*='/approve/']")
+        assert await links.count() >= 3  # the comms reviews and the eol notice's, at least
+
+        desk = await browser.new_page(viewport={"width": 1280, "height": 800})
+        await desk.goto(base)
+        await desk.screenshot(path=shots / "list-desktop.png")
+        assert await desk.locator("thead").is_visible(), "a wide screen shows the list as a table"
+        await desk.goto(f"{base}/processes/{pids['launch']}")
+        await desk.screenshot(path=shots / "process-launch-desktop.png")
+        await browser.close()

@@ -119,12 +119,13 @@ class ProcessWorkflow:
         if checklist is not None and checklist.items:
             items = list(checklist.items.values())
             resolved = sum(item.status != "open" for item in items)
-            text = f"{resolved} of {len(items)} items done"
+            text = f"{resolved} of {len(items)} item{'s' if len(items) != 1 else ''} done"
             hour = time(_hour(self), tzinfo=UTC)
             deadlines += [datetime.combine(item.due, hour) for item in checklist.open_items()]
         if gate is not None and gate.state.status == GateStatus.OPEN:
             if text is None:
-                text = f"{gate.approvals} of {gate.state.required} approvals"
+                required = gate.state.required
+                text = f"{gate.approvals} of {required} approval{'s' if required != 1 else ''}"
             if gate.state.expires_at:
                 deadlines.append(gate.state.expires_at)
         return text, min(deadlines, default=None)
