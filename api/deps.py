@@ -21,7 +21,8 @@ class Services:
     store: Store
     tokens: ApprovalTokens
     public_url: str
-    temporal_ui_url: str | None = None
+    temporal_workflows_url: str | None = None
+    """Where the Temporal UI lists this namespace's workflows; a process page links to its own under it."""
     triggers: Triggers = field(default_factory=Triggers)
     jira_webhook_secret: str | None = None
     events_secret: str | None = None

@@ -6,6 +6,7 @@ Server-rendered, no JavaScript needed, readable on a phone.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -46,7 +47,7 @@ async def process_page(process_id: str, request: Request) -> Response:
     svc = services(request)
     view = await svc.processes.view(process_id)
     timeline = list(svc.store.trail(process_id))
-    temporal = f"{svc.temporal_ui_url}/namespaces/default/workflows/{process_id}" if svc.temporal_ui_url else None
+    temporal = f"{svc.temporal_workflows_url}/{quote(process_id)}" if svc.temporal_workflows_url else None
     return TEMPLATES.TemplateResponse(
         request, "process.html", {"view": view, "timeline": timeline, "temporal_url": temporal}
     )

@@ -25,6 +25,8 @@ class TemporalSettings(BaseModel):
     api_key: SecretStr | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    ui_url: str | None = None
+    """The Temporal UI (Web UI or Cloud), for the link on each process page; `signoff dev` sets its own."""
 
 
 class JiraSettings(BaseModel):

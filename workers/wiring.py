@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
+from urllib.parse import quote
 
 from temporalio.client import Client
 
@@ -78,8 +79,9 @@ def build_activities(settings: Settings, store: Store) -> list[Any]:
 
 
 def build_services(settings: Settings, client: Client, store: Store, temporal_ui_url: str | None = None) -> Services:
-    """What the web service needs."""
+    """What the web service needs (`temporal_ui_url`: the dev server's UI, else the configured one)."""
     slack = settings.slack
+    ui = temporal_ui_url or settings.temporal.ui_url
     return Services(
         processes=Processes(
             client, settings.temporal.task_queue, partial(load_template, folders=settings.template_folders())
@@ -87,7 +89,9 @@ def build_services(settings: Settings, client: Client, store: Store, temporal_ui
         store=store,
         tokens=build_tokens(settings),
         public_url=settings.public_url,
-        temporal_ui_url=temporal_ui_url,
+        temporal_workflows_url=f"{ui.rstrip('/')}/namespaces/{quote(settings.temporal.namespace)}/workflows"
+        if ui
+        else None,
         triggers=load_triggers(),
         jira_webhook_secret=settings.jira.webhook_secret.get_secret_value() if settings.jira.webhook_secret else None,
         events_secret=settings.events.secret.get_secret_value() if settings.events.secret else None,

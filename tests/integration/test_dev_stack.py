@@ -87,6 +87,10 @@ def test_a_launch_walks_from_start_to_completion(dev_stack: DevStack) -> None:
     announcement = [e for e in outbox if "is launched" in e["subject"]]
     assert announcement and "everyone@example.com" in announcement[0]["to"]
 
+    page = requests.get(f"{dev_stack.base}/processes/{process_id}", timeout=30).text
+    ui = f"http://127.0.0.1:{dev_stack.temporal_port + 1000}/namespaces/default/workflows/{process_id}"
+    assert f'<a href="{ui}">Temporal UI</a>' in page
+
     trail = dev_stack.get(f"/api/processes/{process_id}/audit")
     assert [e["seq"] for e in trail] == list(range(1, len(trail) + 1))
     decisions = [e for e in trail if e["action"] == "decision"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
+from temporalio.client import Client
 
 from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
 from config.settings import Settings
@@ -15,7 +17,7 @@ from integrations.smtp import SmtpMailer
 from integrations.store import Store
 from integrations.teams import TeamsChat
 from workers.checks import run_checks
-from workers.wiring import build_activities, build_chat, build_mailer, build_tracker
+from workers.wiring import build_activities, build_chat, build_mailer, build_services, build_tracker
 
 
 @pytest.fixture
@@ -113,3 +115,20 @@ def test_the_worker_serves_every_activity_the_activity_classes_define(
     served = {fn.__name__ for fn in build_activities(settings(monkeypatch, tmp_path), store)}
     assert served == defined
     assert {"post_approval_request", "update_message"} <= served
+
+
+def test_process_pages_link_to_the_configured_temporal_ui_in_its_namespace(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store: Store
+) -> None:
+    client = cast(Client, None)  # the services only keep it
+    plain = settings(monkeypatch, tmp_path)
+    cloud = settings(
+        monkeypatch, tmp_path, TEMPORAL_UI_URL="https://cloud.temporal.io/", TEMPORAL_NAMESPACE="acme.a1b2"
+    )
+
+    assert build_services(plain, client, store).temporal_workflows_url is None
+    assert build_services(cloud, client, store).temporal_workflows_url == (
+        "https://cloud.temporal.io/namespaces/acme.a1b2/workflows"
+    )
+    dev = build_services(cloud, client, store, temporal_ui_url="http://127.0.0.1:8233")
+    assert dev.temporal_workflows_url == "http://127.0.0.1:8233/namespaces/acme.a1b2/workflows"
