@@ -40,8 +40,8 @@ def evidence(request: Request, process_id: str) -> dict[str, Any]:
     process = store.process(process_id)
     if process is None:
         raise NotFound(f"no audit trail for process {process_id}")
-    trail = list(store.trail(process_id))
-    problems = store.verify(process_id)
+    trail, problem = store.verified_trail(process_id)
+    problems = [problem] if problem else []
     started = next((e for e in trail if e.action == "started"), None)
     return {
         "process": process,

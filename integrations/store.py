@@ -178,6 +178,31 @@ def _process_row(row: Any) -> dict[str, Any]:
     }
 
 
+class ChainCheck:
+    """Follows one process's rows in seq order; `problem` names the first that breaks its hash chain."""
+
+    def __init__(self, process_id: str) -> None:
+        self.process_id = process_id
+        self.problem: str | None = None
+        self._expected_seq, self._prev_hash = 1, GENESIS
+
+    def check(self, row: Any) -> StoredAuditEvent:
+        """The event of `row`, checked against the one before (from the first break on, no more checks)."""
+        event = Store._stored(dict(row))
+        if self.problem is None:
+            fields = event.model_dump() | {"at": event.at.isoformat(), "details": row["details"]}  # as stored
+            if event.seq != self._expected_seq:
+                self.problem = f"event {self._expected_seq} is missing (next is {event.seq})"
+            elif event.prev_hash != self._prev_hash:
+                self.problem = f"event {event.seq} does not follow event {event.seq - 1}"
+            elif event_hash(self._prev_hash, fields) != event.hash:
+                self.problem = f"event {event.seq} was changed after it was written"
+            if self.problem:
+                self.problem = f"{self.process_id}: {self.problem}"
+        self._expected_seq, self._prev_hash = event.seq + 1, event.hash
+        return event
+
+
 class Store:
     """The audit store and outbox over one SQLAlchemy engine."""
 
@@ -326,27 +351,25 @@ class Store:
         query = sa.select(audit_events).order_by(audit_events.c.process_id, audit_events.c.seq)
         if process_id:
             query = query.where(audit_events.c.process_id == process_id)
-        current, expected_seq, prev_hash, broken = None, 1, GENESIS, False
+        chain: ChainCheck | None = None
         with self.engine.connect() as conn:
             for row in conn.execution_options(yield_per=1000).execute(query).mappings():
-                if row["process_id"] != current:
-                    current, expected_seq, prev_hash, broken = row["process_id"], 1, GENESIS, False
-                if broken:
-                    continue
-                event = self._stored(dict(row))
-                fields = event.model_dump() | {"at": event.at.isoformat(), "details": row["details"]}
-                problem = None
-                if event.seq != expected_seq:
-                    problem = f"event {expected_seq} is missing (next is {event.seq})"
-                elif event.prev_hash != prev_hash:
-                    problem = f"event {event.seq} does not follow event {event.seq - 1}"
-                elif event_hash(prev_hash, fields) != event.hash:
-                    problem = f"event {event.seq} was changed after it was written"
-                if problem:
-                    problems.append(f"{current}: {problem}")
-                    broken = True
-                expected_seq, prev_hash = event.seq + 1, event.hash
+                if chain is None or row["process_id"] != chain.process_id:
+                    if chain and chain.problem:
+                        problems.append(chain.problem)
+                    chain = ChainCheck(row["process_id"])
+                chain.check(row)
+        if chain and chain.problem:
+            problems.append(chain.problem)
         return problems
+
+    def verified_trail(self, process_id: str) -> tuple[list[StoredAuditEvent], str | None]:
+        """A process's events in order and the first break of its chain (None if it holds), in one read."""
+        chain = ChainCheck(process_id)
+        query = sa.select(audit_events).where(audit_events.c.process_id == process_id).order_by(audit_events.c.seq)
+        with self.engine.connect() as conn:
+            events = [chain.check(row) for row in conn.execution_options(yield_per=1000).execute(query).mappings()]
+        return events, chain.problem
 
     # ---- the process list -------------------------------------------
 

@@ -10,9 +10,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
+import sqlalchemy as sa
 
 from domain.enums import ProcessStatus
 from domain.models import AuditEvent, ProcessSummary
+from integrations.store import audit_events
 from tests.api.helpers import OWNER, audit, launch_params, start, wait_until_idle
 from tests.conftest import Stack
 
@@ -200,3 +202,22 @@ async def test_audit_search_refuses_a_time_without_a_zone_and_a_huge_page(app_cl
 
     assert naive.status_code == 422 and "time zone" in naive.json()["detail"]
     assert huge.status_code == 422 and huge.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
+async def test_the_evidence_report_of_a_tampered_trail_says_where_it_breaks(
+    app_client: httpx.AsyncClient, stack: Stack
+) -> None:
+    [pid] = _seed(stack, processes=1)
+    with stack.store.engine.begin() as conn:
+        conn.execute(
+            sa.update(audit_events)
+            .where(audit_events.c.process_id == pid, audit_events.c.seq == 2)
+            .values(actor="mallory@example.com")
+        )
+
+    report = (await app_client.get(f"/api/processes/{pid}/evidence")).text
+    page = await app_client.get(f"/api/processes/{pid}/evidence", params={"format": "html"})
+
+    assert f"the hash chain **does not verify**: {pid}: event 2 was changed after it was written" in report
+    assert page.status_code == 200
+    assert f"<strong>the hash chain does not verify</strong>: {pid}: event 2 was changed" in page.text

@@ -168,3 +168,20 @@ def test_verify_names_a_removed_last_event_only_by_its_successors(sqlite_store: 
     )
 
     assert sqlite_store.verify() == []
+
+
+def test_a_verified_trail_is_every_event_and_the_first_break_in_one_read(sqlite_store: Store) -> None:
+    intact, none = sqlite_store.verified_trail("launch-other")
+    tamper(
+        sqlite_store,
+        audit_events.update()
+        .where(audit_events.c.process_id == "launch-acme", audit_events.c.seq.in_([2, 3]))
+        .values(actor="mallory@example.com"),
+    )
+
+    events, problem = sqlite_store.verified_trail("launch-acme")
+
+    assert none is None and [e.seq for e in intact] == [1, 2, 3, 4]
+    assert [e.seq for e in events] == [1, 2, 3, 4] and events[2].actor == "mallory@example.com"
+    assert problem == "launch-acme: event 2 was changed after it was written"
+    assert sqlite_store.verify() == [problem]
