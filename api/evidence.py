@@ -30,6 +30,21 @@ MARKDOWN = jinja2.Environment(
 )
 """Markdown is plain text: no HTML escaping, and block tags leave no blank lines inside tables."""
 
+
+def plain(value: Any) -> str:
+    """A parameter as a person reads it: none as a dash, lists joined, mappings as ``key: value``."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}: {plain(item)}" for key, item in value.items() if item not in (None, "", []))
+    if isinstance(value, list):
+        return ("; " if any(isinstance(item, dict) for item in value) else ", ").join(plain(item) for item in value)
+    return str(value)
+
+
+MARKDOWN.filters["plain"] = plain
+TEMPLATES.env.filters["plain"] = plain
+
 DECISIONS = {"decision"}
 MESSAGES = {"message_sent", "delivery_failed", "batch_sent"}
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
@@ -17,13 +16,19 @@ from pydantic import BaseModel, Field
 from api.deps import services
 from domain.enums import Channel
 from domain.errors import BadInput, NotFound
-from domain.models import Content, ItemState, ProcessView, RevisionInput, StoredAuditEvent
+from domain.models import (
+    AUDIT_CSV_COLUMNS,
+    Content,
+    ItemState,
+    ProcessView,
+    RevisionInput,
+    StoredAuditEvent,
+    audit_csv_row,
+)
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from integrations.store import OutboxEntry, Position
 
 router = APIRouter(prefix="/api", tags=["processes"])
-
-AUDIT_COLUMNS = ["seq", "at", "actor", "channel", "action", "step", "status", "details", "prev_hash", "hash"]
 
 
 class StartRequest(BaseModel):
@@ -220,11 +225,23 @@ def decode_cursor(cursor: str) -> Position:
     try:
         at, _, row = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition("|")
         position = Position(at=datetime.fromisoformat(at), id=int(row))
-        if position.at.tzinfo is None:
-            raise ValueError("a cursor's time has a zone")
-        return position
-    except ValueError:
+        if position.at.tzinfo is None or not 0 <= position.id < 2**63:
+            raise ValueError("a cursor's time has a zone and its id fits a row id")
+        return position.model_copy(update={"at": position.at.astimezone(UTC)})
+    except (ValueError, OverflowError):
         raise BadInput("`after` is not a cursor from this API: pass the `next` of the page before") from None
+
+
+def _utc(name: str, moment: datetime | None) -> datetime | None:
+    """A `from`/`to` time as UTC; one without a zone, or out of range there, is bad input."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise BadInput(f"`{name}` needs a time zone (for example 2026-12-01T00:00:00Z)")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise BadInput(f"`{name}` is out of range in UTC") from None
 
 
 @router.get("/audit", response_model=AuditPage, tags=["audit"])
@@ -239,11 +256,12 @@ def search_audit(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     """Audit events across every process, oldest first, filtered and paginated (keyset: fast however long the trail)."""
-    for name, moment in (("from", start), ("to", end)):
-        if moment is not None and moment.tzinfo is None:
-            raise BadInput(f"`{name}` needs a time zone (for example 2026-12-01T00:00:00Z)")
+    start, end = _utc("from", start), _utc("to", end)
     position = decode_cursor(after) if after else None
-    events, following = services(request).store.search(process, actor, kind, start, end, position, limit)
+    store = services(request).store
+    if process and store.process(process) is None:
+        raise NotFound(f"no audit trail for process {process}")
+    events, following = store.search(process, actor, kind, start, end, position, limit)
     return AuditPage(events=events, next=encode_cursor(following) if following else None)
 
 
@@ -263,11 +281,9 @@ def _json(events: Iterator[StoredAuditEvent]) -> Iterator[str]:
 def _csv(events: Iterator[StoredAuditEvent]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(AUDIT_COLUMNS)
+    writer.writerow(AUDIT_CSV_COLUMNS)
     for event in events:
-        row = event.model_dump(mode="json")
-        row["details"] = json.dumps(row["details"], sort_keys=True)
-        writer.writerow([row[c] for c in AUDIT_COLUMNS])
+        writer.writerow(audit_csv_row(event.model_dump(mode="json")))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

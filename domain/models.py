@@ -6,6 +6,7 @@ returns one. New fields must be optional so running workflows keep replaying.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -318,6 +319,17 @@ class StoredAuditEvent(Model):
     details: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+AUDIT_CSV_COLUMNS = [
+    "process_id", "seq", "at", "actor", "channel", "action", "step", "status", "details", "prev_hash", "hash",
+]  # fmt: skip
+"""The columns of an audit trail as CSV, from the API and from the CLI alike."""
+
+
+def audit_csv_row(event: dict[str, Any]) -> list[Any]:
+    """A stored event in its JSON form as a row of `AUDIT_CSV_COLUMNS` (details as sorted JSON)."""
+    return [json.dumps(event[c], sort_keys=True) if c == "details" else event[c] for c in AUDIT_CSV_COLUMNS]
 
 
 # ---- requests to activities -------------------------------------------------

@@ -19,6 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from config.settings import Settings
+from domain.models import AUDIT_CSV_COLUMNS, audit_csv_row
 from workers.api_client import ApiClient, CliError
 from workers.render import print_audit, print_process, print_processes
 
@@ -164,18 +165,24 @@ def audit(
         str | None, typer.Option("--from", metavar="TIME", help="At or after: 2026-12-01 (UTC) or ISO 8601 with zone.")
     ] = None,
     until: Annotated[str | None, typer.Option("--to", metavar="TIME", help="Before this time (like --from).")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="At most this many events (default: all).")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many events (default: all; a table shows 100).")
+    ] = None,
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     url: UrlOption = None,
 ) -> None:
     """Print a process's audit trail, search every trail (--actor, --kind, --from, --to), or verify every chain."""
+    filters = {"actor": actor, "kind": kind, "from": since, "to": until}
     if target == "verify":
+        if any(filters.values()) or limit:
+            fail(
+                "`signoff audit verify` checks every chain whole: it takes no --actor, --kind, --from, --to or --limit"
+            )
         verify_chains()
         return
     if format not in ("table", "json", "csv"):
         fail(f"--format must be table, json or csv, not {format!r}")
-    searching = target is None or any((actor, kind, since, until, limit))
-    if not searching:
+    if target is not None and not any(filters.values()) and not limit:
         fetched = call(
             url, "GET", f"/api/processes/{target}/audit", params={"format": "csv" if format == "csv" else "json"}
         )
@@ -186,12 +193,20 @@ def audit(
         else:
             print_audit(fetched)
         return
-    filters = {"process": target, "actor": actor, "kind": kind, "from": utc_time(since), "to": utc_time(until)}
-    events = search_events(url, {k: v for k, v in filters.items() if v}, limit)
-    if format == "table":
-        print_audit(list(events), with_process=True)
-    else:
-        stream_events(events, format)
+    wanted = {"process": target, **filters, "from": utc_time(since), "to": utc_time(until)}
+    query: dict[str, str] = {k: v for k, v in wanted.items() if v}
+    if format != "table":
+        stream_events(search_events(url, query, limit), format)
+        return
+    shown = TABLE_ROWS if limit is None else limit  # a table is for reading: a screenful unless asked
+    events = list(search_events(url, query, shown + 1 if limit is None else limit))
+    print_audit(events[:shown], with_process=True)
+    if len(events) > shown:
+        typer.echo(f"(the first {shown}; --limit N for more, --format csv for all)", err=True)
+
+
+TABLE_ROWS = 100
+"""How many events `signoff audit` prints as a table when no --limit is given."""
 
 
 def utc_time(value: str | None) -> str | None:
@@ -202,39 +217,49 @@ def utc_time(value: str | None) -> str | None:
 
 
 def search_events(url: str | None, filters: dict[str, str], limit: int | None) -> Iterator[dict[str, Any]]:
-    """Every event `GET /api/audit` finds, page after page (at most `limit`)."""
-    client, cursor, left = api(url), None, limit
-    while left is None or left > 0:
-        size = min(1000, left) if left is not None else 1000
-        params: dict[str, Any] = {**filters, "limit": size} | ({"after": cursor} if cursor else {})
+    """Every event `GET /api/audit` finds, page after page (at most `limit`).
+
+    The first page is fetched before this returns, so a refusal (a bad time, an
+    unknown process, no service) ends the command before anything is written.
+    """
+    client = api(url)
+
+    def page(cursor: str | None, left: int | None) -> dict[str, Any]:
+        params = {**filters, "limit": min(1000, left) if left is not None else 1000}
         try:
-            page = client.call("GET", "/api/audit", params=params)
+            found: dict[str, Any] = client.call(
+                "GET", "/api/audit", params=params | ({"after": cursor} if cursor else {})
+            )
         except CliError as err:
             fail(str(err), err.code)
-        yield from page["events"]
-        left = None if left is None else left - len(page["events"])
-        cursor = page["next"]
-        if cursor is None:
-            return
+        return found
+
+    first = page(None, limit)
+
+    def walk(current: dict[str, Any], left: int | None) -> Iterator[dict[str, Any]]:
+        while True:
+            events = current["events"][:left] if left is not None else current["events"]
+            yield from events
+            left = None if left is None else left - len(events)
+            if current["next"] is None or left == 0:
+                return
+            current = page(current["next"], left)
+
+    return walk(first, limit)
 
 
 def stream_events(events: Iterator[dict[str, Any]], format: str) -> None:
-    """Events as a JSON array or CSV, written as they arrive (memory stays flat)."""
+    """Events as a JSON array or CSV (the columns of the API's), written as they arrive: memory stays flat."""
     if format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(AUDIT_EXPORT_COLUMNS)
+        writer = csv.writer(sys.stdout)
+        writer.writerow(AUDIT_CSV_COLUMNS)
         for event in events:
-            writer.writerow(
-                [json.dumps(event[c], sort_keys=True) if c == "details" else event[c] for c in AUDIT_EXPORT_COLUMNS]
-            )
+            writer.writerow(audit_csv_row(event))
         return
     typer.echo("[", nl=False)
     for n, event in enumerate(events):
         typer.echo(("," if n else "") + "\n  " + json.dumps(event), nl=False)
     typer.echo("\n]")
-
-
-AUDIT_EXPORT_COLUMNS = ["process_id", "seq", "at", "actor", "channel", "action", "step", "status", "details", "hash"]
 
 
 def verify_chains() -> None:
@@ -264,7 +289,7 @@ def evidence(
         typer.echo(report, nl=False)
         return
     try:
-        output.write_text(report)
+        output.write_text(report, encoding="utf-8")
     except OSError as err:
         fail(f"cannot write {output}: {err.strerror}")
     typer.echo(f"wrote the evidence report of {process_id} to {output}")

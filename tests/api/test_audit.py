@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import itertools
@@ -176,6 +177,13 @@ async def test_audit_search_pages_in_time_order_whatever_order_rows_were_written
     assert seen == [SEED_START + timedelta(minutes=m) for m in range(2, 10)]
 
 
+async def test_audit_search_of_an_unknown_process_is_404(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.get("/api/audit", params={"process": "launch-nothing-here-2030-01-01"})
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "no audit trail for process launch-nothing-here-2030-01-01"}
+
+
 async def test_audit_search_window_in_another_zone_is_the_same_instant(
     app_client: httpx.AsyncClient, stack: Stack
 ) -> None:
@@ -189,7 +197,9 @@ async def test_audit_search_window_in_another_zone_is_the_same_instant(
 
 
 async def test_audit_search_refuses_a_cursor_it_did_not_give(app_client: httpx.AsyncClient) -> None:
-    for cursor in ("17", "bm90IGEgY3Vyc29y", "%%%"):
+    forged = ["0001-01-01T00:00:00+05:00|1", f"2031-01-01T00:00:00+00:00|{2**63}", "2031-01-01T00:00:00|1"]
+    encoded = [base64.urlsafe_b64encode(cursor.encode()).decode() for cursor in forged]
+    for cursor in ("17", "bm90IGEgY3Vyc29y", "%%%", *encoded):
         response = await app_client.get("/api/audit", params={"after": cursor})
 
         assert response.status_code == 422, cursor
@@ -198,9 +208,11 @@ async def test_audit_search_refuses_a_cursor_it_did_not_give(app_client: httpx.A
 
 async def test_audit_search_refuses_a_time_without_a_zone_and_a_huge_page(app_client: httpx.AsyncClient) -> None:
     naive = await app_client.get("/api/audit", params={"from": "2031-01-01T00:00:00"})
+    before_time = await app_client.get("/api/audit", params={"to": "0001-01-01T00:00:00+05:00"})
     huge = await app_client.get("/api/audit", params={"limit": 100_000})
 
     assert naive.status_code == 422 and "time zone" in naive.json()["detail"]
+    assert before_time.status_code == 422 and before_time.json()["detail"] == "`to` is out of range in UTC"
     assert huge.status_code == 422 and huge.json()["detail"][0]["loc"] == ["query", "limit"]
 
 

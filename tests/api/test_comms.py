@@ -220,6 +220,10 @@ async def test_the_evidence_report_says_who_approved_which_version_and_what_went
     assert len(decisions) == 2 and all(content_hash[:12] in line for line in decisions)
     assert {CS, ENG} == {line.split(" | ")[1] for line in decisions}
     assert "| comms_message | " not in report and "2 of 2 sent" in report
+    assert "- audience: ana@customer.example, bo@customer.example\n" in report
+    reviewers = "email: cs@example.com, role: Customer Success; email: eng@example.com, role: Engineering"
+    assert f"- reviewers: {reviewers}\n" in report
+    assert "- send_at: —\n" in report and "None" not in report
     assert html.status_code == 200 and "<h1>Evidence: Message: " in html.text
 
 

@@ -197,7 +197,6 @@ async def test_a_customer_message_reviewed_on_a_phone(site: tuple[str, Stack], t
 
         async def sent() -> bool:
             await page.goto(f"{base}/processes/{pid}")
-            print(await page.locator("main").inner_text())
             return await page.locator("h1 .status").inner_text() == "completed"
 
         await until(sent, "the message to go out")
@@ -205,6 +204,10 @@ async def test_a_customer_message_reviewed_on_a_phone(site: tuple[str, Stack], t
         assert f"Fine by {CS}" in text and f"Fine by {ENG}" in text
         await page.screenshot(path=shots / "3-process.png", full_page=True)
         assert await fits_the_screen(page), "the process page scrolls sideways on a phone"
+        await page.goto(f"{base}/api/processes/{pid}/evidence?format=html")
+        assert "the hash chain verifies" in await page.locator("body").inner_text()
+        await page.screenshot(path=shots / "4-evidence.png", full_page=True)
+        assert await fits_the_screen(page), "the evidence report (a full content hash) scrolls sideways on a phone"
         await browser.close()
 
 
@@ -236,6 +239,7 @@ async def test_every_kind_reads_on_a_phone(site: tuple[str, Stack], tmp_path: Pa
         await page.screenshot(path=shots / "list.png", full_page=True)
         assert await fits_the_screen(page), "the process list scrolls sideways on a phone"
         assert await unlabelled(page) == []
+        assert not await page.locator("thead").is_visible(), "on a phone each process is a card, not a table row"
         listing = await page.locator("tbody").inner_text()
         assert "0 of 1 item done" in listing  # the post-mortem's draft
         assert "0 of 1 approval" in listing and "0 of 1 approvals" not in listing  # the eol's notice

@@ -41,6 +41,7 @@ def refused(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
     assert result.returncode == code, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("signoff: "), result.stderr
+    assert result.stdout == "", "nothing half-written"
     return result.stderr
 
 
@@ -88,13 +89,14 @@ def test_a_search_across_trails_filters_and_pages_through_everything(dev_stack: 
     starter = dev_stack.get(f"/api/processes/{launch}/audit")[0]["actor"]  # the CLI's user@host
     decided = ok(signoff(dev_stack, "audit", "--kind", "item_done", "--format", "json"))
     by_actor = ok(signoff(dev_stack, "audit", "--actor", starter, "--format", "csv"))
-    today = datetime.now(UTC).date()
-    this_week = json.loads(ok(signoff(dev_stack, "audit", launch, "--from", today.isoformat(), "--format", "json")))
-    tomorrow = json.loads(
-        ok(signoff(dev_stack, "audit", "--from", (today + timedelta(days=1)).isoformat(), "--format", "json"))
-    )
+    trail = dev_stack.get(f"/api/processes/{launch}/audit")
+    day = datetime.fromisoformat(trail[0]["at"]).date()  # the day the launch started
+    since_then = json.loads(ok(signoff(dev_stack, "audit", launch, "--from", day.isoformat(), "--format", "json")))
+    later = (datetime.fromisoformat(trail[-1]["at"]) + timedelta(seconds=1)).isoformat()
+    after_it = json.loads(ok(signoff(dev_stack, "audit", launch, "--from", later, "--format", "json")))
     two = json.loads(ok(signoff(dev_stack, "audit", launch, "--limit", "2", "--format", "json")))
     table = ok(signoff(dev_stack, "audit", "--kind", "started")).splitlines()
+    three = ok(signoff(dev_stack, "audit", launch, "--limit", "3")).splitlines()
 
     [item_done] = [e for e in json.loads(decided) if e["process_id"] == launch]
     assert item_done["details"]["item"] == "legal-review"
@@ -102,10 +104,21 @@ def test_a_search_across_trails_filters_and_pages_through_everything(dev_stack: 
     rows = list(csv.DictReader(io.StringIO(by_actor)))
     assert "@" in starter and {row["actor"] for row in rows} == {starter}
     assert launch in {row["process_id"] for row in rows}
-    assert this_week == dev_stack.get(f"/api/processes/{launch}/audit")  # all of it happened today
-    assert tomorrow == []
+    assert since_then == trail
+    assert after_it == []
     assert [e["seq"] for e in two] == [1, 2]
     assert table[0].split()[:2] == ["PROCESS", "SEQ"] and any(launch in line for line in table[2:])
+    assert len(three) == 2 + 3 and [line.split()[1] for line in three[2:]] == ["1", "2", "3"]
+
+
+def test_a_trail_as_csv_has_the_same_columns_searched_or_not(dev_stack: DevStack, launch: str) -> None:
+    whole = list(csv.reader(io.StringIO(ok(signoff(dev_stack, "audit", launch, "--format", "csv")))))
+    searched = list(
+        csv.reader(io.StringIO(ok(signoff(dev_stack, "audit", launch, "--limit", "1000", "--format", "csv"))))
+    )
+
+    assert whole == searched
+    assert whole[0][:2] == ["process_id", "seq"] and "prev_hash" in whole[0]
 
 
 def test_audit_verify_checks_every_chain_of_the_configured_store(dev_stack: DevStack, launch: str) -> None:
@@ -145,7 +158,9 @@ def test_the_evidence_report_prints_or_is_written_to_a_file(dev_stack: DevStack,
         (["show", "launch-no-such-thing-2030-01-01"], "launch-no-such-thing-2030-01-01"),
         (["audit", "--format", "xml"], "--format must be table, json or csv"),
         (["audit", "--from", "2026-12-01T00:00:00"], "needs a time zone"),
-        (["audit", "--kind", "decision", "--from", "next tuesday"], "from"),
+        (["audit", "--kind", "decision", "--from", "next tuesday"], "query.from: Input should be a valid datetime"),
+        (["audit", "launch-no-such-thing-2030-01-01", "--kind", "decision"], "no audit trail for process"),
+        (["audit", "verify", "--kind", "decision"], "takes no --actor"),
         (["evidence", "launch-no-such-thing-2030-01-01"], "no audit trail"),
         (["done", "launch-no-such-thing-2030-01-01", "docs"], "launch-no-such-thing-2030-01-01"),
     ],
