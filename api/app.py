@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
-from api import approvals, evidence, hooks, pages, rest, slack_hook
+from api import approvals, evidence, hooks, pages, rest, slack_hook, start_page
 from api.deps import Services
 from api.pages import TEMPLATES
 from api.service import ParamsError
@@ -52,6 +52,7 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(hooks.router)
     app.include_router(slack_hook.router)
     app.include_router(pages.router)
+    app.include_router(start_page.router)
 
     @app.exception_handler(SignoffError)
     async def _domain_error(request: Request, err: SignoffError) -> Response:

@@ -116,25 +116,42 @@ async def unlabelled(page: Any) -> list[str]:
 
 
 async def test_a_launch_approved_in_the_browser(site: tuple[str, Stack], tmp_path: Path) -> None:
+    """Start a launch from the dashboard's form, approve it from each approver's link, see it move on."""
     base, stack = site
     today = await stack.today()
     params = launch_params(today + timedelta(days=2))  # the gate opens at once
-    async with httpx.AsyncClient(base_url=base) as api:
-        started = await api.post("/api/processes", json={"kind": "launch", "params": params})
-        assert started.status_code == 201, started.text
-        pid = started.json()["id"]
-
-        async def asked() -> bool:
-            events = (await api.get(f"/api/processes/{pid}/audit")).json()
-            return isinstance(events, list) and any(e["action"] == "approval_requested" for e in events)
-
-        await until(asked, "the approval requests")
-
     shots = tmp_path / "screenshots"
     shots.mkdir()
     async with playwright_api.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         page = await browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+        await page.goto(base)
+        await page.get_by_role("link", name="Start").click()
+        await page.get_by_label("Kind").select_option("launch")
+        await page.get_by_role("button", name="Choose").click()
+        await page.get_by_label("Product").fill(params["product"])
+        await page.get_by_label("Launch date").fill(params["launch_date"])
+        await page.get_by_label("Owner", exact=True).fill(params["owner"])
+        await page.get_by_label("Approvers").fill("\n".join(params["approvers"]))
+        await page.get_by_label("Owners (optional)").fill("docs=docs@example.com\nsupport=support@example.com")
+        await page.screenshot(path=shots / "0-start.png", full_page=True)
+        assert await fits_the_screen(page), "the start form scrolls sideways on a phone"
+        assert await unlabelled(page) == []
+        await page.get_by_role("button", name="Start the launch").click()
+        await page.wait_for_url("**/processes/launch-*")
+        pid = page.url.rsplit("/", 1)[1]
+        assert (
+            await page.locator("h1").inner_text() == f"Launch: {params['product']} on {params['launch_date']} running"
+        )
+
+        async with httpx.AsyncClient(base_url=base) as api:
+
+            async def asked() -> bool:
+                events = (await api.get(f"/api/processes/{pid}/audit")).json()
+                return isinstance(events, list) and any(e["action"] == "approval_requested" for e in events)
+
+            await until(asked, "the approval requests")
+
         for n, approver in enumerate(("vp@example.com", "legal@example.com"), start=1):
             await page.goto(f"{base}/outbox?process={pid}")
             await page.screenshot(path=shots / f"{n}-outbox.png", full_page=True)
@@ -160,7 +177,7 @@ async def test_a_launch_approved_in_the_browser(site: tuple[str, Stack], tmp_pat
         await browser.close()
 
     assert sorted(p.name for p in shots.iterdir()) == [
-        "1-approval-page.png", "1-decided.png", "1-outbox.png", "2-approval-page.png", "2-decided.png",
+        "0-start.png", "1-approval-page.png", "1-decided.png", "1-outbox.png", "2-approval-page.png", "2-decided.png",
         "2-outbox.png", "5-process.png",
     ]  # fmt: skip
     assert all(p.stat().st_size > 5_000 for p in shots.iterdir())
