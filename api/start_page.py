@@ -9,16 +9,18 @@ kind reloads the page with that kind's fields.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic_core import PydanticUndefined
 
 from api.deps import services
 from api.pages import TEMPLATES
 from api.service import ParamsError
+from config.templates import TemplateError
 from domain.errors import BadInput, Conflict
 from domain.kinds import KINDS
 
@@ -47,16 +49,32 @@ class Field:
 
 def form_fields(kind: str) -> list[Field]:
     """The inputs of a kind's start form, required ones first, from its parameter model's JSON schema."""
-    schema = KINDS[kind].params.model_json_schema()
-    required = set(schema.get("required", []))
-    fields = [_field(name, prop, name in required) for name, prop in schema["properties"].items()]
+    model = KINDS[kind].params
+    schema = model.model_json_schema()
+    required = set(schema.get("required", [])) - set(model.filled_in)
+    fields = [
+        _field(name, prop, name in required, _shown(model.model_fields[name].get_default(call_default_factory=True)))
+        for name, prop in schema["properties"].items()
+    ]
+    fields = [replace(f, hint=f"if left empty: {model.filled_in[f.name]}") if f.name in model.filled_in else f
+              for f in fields]  # fmt: skip
     return sorted(fields, key=lambda f: not f.required)
 
 
-def _field(name: str, prop: dict[str, Any], required: bool) -> Field:
+def _shown(default: Any) -> str:
+    """A default as the form shows it: lists one per line, mappings as ``name=value`` lines."""
+    if default is None or default is PydanticUndefined:
+        return ""
+    if isinstance(default, list):
+        return "\n".join(map(str, default))
+    if isinstance(default, dict):
+        return "\n".join(f"{key}={value}" for key, value in default.items())
+    return str(default)
+
+
+def _field(name: str, prop: dict[str, Any], required: bool, default: str) -> Field:
     label = name.replace("_", " ").capitalize()
     options = [o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"]
-    default = "" if prop.get("default") in (None, [], {}) else str(prop["default"])
     first = options[0]
     if len(options) == 1 and "enum" in first:
         return Field(name, label, "select", required, default, options=tuple(first["enum"]))
@@ -65,7 +83,7 @@ def _field(name: str, prop: dict[str, Any], required: bool) -> Field:
         return Field(name, label, "text", required, default, hint=f"{', '.join(choices[:-1])} or {choices[-1]}")
     if first.get("type") == "array":
         item = first.get("items", {})
-        hint = "one per line" + (": email:role" if "$ref" in item else "")
+        hint = "one per line, or separated by commas" + (" (email:role)" if "$ref" in item else "")
         return Field(name, label, "list", required, default, hint=hint)
     if first.get("type") == "object":
         return Field(name, label, "mapping", required, default, hint="one per line: name=email")
@@ -74,22 +92,35 @@ def _field(name: str, prop: dict[str, Any], required: bool) -> Field:
     return Field(name, label, "textarea" if name in LONG_TEXT else control, required, default, hint=hint)
 
 
-def params_of(fields: list[Field], form: dict[str, str]) -> dict[str, Any]:
-    """What was typed, as parameters: lists one per line, mappings as ``name=value`` lines; blanks left out."""
+def params_of(fields: list[Field], form: dict[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """What was typed, as parameters, and what cannot be read as one (by field).
+
+    Lists are one per line or comma-separated, mappings ``name=value`` lines;
+    blanks are left out, so the parameter's default applies.
+    """
     params: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
     for field in fields:
         raw = form.get(field.name, "").replace("\r\n", "\n").strip()  # browsers send a text area's lines CRLF
         if not raw:
             continue
         lines = [line.strip() for line in raw.splitlines() if line.strip()]
         if field.control == "list":
-            params[field.name] = lines
+            params[field.name] = [part.strip() for line in lines for part in line.split(",") if part.strip()]
         elif field.control == "mapping":
-            pairs = [line.partition("=") for line in lines]
-            params[field.name] = {key.strip(): value.strip() for key, _, value in pairs}
+            mapping: dict[str, str] = {}
+            for number, line in enumerate(lines, start=1):
+                key, equals, value = (part.strip() for part in line.partition("="))
+                if not equals or not key or not value:
+                    errors.setdefault(field.name, []).append(f"line {number}: write it as name=email")
+                elif key in mapping:
+                    errors.setdefault(field.name, []).append(f"line {number}: {key} is named twice")
+                else:
+                    mapping[key] = value
+            params[field.name] = mapping
         else:
             params[field.name] = raw
-    return params
+    return params, errors
 
 
 @router.get("/start", include_in_schema=False)
@@ -103,7 +134,7 @@ def start_form(request: Request, kind: str | None = None) -> Response:
 @router.post("/start", include_in_schema=False)
 async def start_submit(request: Request) -> Response:
     """Start the process the form describes; on a refusal, the form again with what was wrong."""
-    if not _same_origin(request):
+    if not _same_site(request):
         return TEMPLATES.TemplateResponse(
             request, "error.html", {"status": 403, "message": "a process starts from this site's own form"}, 403
         )
@@ -111,31 +142,52 @@ async def start_submit(request: Request) -> Response:
     kind = form.get("kind", "")
     if kind not in KINDS:
         raise BadInput(f"unknown process kind {kind!r}; known kinds: {', '.join(KINDS)}")
-    params = params_of(form_fields(kind), form)
+    params, errors = params_of(form_fields(kind), form)
+    if errors:
+        return _render(request, kind, form, errors, status=422)
     try:
         view = await services(request).processes.start(kind, params, actor="dashboard")
     except ParamsError as err:
-        errors = {str(e["loc"][1]) if len(e["loc"]) > 1 else "": e["msg"] for e in err.errors}
+        for error in err.errors:
+            where = [str(part) for part in error["loc"][1:]]
+            field = where[0] if where else ""
+            line = f"line {int(where[1]) + 1}: " if len(where) > 1 and where[1].isdigit() else ""
+            errors.setdefault(field, []).append(line + error["msg"])
         return _render(request, kind, form, errors, status=422)
-    except Conflict as err:
-        return _render(request, kind, form, {"": str(err)}, status=409)
+    except TemplateError as err:
+        return _render(request, kind, form, {"template": [str(err)]}, status=422)
+    except (BadInput, Conflict) as err:
+        return _render(request, kind, form, {"": [str(err)]}, status=409 if isinstance(err, Conflict) else 422)
     return RedirectResponse(f"/processes/{view.id}", status_code=303)
 
 
 def _render(
-    request: Request, kind: str | None, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: Request, kind: str | None, values: dict[str, str], errors: dict[str, list[str]], status: int = 200
 ) -> Response:
     fields = form_fields(kind) if kind else []
-    unplaced = {name: msg for name, msg in errors.items() if name not in {f.name for f in fields}}
+    unplaced = {name: msgs for name, msgs in errors.items() if name not in {f.name for f in fields}}
     context = {"kinds": list(KINDS), "kind": kind, "fields": fields, "values": values, "errors": errors}
     return TEMPLATES.TemplateResponse(request, "start.html", context | {"unplaced": unplaced}, status_code=status)
 
 
-def _same_origin(request: Request) -> bool:
-    """Whether a form post comes from this site (browsers send Origin with every POST; a script may not)."""
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of `url`, lower-cased, without a default port."""
+    parts = urlsplit(url.strip().lower())
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def _same_site(request: Request) -> bool:
+    """Whether a form post comes from this site: its Origin is the public URL's or the request's own.
+
+    Browsers send Origin with every form POST; a sandboxed or ``data:`` page
+    sends ``null``, refused. Without an Origin (a script, an old browser) the
+    Fetch metadata, where sent, must not say cross-site.
+    """
     origin = request.headers.get("origin")
-    if origin is None or origin == "null":
+    if origin is None:
         return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
-    own = {f"{request.url.scheme}://{request.url.netloc}", services(request).public_url.rstrip("/")}
-    parts = urlsplit(origin)
-    return f"{parts.scheme}://{parts.netloc}" in own
+    if origin == "null":
+        return False
+    return _origin(origin) in {_origin(str(request.base_url)), _origin(services(request).public_url)}

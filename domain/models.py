@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -70,6 +70,9 @@ class ProcessParams(Model):
     owner: Email
     template: str = Field("", pattern=r"^[A-Za-z0-9_-]*$")
     """The template to use; empty means the kind's own (``launch``, ``comms`` …)."""
+
+    filled_in: ClassVar[dict[str, str]] = {}
+    """Parameters the schema requires that the model fills in when left out, and from what (for forms)."""
 
     def id(self, today: date) -> str:
         """The process id, from the business key (`today` for kinds whose key has no date of its own)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -33,6 +33,8 @@ class PostmortemParams(ProcessParams):
     template: str = Field("postmortem", pattern=r"^[A-Za-z0-9_-]+$")
     starts_at: AwareDatetime | None = None
     """Wait until then before kicking off (a launch schedules its retrospective this way)."""
+
+    filled_in: ClassVar[dict[str, str]] = {"owner": "the commander, unless you name someone else"}
 
     @model_validator(mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from tests.conftest import PUBLIC_URL
 def test_every_kind_has_a_form_with_its_required_parameters_first() -> None:
     for kind, spec in KINDS.items():
         fields = form_fields(kind)
-        required = spec.params.model_json_schema()["required"]
+        required = [n for n in spec.params.model_json_schema()["required"] if n not in spec.params.filled_in]
 
         assert [f.name for f in fields[: len(required)]] == required, kind
         assert all(f.required for f in fields[: len(required)]) and not any(f.required for f in fields[len(required) :])
@@ -36,14 +36,29 @@ def test_typed_lines_become_lists_and_mappings() -> None:
         "channel": "",
     }
 
-    params = params_of(fields, typed)
+    params, errors = params_of(fields, typed)
 
+    assert errors == {}
     assert params == {
         "product": "Acme",
         "approvers": ["vp@example.com", "legal@example.com"],
         "owners": {"docs": "docs@example.com", "support": "support@example.com"},
     }  # a blank field keeps its default
-    assert params_of(form_fields("comms"), {"body": "Hello,\r\n\r\n- one\r\n"}) == {"body": "Hello,\n\n- one"}
+    assert params_of(form_fields("comms"), {"body": "Hello,\r\n\r\n- one\r\n"}) == ({"body": "Hello,\n\n- one"}, {})
+    assert params_of(fields, {"approvers": "a@x.com, b@x.com\nc@x.com"})[0] == {
+        "approvers": ["a@x.com", "b@x.com", "c@x.com"]
+    }
+    assert params_of(fields, {"owners": "docs=a@x.com\nsupport\ndocs=b@x.com"})[1] == {
+        "owners": ["line 2: write it as name=email", "line 3: docs is named twice"]
+    }
+
+
+def test_defaults_and_what_the_model_fills_in_show_on_the_form() -> None:
+    comms = {f.name: f for f in form_fields("comms")}
+    postmortem = {f.name: f for f in form_fields("postmortem")}
+
+    assert comms["channels"].default == "email"  # a default from a factory
+    assert not postmortem["owner"].required and "the commander" in postmortem["owner"].hint
 
 
 async def test_the_page_offers_every_kind_and_labels_every_field(app_client: httpx.AsyncClient) -> None:
@@ -102,7 +117,10 @@ async def test_a_refused_field_is_shown_next_to_its_input_with_what_was_typed(
     response = await app_client.post("/start", data=form)
 
     assert response.status_code == 422
-    beside_owner = re.search(r'id="p-owner"[^>]*value="not an email".*?role="alert">([^<]*)<', response.text, re.S)
+    owner = re.search(r'<input id="p-owner"[^>]*>', response.text)
+    beside_owner = re.search(r'id="e-owner">([^<]*)<', response.text)
+    assert owner and 'value="not an email"' in owner.group(0) and 'aria-invalid="true"' in owner.group(0)
+    assert 'aria-describedby="e-owner"' in owner.group(0), "a screen reader reads the error with the field"
     assert beside_owner and "email address" in beside_owner.group(1), "the error sits under the field it is about"
     assert 'value="Half typed"' in response.text, "what was typed is kept"
     assert all("half-typed" not in row["id"] for row in (await app_client.get("/api/processes")).json())
@@ -110,7 +128,11 @@ async def test_a_refused_field_is_shown_next_to_its_input_with_what_was_typed(
 
 @pytest.mark.parametrize(
     ("headers", "status"),
-    [({"Origin": "https://evil.example"}, 403), ({"Sec-Fetch-Site": "cross-site"}, 403)],
+    [
+        ({"Origin": "https://evil.example"}, 403),
+        ({"Origin": "null"}, 403),  # a sandboxed frame or a data: page
+        ({"Sec-Fetch-Site": "cross-site"}, 403),
+    ],
 )
 async def test_a_form_posted_from_another_site_starts_nothing(
     app_client: httpx.AsyncClient, today: date, headers: dict[str, str], status: int
@@ -156,3 +178,30 @@ async def test_every_kind_starts_from_its_form(app_client: httpx.AsyncClient, to
     if kind == "comms":
         assert [r["role"] for r in started["params"]["reviewers"]] == ["Customer Success", "Engineering"]
         assert started["params"]["body"] == params["body"]
+
+
+async def test_behind_a_proxy_the_public_url_is_this_site(app_client: httpx.AsyncClient, today: date) -> None:
+    """The proxy hands the service its own address; the browser says the public one, in any case, with :80."""
+    form = {"kind": "postmortem", "incident": f"INC-{uuid.uuid4().hex[:6]}", "title": "Proxy", "severity": "SEV2",
+            "commander": "ic@example.com", "reviewers": "cto@example.com",
+            "resolved_at": f"{today}T08:00:00Z"}  # fmt: skip
+    headers = {"Host": "10.0.0.5:8080", "Origin": PUBLIC_URL.upper().replace("HTTP://", "http://") + ":80"}
+
+    response = await app_client.post("/start", data=form, headers=headers)
+
+    assert response.status_code == 303, text_of(response.text)
+    pid = response.headers["location"].removeprefix("/processes/")
+    await wait_for_action(app_client, pid, "message_sent")
+    assert (await view(app_client, pid))["owner"] == "ic@example.com"  # left empty: the commander
+
+
+async def test_an_unknown_template_is_shown_under_its_field(app_client: httpx.AsyncClient, today: date) -> None:
+    form = {"kind": "launch", "product": "Templated", "launch_date": (today + timedelta(days=30)).isoformat(),
+            "owner": OWNER, "approvers": "vp@example.com", "template": "no-such-template"}  # fmt: skip
+
+    response = await app_client.post("/start", data=form)
+
+    assert response.status_code == 422
+    beside = re.search(r'id="e-template">([^<]*)<', response.text)
+    assert beside and "no-such-template" in beside.group(1)
+    assert 'value="Templated"' in response.text
