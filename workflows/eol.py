@@ -10,6 +10,7 @@ and the data-retention milestone. Every wait is a durable timer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
@@ -207,10 +208,13 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
 
     async def outcome_of(self, child: Child) -> ProcessView:
         """A notice's result. A notice ends cleanly when this process is cancelled (its cancellation is
-        passed on to it), so that case goes on as this process's own cancellation."""
+        passed on to it), so that case goes on as this process's own cancellation — by the `cancel`
+        update, or by Temporal's, which reaches this task only as a pending cancel request."""
         result = await child
-        if self.cancel_request is not None:
-            raise asyncio.CancelledError
+        task = asyncio.current_task()
+        temporal_cancel = task is not None and task.cancelling() > 0
+        if self.cancel_request is not None or (temporal_cancel and workflow.patched("eol-temporal-cancel")):
+            raise asyncio.CancelledError  # (unpatched, a Temporal cancel ended it `rejected`)
         return result
 
     # ---- 3. milestones and reminders, in date order --------------------------------
@@ -235,6 +239,8 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
             else:
                 await self.milestone(what)
         self._start_step("reminders")
+        if sent and workflow.patched("eol-reminders-end-by-the-plug"):
+            await self.withdraw_late_reminders(sent)
         results = [await self.outcome_of(child) for child in sent]
         failed = [r.id for r in results if r.status != ProcessStatus.COMPLETED]
         self._finish_step("reminders", StepStatus.FAILED if failed else StepStatus.DONE)
@@ -242,6 +248,18 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
             await self.outbound.tell_owner(
                 "comms", "reminders", "send every customer reminder", f"not sent: {', '.join(failed)}"
             )
+
+    async def withdraw_late_reminders(self, sent: list[Child]) -> None:
+        """Reminders still unsent (in review) when the last approval opens are withdrawn: the shutdown does
+        not wait on them, and a reminder after it would be wrong. (Unpatched, a slow review held the gate.)"""
+        opens_at = self.moment("shutdown", -self.input.template.gate.offset_days)
+        settled = [asyncio.create_task(_settled(child)) for child in sent]
+        if await wait_until(lambda: all(task.done() for task in settled), opens_at):
+            return
+        for child, task in zip(sent, settled, strict=True):
+            if not task.done():
+                await workflow.get_external_workflow_handle(child.id).cancel()
+                await self.audit.record("reminder_withdrawn", step="reminders", process=child.id)
 
     async def milestone(self, key: str) -> None:
         """Tell the team that sells (end of sale) or supports (end of support) it, and the channel."""
@@ -456,3 +474,9 @@ def _items(items: list[ItemState]) -> list[dict[str, str]]:
         {"key": i.key, "title": i.title, "owner": i.owner, "due": i.due.isoformat(), "issue_key": i.issue_key or ""}
         for i in items
     ]
+
+
+async def _settled(child: Child) -> None:
+    """Wait for a notice to end, however it ends."""
+    with contextlib.suppress(Exception):
+        await child

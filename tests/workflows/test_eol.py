@@ -158,6 +158,35 @@ async def test_reminders_reviewed_again_when_the_template_says_so(stack: Stack) 
     await handle.execute_update(EolWorkflow.cancel, CancelInput(by=OWNER))
 
 
+async def test_a_reminder_still_unsent_when_the_last_approval_opens_is_withdrawn(stack: Stack) -> None:
+    handle = await stack.start_eol(
+        template={"notice_reminders": {"days_before_shutdown": [7], "approval": "review", "lead_days": 7,
+                                       "text": {"subject": "Reminder: {product}", "body": "{days_left} days left."}}},
+    )  # fmt: skip
+    await approve_notice(await notice_in_review(stack, handle))
+    await finish_tasks(handle)
+    view = await view_of(handle)
+    await advance_to(stack, nine_utc(milestone_date(view, "shutdown_date", -14)) + timedelta(hours=1))
+    reminder = await notice_in_review(stack, handle, n=2)
+    await advance_to(stack, nine_utc(milestone_date(view, "shutdown_date", -8)) + timedelta(hours=1))
+    await reminder.execute_update(  # late in its round: the text waits a week for a revision nobody makes
+        CommsWorkflow.decide, DecisionInput(gate="review", approver=LEGAL, decision=Decision.CHANGES, comment="Shorter")
+    )
+
+    await advance_to(stack, nine_utc(milestone_date(view, "shutdown_date", -3)) + timedelta(hours=1))
+
+    async def gate_open() -> bool:
+        return bool(events(stack.trail(handle.id), "gate_opened"))
+
+    await eventually(gate_open, "the last approval to open on its day")
+    assert (await reminder.result()).status == ProcessStatus.CANCELLED
+    assert [e.details["process"] for e in events(stack.trail(handle.id), "reminder_withdrawn")] == [reminder.id]
+    steps = {s.key: s.status for s in (await view_of(handle)).steps}
+    assert steps["reminders"] == "failed" and steps["pull-the-plug"] == "active"
+    assert emails(stack.outbox(handle.id), "send every customer reminder")
+    await handle.execute_update(EolWorkflow.cancel, CancelInput(by=OWNER))
+
+
 async def test_a_rejected_notice_ends_the_end_of_life_before_customers_hear(stack: Stack) -> None:
     handle = await stack.start_eol()
     child = await notice_in_review(stack, handle)
@@ -183,6 +212,20 @@ async def test_cancel_cancels_the_unsent_notice_too(stack: Stack) -> None:
     notice: ProcessView = await child.result()
     assert notice.status == ProcessStatus.CANCELLED
     assert emails(stack.outbox(child.id), "will not be sent: cancelled")
+    assert_trail_consistent(stack.trail(handle.id), ProcessStatus.CANCELLED)
+
+
+async def test_a_cancel_through_temporal_ends_it_cancelled_not_rejected(isolated_stack: Stack) -> None:
+    """`temporal workflow cancel` (not the `cancel` update): the notice ends cancelled first, then the end of life."""
+    stack = isolated_stack
+    handle = await stack.start_eol()
+    child = await notice_in_review(stack, handle)
+
+    await handle.cancel()
+
+    view: ProcessView = await handle.result()
+    assert view.status == ProcessStatus.CANCELLED
+    assert (await child.result()).status == ProcessStatus.CANCELLED
     assert_trail_consistent(stack.trail(handle.id), ProcessStatus.CANCELLED)
 
 
