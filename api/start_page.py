@@ -21,7 +21,7 @@ from api.deps import services
 from api.pages import TEMPLATES
 from api.service import ParamsError
 from config.templates import TemplateError
-from domain.errors import BadInput, Conflict
+from domain.errors import BadInput, Conflict, UnknownKind
 from domain.kinds import KINDS
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
@@ -127,7 +127,7 @@ def params_of(fields: list[Field], form: dict[str, str]) -> tuple[dict[str, Any]
 def start_form(request: Request, kind: str | None = None) -> Response:
     """Choose a kind; its form."""
     if kind is not None and kind not in KINDS:
-        raise BadInput(f"unknown process kind {kind!r}; known kinds: {', '.join(KINDS)}")
+        raise UnknownKind(kind, list(KINDS))
     return _render(request, kind, {}, {})
 
 
@@ -141,7 +141,7 @@ async def start_submit(request: Request) -> Response:
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     kind = form.get("kind", "")
     if kind not in KINDS:
-        raise BadInput(f"unknown process kind {kind!r}; known kinds: {', '.join(KINDS)}")
+        raise UnknownKind(kind, list(KINDS))
     params, errors = params_of(form_fields(kind), form)
     if errors:
         return _render(request, kind, form, errors, status=422)

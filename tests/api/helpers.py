@@ -22,7 +22,14 @@ T = TypeVar("T")
 
 OWNER = "pm@example.com"
 APPROVERS = ["vp@example.com", "legal@example.com"]
-LINK = re.compile(re.escape(PUBLIC_URL) + r"/approve/([A-Za-z0-9_.\-]+)")
+
+
+def link_pattern(public_url: str) -> re.Pattern[str]:
+    """An approval link under `public_url` in a message body; group 1 is its token."""
+    return re.compile(re.escape(public_url) + r"/approve/([A-Za-z0-9_.\-]+)")
+
+
+LINK = link_pattern(PUBLIC_URL)
 
 
 def launch_params(launch_date: date, **changes: Any) -> dict[str, Any]:

@@ -12,18 +12,18 @@ import pytest
 from domain.enums import Decision
 from domain.models import DecisionInput
 from tests.api.helpers import (
-    LINK,
     audit,
     eventually,
     forms_of,
     launch_params,
+    link_pattern,
     path_of,
     start,
     text_of,
     view,
     wait_for_action,
 )
-from tests.conftest import Stack
+from tests.conftest import PUBLIC_URL, Stack
 from workflows.comms import CommsWorkflow
 
 OWNER, CS, ENG = "pm@example.com", "cs@example.com", "eng@example.com"
@@ -48,8 +48,10 @@ async def start_comms(client: httpx.AsyncClient, **changes: Any) -> dict[str, An
     return body
 
 
-async def review_links(client: httpx.AsyncClient, pid: str, round: int = 1) -> dict[str, str]:
-    """Each reviewer's newest review link, once round `round` has asked them."""
+async def review_links(
+    client: httpx.AsyncClient, pid: str, round: int = 1, public_url: str = PUBLIC_URL
+) -> dict[str, str]:
+    """Each reviewer's newest review link (under `public_url`), once round `round` has asked them."""
 
     async def asked() -> list[dict[str, Any]] | None:
         events = await audit(client, pid)
@@ -63,8 +65,9 @@ async def review_links(client: httpx.AsyncClient, pid: str, round: int = 1) -> d
     await eventually(asked, f"review round {round}")
     outbox = (await client.get("/api/outbox", params={"process": pid})).json()
     links: dict[str, str] = {}
+    link = link_pattern(public_url)
     for entry in outbox:
-        found = LINK.search(entry["body"])
+        found = link.search(entry["body"])
         if found and entry["channel"] == "email":
             links[entry["to"][0]] = found.group(0)
     return links

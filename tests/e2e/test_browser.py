@@ -9,7 +9,6 @@ directory (pytest's ``tmp_path``), not into the repository.
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 import socket
 from collections.abc import AsyncIterator
@@ -26,8 +25,8 @@ from api.app import create_app
 from api.deps import Services
 from api.service import Processes
 from config.templates import load_template
-from tests.api.helpers import launch_params, wait_for_action
-from tests.api.test_comms import CS, ENG, comms_params
+from tests.api.helpers import eventually, launch_params, wait_for_action
+from tests.api.test_comms import CS, ENG, comms_params, review_links
 from tests.api.test_eol import eol_params
 from tests.api.test_postmortem import postmortem_params
 from tests.conftest import Stack, running_stack
@@ -76,35 +75,9 @@ async def site(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[tuple[
             await serving
 
 
-async def until(probe: Any, what: str, timeout: float = 20.0) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (value := await probe()):
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-    return value
-
-
 async def fits_the_screen(page: Any) -> bool:
     """Whether the page reads without scrolling sideways."""
     return bool(await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
-
-
-async def links_in_outbox(api: httpx.AsyncClient, base: str, pid: str, requests: int) -> dict[str, str]:
-    """Each person's approval link from the outbox, once `requests` requests are out (none in flight then)."""
-
-    async def sent() -> bool:
-        events = (await api.get(f"/api/processes/{pid}/audit")).json()
-        if not isinstance(events, list):  # a 404 until the first event is stored
-            return False
-        asked = [e for e in events if e["action"] == "message_sent" and "review" in e["details"].get("template", "")]
-        return len(asked) >= requests
-
-    await until(sent, f"{requests} approval requests")
-    link = re.compile(re.escape(base) + r"/approve/[A-Za-z0-9_.\-]+")
-    outbox = (await api.get("/api/outbox", params={"process": pid})).json()
-    return {e["to"][0]: found.group(0) for e in outbox if e["channel"] == "email" and (found := link.search(e["body"]))}
 
 
 async def unlabelled(page: Any) -> list[str]:
@@ -150,7 +123,7 @@ async def test_a_launch_approved_in_the_browser(site: tuple[str, Stack], tmp_pat
                 events = (await api.get(f"/api/processes/{pid}/audit")).json()
                 return isinstance(events, list) and any(e["action"] == "approval_requested" for e in events)
 
-            await until(asked, "the approval requests")
+            await eventually(asked, "the approval requests")
 
         for n, approver in enumerate(("vp@example.com", "legal@example.com"), start=1):
             await page.goto(f"{base}/outbox?process={pid}")
@@ -190,7 +163,7 @@ async def test_a_customer_message_reviewed_on_a_phone(site: tuple[str, Stack], t
         started = await api.post("/api/processes", json={"kind": "comms", "params": comms_params()})
         assert started.status_code == 201, started.text
         pid = started.json()["id"]
-        links = await links_in_outbox(api, base, pid, requests=4)  # email and chat to both reviewers
+        links = await review_links(api, pid, public_url=base)
     assert sorted(links) == [CS, ENG]
     shots = tmp_path / "screenshots"
     shots.mkdir()
@@ -216,7 +189,7 @@ async def test_a_customer_message_reviewed_on_a_phone(site: tuple[str, Stack], t
             await page.goto(f"{base}/processes/{pid}")
             return await page.locator("h1 .status").inner_text() == "completed"
 
-        await until(sent, "the message to go out")
+        await eventually(sent, "the message to go out")
         text = await page.locator("body").inner_text()
         assert f"Fine by {CS}" in text and f"Fine by {ENG}" in text
         await page.screenshot(path=shots / "3-process.png", full_page=True)

@@ -134,7 +134,9 @@ async def test_an_end_of_life_from_kickoff_to_the_deletion_of_its_data(stack: St
     assert_trail_consistent(stack.trail(handle.id), ProcessStatus.COMPLETED)
 
 
-async def test_reminders_reviewed_again_when_the_template_says_so(stack: Stack) -> None:
+async def reminder_in_review(stack: Stack) -> tuple[Handle, ProcessView, Handle]:
+    """An end of life whose template reviews its reminder (7 days before the shutdown, a week's lead), its
+    notice sent and its tasks done, at the day the reminder's review opens: (it, its view, the reminder)."""
     handle = await stack.start_eol(
         template={"notice_reminders": {"days_before_shutdown": [7], "approval": "review", "lead_days": 7,
                                        "text": {"subject": "Reminder: {product} shuts down in {days_left} days",
@@ -143,9 +145,13 @@ async def test_reminders_reviewed_again_when_the_template_says_so(stack: Stack) 
     await approve_notice(await notice_in_review(stack, handle))
     await finish_tasks(handle)
     view = await view_of(handle)
-
     await advance_to(stack, nine_utc(milestone_date(view, "shutdown_date", -14)) + timedelta(hours=1))
-    reminder = await notice_in_review(stack, handle, n=2)
+    return handle, view, await notice_in_review(stack, handle, n=2)
+
+
+async def test_reminders_reviewed_again_when_the_template_says_so(stack: Stack) -> None:
+    handle, view, reminder = await reminder_in_review(stack)
+
     content = (await reminder.query(CommsWorkflow.view)).content
     assert (
         content is not None
@@ -159,15 +165,7 @@ async def test_reminders_reviewed_again_when_the_template_says_so(stack: Stack) 
 
 
 async def test_a_reminder_still_unsent_when_the_last_approval_opens_is_withdrawn(stack: Stack) -> None:
-    handle = await stack.start_eol(
-        template={"notice_reminders": {"days_before_shutdown": [7], "approval": "review", "lead_days": 7,
-                                       "text": {"subject": "Reminder: {product}", "body": "{days_left} days left."}}},
-    )  # fmt: skip
-    await approve_notice(await notice_in_review(stack, handle))
-    await finish_tasks(handle)
-    view = await view_of(handle)
-    await advance_to(stack, nine_utc(milestone_date(view, "shutdown_date", -14)) + timedelta(hours=1))
-    reminder = await notice_in_review(stack, handle, n=2)
+    handle, view, reminder = await reminder_in_review(stack)
     await advance_to(stack, nine_utc(milestone_date(view, "shutdown_date", -8)) + timedelta(hours=1))
     await reminder.execute_update(  # late in its round: the text waits a week for a revision nobody makes
         CommsWorkflow.decide, DecisionInput(gate="review", approver=LEGAL, decision=Decision.CHANGES, comment="Shorter")
