@@ -1,7 +1,12 @@
-"""Shared fixtures: the time-skipping Temporal server and a worker per test."""
+"""Shared fixtures: the time-skipping Temporal server and a worker per test.
+
+Every test on the time-skipping server starts at the same pinned moment
+(`tests/clock.py`), so what it sees never depends on the hour it runs.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import uuid
@@ -13,7 +18,15 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from temporalio.client import Client, Interceptor, OutboundInterceptor, StartWorkflowInput, WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowInput,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -31,6 +44,7 @@ from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
 from integrations.ports import Mailer, Tracker
 from integrations.store import OutboxEntry, Store, create_engine, metadata
+from tests.clock import start_test
 from workers.temporal import activity_methods, build_worker, find_binary
 from workflows.comms import CommsWorkflow
 from workflows.eol import EolWorkflow
@@ -96,12 +110,67 @@ class RecordStarts(Interceptor):
         return Outbound(next)
 
 
+def recording_client(env: WorkflowEnvironment) -> tuple[Client, RecordStarts]:
+    """A client of `env` that remembers what it starts, for `end_leftovers`."""
+    recorder = RecordStarts()
+    config = env.client.config()  # keeps the time-skipping interceptor that lets time run while a test waits
+    return Client(**{**config, "interceptors": [*config["interceptors"], recorder]}), recorder
+
+
 async def end_leftovers(client: Client, ids: list[str]) -> None:
-    """Terminate what a test left running: on the shared time-skipping server a
-    workflow whose worker is gone can hold time still for every later test."""
+    """Terminate what a test left running, children included, while its worker still runs.
+
+    On a shared time-skipping server a workflow whose worker is gone would go on
+    firing timers while later tests skip time. And the server holds a lock on
+    skipping for each workflow task and activity it has scheduled until that
+    task completes; terminating a workflow with one outstanding leaks the lock,
+    freezing time for every later test (each starts by skipping to its start
+    clock). So wait, briefly, for the workflow to have nothing outstanding, then
+    terminate it.
+    """
     for workflow_id in ids:
-        with contextlib.suppress(RPCError):
-            await client.get_workflow_handle(workflow_id).terminate("test finished")
+        handle = client.get_workflow_handle(workflow_id)
+        with contextlib.suppress(RPCError):  # never started, or already gone
+            for _ in range(100):
+                described = await handle.describe()
+                if described.status != WorkflowExecutionStatus.RUNNING or await _idle(handle):
+                    break
+                await asyncio.sleep(0.05)
+            if described.status == WorkflowExecutionStatus.RUNNING:
+                await handle.terminate("test finished")
+            await end_leftovers(client, [c.workflow_id for c in described.raw_description.pending_children])
+
+
+async def _idle(handle: WorkflowHandle[Any, Any]) -> bool:
+    """Whether the workflow waits on nothing but timers and messages: no activity, no workflow task.
+
+    Read off one snapshot, its history (the test server's description lists no pending workflow task).
+    """
+    task_open, activities_open = False, set()
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+            task_open = True
+        elif event.event_type in _TASK_OVER:
+            task_open = False
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            activities_open.add(event.event_id)
+        elif event.event_type in _ACTIVITY_OVER:
+            attributes = getattr(event, _ACTIVITY_OVER[event.event_type])
+            activities_open.discard(attributes.scheduled_event_id)
+    return not task_open and not activities_open
+
+
+_TASK_OVER = {
+    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+}
+_ACTIVITY_OVER = {
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: "activity_task_completed_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: "activity_task_failed_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "activity_task_timed_out_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: "activity_task_canceled_event_attributes",
+}
 
 
 @dataclass
@@ -251,12 +320,13 @@ async def running_stack(
         AuditActivities(store),
     )
     task_queue = f"tq-{uuid.uuid4()}"
-    recorder = RecordStarts()
-    config = env.client.config()  # keeps the time-skipping interceptor that lets time run while a test waits
-    client = Client(**{**config, "interceptors": [*config["interceptors"], recorder]})
+    client, recorder = recording_client(env)
     async with build_worker(client, task_queue, activities):
-        yield Stack(env, client, task_queue, store, tokens)
-    await end_leftovers(env.client, recorder.started)
+        await start_test(env)
+        try:
+            yield Stack(env, client, task_queue, store, tokens)
+        finally:
+            await end_leftovers(env.client, recorder.started)
 
 
 @pytest.fixture

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import httpx
 import pytest
-from temporalio.client import WorkflowExecutionStatus
-from temporalio.service import RPCError
 
 from api.app import create_app
 from api.deps import Services
@@ -33,9 +31,15 @@ class BoundedASGITransport(httpx.ASGITransport):
 
 
 @pytest.fixture
-async def today(stack: Stack) -> date:
-    """Today on the time-skipping server, whose clock may be ahead of the real one."""
-    return await stack.today()
+async def now(stack: Stack) -> datetime:
+    """The time-skipping server's time when the test starts (never the real time: see tests/clock.py)."""
+    return await stack.env.get_current_time()
+
+
+@pytest.fixture
+def today(now: datetime) -> date:
+    """Today on the time-skipping server."""
+    return now.date()
 
 
 JIRA_WEBHOOK_SECRET = "jira-webhook-secret"
@@ -62,28 +66,7 @@ async def client_of(stack: Stack, today: date, **services: Any) -> AsyncIterator
         events_secret=EVENTS_SECRET,
         **services,
     )
-    started: list[str] = []
-
-    async def remember_started(response: httpx.Response) -> None:
-        if response.request.method == "POST" and response.url.path == "/api/processes" and response.status_code == 201:
-            await response.aread()
-            started.append(response.json()["id"])
-
+    # What the app starts goes through `stack.client`: the stack ends it after the test.
     transport = BoundedASGITransport(app=create_app(built))
-    try:
-        async with httpx.AsyncClient(
-            transport=transport, base_url=PUBLIC_URL, event_hooks={"response": [remember_started]}
-        ) as client:
-            yield client
-    finally:
-        await _terminate(stack, started)
-
-
-async def _terminate(stack: Stack, process_ids: list[str]) -> None:
-    """End what a test left running: the session's one server is shared, and a
-    forgotten workflow's timers would go on firing while later tests skip time."""
-    for process_id in process_ids:
-        handle = stack.client.get_workflow_handle(process_id)
-        with contextlib.suppress(RPCError):  # already closed
-            if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate(reason="test over")
+    async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+        yield client

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -186,8 +186,8 @@ async def test_a_launch_takes_no_revisions(app_client: httpx.AsyncClient, today:
     assert response.json()["detail"] == f"process {pid} is a launch: it takes no revisions"
 
 
-async def test_a_scheduled_message_can_be_cancelled(app_client: httpx.AsyncClient) -> None:
-    send_at = (datetime.now(UTC) + timedelta(days=20)).replace(microsecond=0)
+async def test_a_scheduled_message_can_be_cancelled(app_client: httpx.AsyncClient, now: datetime) -> None:
+    send_at = (now + timedelta(days=20)).replace(microsecond=0)
     pid = (await start_comms(app_client, send_at=send_at.isoformat()))["id"]
     await review_links(app_client, pid)
 

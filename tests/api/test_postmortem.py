@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -15,20 +15,21 @@ from tests.api.test_hooks import issue_event, post
 IC, CTO, SRE = "ic@example.com", "cto@example.com", "sre@example.com"
 
 
-def postmortem_params(**changes: Any) -> dict[str, Any]:
+def postmortem_params(now: datetime, **changes: Any) -> dict[str, Any]:
     params: dict[str, Any] = {
         "incident": f"INC-{uuid.uuid4().hex[:6]}",
         "title": "Checkout errors",
         "severity": "SEV1",
         "commander": IC,
         "reviewers": [CTO],
-        "resolved_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+        "resolved_at": (now - timedelta(hours=2)).isoformat(),
     }
     return params | changes
 
 
-async def start_postmortem(client: httpx.AsyncClient, **changes: Any) -> dict[str, Any]:
-    response = await client.post("/api/processes", json={"kind": "postmortem", "params": postmortem_params(**changes)})
+async def start_postmortem(client: httpx.AsyncClient, now: datetime, **changes: Any) -> dict[str, Any]:
+    params = postmortem_params(now, **changes)
+    response = await client.post("/api/processes", json={"kind": "postmortem", "params": params})
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -39,8 +40,8 @@ async def kicked_off(client: httpx.AsyncClient, pid: str) -> dict[str, Any]:
     return await view(client, pid)
 
 
-async def test_start_by_hand(app_client: httpx.AsyncClient) -> None:
-    started = await start_postmortem(app_client, incident="INC-7")
+async def test_start_by_hand(app_client: httpx.AsyncClient, now: datetime) -> None:
+    started = await start_postmortem(app_client, now, incident="INC-7")
 
     assert started["id"] == "postmortem-inc-7"
     assert started["title"] == "Post-mortem: SEV1 INC-7 — Checkout errors"
@@ -63,9 +64,9 @@ async def test_start_by_hand(app_client: httpx.AsyncClient) -> None:
     ids=["severity", "commander-reviews", "future", "not-a-time", "commander"],
 )
 async def test_bad_parameters_are_422_naming_the_field(
-    app_client: httpx.AsyncClient, changes: dict[str, Any], field: list[Any], says: str
+    app_client: httpx.AsyncClient, now: datetime, changes: dict[str, Any], field: list[Any], says: str
 ) -> None:
-    params = postmortem_params(**changes)
+    params = postmortem_params(now, **changes)
     response = await app_client.post("/api/processes", json={"kind": "postmortem", "params": params})
 
     assert response.status_code == 422, response.text
@@ -73,8 +74,10 @@ async def test_bad_parameters_are_422_naming_the_field(
     assert says in error["msg"]
 
 
-async def test_action_items_are_filed_and_one_is_accepted_as_wont_do(app_client: httpx.AsyncClient) -> None:
-    pid = (await start_postmortem(app_client))["id"]
+async def test_action_items_are_filed_and_one_is_accepted_as_wont_do(
+    app_client: httpx.AsyncClient, now: datetime
+) -> None:
+    pid = (await start_postmortem(app_client, now))["id"]
     await kicked_off(app_client, pid)
 
     response = await app_client.post(
@@ -100,8 +103,8 @@ async def test_action_items_are_filed_and_one_is_accepted_as_wont_do(app_client:
     assert any(e["action"] == "item_wont_do" and e["details"]["reason"] == "Covered by SLOs." for e in events)
 
 
-async def test_bad_action_items_are_422(app_client: httpx.AsyncClient) -> None:
-    pid = (await start_postmortem(app_client))["id"]
+async def test_bad_action_items_are_422(app_client: httpx.AsyncClient, now: datetime) -> None:
+    pid = (await start_postmortem(app_client, now))["id"]
 
     response = await app_client.post(
         f"/api/processes/{pid}/action-items", json={"items": [{"title": "x", "owner": SRE, "priority": "P7"}]}
@@ -122,7 +125,9 @@ async def test_a_launch_takes_no_action_items(app_client: httpx.AsyncClient, tod
     assert response.json()["detail"] == f"process {pid} is a launch: it takes no action items"
 
 
-async def test_an_incident_resolved_in_jira_starts_its_post_mortem_once(app_client: httpx.AsyncClient) -> None:
+async def test_an_incident_resolved_in_jira_starts_its_post_mortem_once(
+    app_client: httpx.AsyncClient, now: datetime
+) -> None:
     key = f"OPS-{uuid.uuid4().int % 10_000}"
     fields = {
         "issuetype": {"name": "Incident"},
@@ -130,7 +135,7 @@ async def test_an_incident_resolved_in_jira_starts_its_post_mortem_once(app_clie
         "customfield_10060": {"value": "SEV2"},
         "assignee": {"emailAddress": IC},
         "reporter": {"emailAddress": CTO},
-        "resolutiondate": (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+        "resolutiondate": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
     }
     body = issue_event(key, [], "Resolved", "done", **fields)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
@@ -165,8 +165,10 @@ def typed(value: object) -> str:
 
 
 @pytest.mark.parametrize("kind", ["comms", "postmortem", "eol"])
-async def test_every_kind_starts_from_its_form(app_client: httpx.AsyncClient, today: date, kind: str) -> None:
-    params = {"comms": comms_params(), "postmortem": postmortem_params(), "eol": eol_params(today)}[kind]
+async def test_every_kind_starts_from_its_form(
+    app_client: httpx.AsyncClient, now: datetime, today: date, kind: str
+) -> None:
+    params = {"comms": comms_params(), "postmortem": postmortem_params(now), "eol": eol_params(today)}[kind]
 
     response = await app_client.post("/start", data={"kind": kind, **{k: typed(v) for k, v in params.items()}})
 

@@ -18,13 +18,30 @@ from tests.integration.devstack import LINK, DevStack, eventually, launch_params
 from workers.devserver import port_in_use
 
 
+def start_today(dev_stack: DevStack, product: str) -> tuple[str, requests.Response]:
+    """Start a launch dated today, on the real clock the dev stack runs on.
+
+    A start in the last instant of a day can reach the service after midnight, when its date is past
+    (a 422): then it is started again, dated the new today, as a person would.
+    """
+    while True:
+        today = datetime.now(UTC).date().isoformat()
+        started = requests.post(
+            f"{dev_stack.base}/api/processes",
+            json={"kind": "launch", "params": launch_params(product, today)},
+            timeout=30,
+        )
+        if started.status_code != 422 or datetime.now(UTC).date().isoformat() == today:
+            return today, started
+
+
+def without_clock_events(trail: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The trail less what the clock alone brings (reminders and escalations, at 00:00 with this template)."""
+    return [e for e in trail if e["action"] not in ("reminder", "escalation")]
+
+
 def test_a_launch_walks_from_start_to_completion(dev_stack: DevStack) -> None:
-    today = datetime.now(UTC).date().isoformat()
-    started = requests.post(
-        f"{dev_stack.base}/api/processes",
-        json={"kind": "launch", "params": launch_params("Acme Analytics 2.0", today)},
-        timeout=30,
-    )
+    today, started = start_today(dev_stack, "Acme Analytics 2.0")
     assert started.status_code == 201, started.text
     process_id = started.json()["id"]
     assert process_id == f"launch-acme-analytics-2-0-{today}"
@@ -52,14 +69,16 @@ def test_a_launch_walks_from_start_to_completion(dev_stack: DevStack) -> None:
     # Opening a link (as a mail scanner would) decides nothing. Wait until the
     # gate's requests are fully recorded, so the trail is still while we look.
     def requested() -> list[Any]:
-        trail = dev_stack.get(f"/api/processes/{process_id}/audit")
+        trail = without_clock_events(dev_stack.get(f"/api/processes/{process_id}/audit"))
         return trail if trail[-1]["action"] == "approval_requested" else []
 
     trail_before = eventually(requested, what="the approval requests to be recorded")
     page = requests.get(links["vp@example.com"], timeout=30)
     assert page.status_code == 200
     assert requests.head(links["vp@example.com"], timeout=30).status_code == 200
-    assert dev_stack.get(f"/api/processes/{process_id}/audit") == trail_before
+    assert without_clock_events(dev_stack.get(f"/api/processes/{process_id}/audit")) == without_clock_events(
+        trail_before
+    )
     assert dev_stack.get(f"/api/processes/{process_id}")["approvals"] == []
 
     # Deciding is the POST of the page's form.

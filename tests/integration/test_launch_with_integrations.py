@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -30,12 +30,16 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config.settings import Settings
+from config.templates import load_template
 from domain.ids import process_id
+from domain.templates import LaunchTemplate
 from integrations.store import Store
 from tests.adapters.fake_chat import FakeSlack, running
 from tests.adapters.fake_jira import FakeJira
 from tests.adapters.smtp_server import Server, smtp_server
 from tests.api.helpers import eventually, forms_of
+from tests.clock import skip_to, start_test
+from tests.conftest import end_leftovers, recording_client
 from workers.temporal import build_worker
 from workers.wiring import build_activities, build_services
 
@@ -104,12 +108,17 @@ async def world(
             monkeypatch.setenv(f"SIGNOFF_{name}", value)
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
         store = Store.connect(settings.database())
-        services = build_services(settings, env.client, store)
+        client, recorder = recording_client(env)
+        services = build_services(settings, client, store)
         async with (
-            build_worker(env.client, settings.temporal.task_queue, build_activities(settings, store)),
+            build_worker(client, settings.temporal.task_queue, build_activities(settings, store)),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services)), base_url=PUBLIC_URL) as web,
         ):
-            yield World(env, jira, smtp, slack, store, web)
+            await start_test(env)
+            try:
+                yield World(env, jira, smtp, slack, store, web)
+            finally:
+                await end_leftovers(env.client, recorder.started)
 
 
 def jira_webhook(issue: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
@@ -187,7 +196,12 @@ async def test_a_launch_through_jira_smtp_and_slack(world: World) -> None:
     assert answer.status_code == 200 and answer.json()["actions"][0]["item_done"] == "documentation"
 
     # 3. Three days before launch the gate opens: a link by email and buttons in Slack for each approver.
-    await world.env.sleep(timedelta(days=7, hours=12))
+    # Skip to an hour after it opens (the process's own schedule), before its first daily reminder.
+    template = load_template("launch", "launch")
+    assert isinstance(template, LaunchTemplate)
+    launch_day = datetime.combine(date.fromisoformat(params["launch_date"]), datetime.min.time(), UTC)
+    launch_at = launch_day + timedelta(hours=template.notify_hour_utc)
+    await skip_to(world.env, launch_at - timedelta(days=template.gate.offset_days) + timedelta(hours=1))
     await audited(world, pid, "approval_requested")
     tokens = {}
     for approver in (VP, LEGAL):
@@ -218,7 +232,7 @@ async def test_a_launch_through_jira_smtp_and_slack(world: World) -> None:
     assert world.mail(OWNER, f"{VP} approved") and world.mail(OWNER, f"{LEGAL} approved")
 
     # 6. Launch day: announcement by email and in Slack, the epic moved to Done in Jira.
-    await world.env.sleep(timedelta(days=3))
+    await skip_to(world.env, launch_at + timedelta(hours=1))
     await audited(world, pid, "completed")
     [announcement] = world.mail(ALL, "is launched")
     assert OWNER in announcement["To"] and announcement.get_body(("html",)) is not None

@@ -23,6 +23,7 @@ from config.templates import load_template
 from domain.enums import Decision, ProcessStatus
 from domain.models import DecisionInput, GateState, ItemDoneInput, ItemState, ProcessView, StoredAuditEvent
 from integrations.store import OutboxEntry
+from tests.clock import skip_to
 from tests.conftest import PUBLIC_URL, Stack
 from workflows.launch import LaunchWorkflow
 
@@ -67,6 +68,11 @@ def launch_moment(view: ProcessView) -> datetime:
     return nine_utc(launch_date(view))
 
 
+def gate_moment(view: ProcessView) -> datetime:
+    """When the go/no-go gate opens (unless every item is done before): the template's days before launch day."""
+    return launch_moment(view) - timedelta(days=TEMPLATE.gate.offset_days)
+
+
 def due_moment(view: ProcessView, item: str) -> datetime:
     """When checklist item `item` falls due (its due date at 09:00 UTC)."""
     return nine_utc(launch_date(view) + timedelta(days=ITEMS[item].due_offset_days))
@@ -83,9 +89,7 @@ def at_moment(at: datetime, moment: datetime, slack: timedelta = timedelta(minut
 
 async def advance_to(stack: Stack, moment: datetime) -> None:
     """Skip time to `moment`; everything due before it has run when this returns."""
-    remaining = moment - await stack.env.get_current_time()
-    assert remaining > timedelta(0), f"{moment} is already past"
-    await stack.env.sleep(remaining)
+    await skip_to(stack.env, moment)
 
 
 # ---- waiting for the workflow -------------------------------------------------

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from domain.enums import Decision, ProcessStatus
-from domain.models import DecisionInput, ProcessView
+from domain.models import DecisionInput
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     CHANNEL,
@@ -11,21 +11,26 @@ from tests.workflows.helpers import (
     OWNER,
     STAKEHOLDER,
     VP,
+    advance_to,
     assert_trail_consistent,
     chats,
     emails,
     events,
+    gate_moment,
+    kicked_off,
     launch_moment,
     sent,
     transitioned,
+    view_of,
 )
 from workflows.launch import LaunchWorkflow
 
 
 async def test_launch_runs_from_kickoff_to_announcement(stack: Stack) -> None:
     handle = await stack.start_launch(days_ahead=30)
-    await stack.env.sleep(timedelta(days=28))
-    view: ProcessView = await handle.query(LaunchWorkflow.view)
+    view = await kicked_off(handle)
+    await advance_to(stack, gate_moment(view) + timedelta(days=1))  # a day into the gate: reminded, not yet decided
+    view = await view_of(handle)
     assert view.status == ProcessStatus.WAITING
     assert view.gates[0].status == "open" and view.gates[0].required == 2
     assert {s.key: s.status for s in view.steps} == {

@@ -164,7 +164,7 @@ async def test_a_late_draft_is_chased_by_severity_and_escalated(stack: Stack) ->
     view = await step_is(handle, "draft", "active")
     due = view.items[0].due
 
-    await stack.env.sleep(timedelta(days=3 + 4))
+    await advance_to(stack, nine_utc(due + timedelta(days=3)) + timedelta(hours=1))  # the escalation is 3 days late
 
     trail = stack.trail(handle.id)
     reminders = events(trail, "reminder", to=IC)
