@@ -15,7 +15,7 @@ from typing import Any
 from temporalio.client import WorkflowHandle
 
 from domain.enums import Decision
-from domain.models import DecisionInput, ItemDoneInput, ProcessView, RevisionInput
+from domain.models import CancelInput, DecisionInput, ItemDoneInput, ProcessView, RevisionInput
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from tests.conftest import Stack
 
@@ -134,10 +134,115 @@ async def _finish_tasks(handle: Handle) -> None:
             await handle.execute_update("mark_item_done", ItemDoneInput(item=item.key, by=item.owner))
 
 
+async def _cancel(handle: Handle, reason: str) -> Handle:
+    await handle.execute_update("cancel", CancelInput(by="pm@example.com", reason=reason))
+    await handle.result()
+    return handle
+
+
+async def launch_cancel_checklist(stack: Stack) -> Handle:
+    """Cancelled during the checklist: people told, open issues closed."""
+    handle = await stack.start_launch(days_ahead=20, product="Replay Cancel Checklist")
+    await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
+    await handle.execute_update("mark_item_done", ItemDoneInput(item="documentation", by="docs@example.com"))
+    return await _cancel(handle, "Moved to next quarter.")
+
+
+async def launch_cancel_gate(stack: Stack) -> Handle:
+    """Cancelled while the gate is open, after one approval: the undecided approver's request withdrawn."""
+    handle = await stack.start_launch(days_ahead=2, product="Replay Cancel Gate")
+    await _until(lambda: _count(stack, handle, "approval_requested") == 1, "the gate to open")
+    await handle.execute_update(
+        "decide", DecisionInput(gate="go-no-go", approver="vp@example.com", decision=Decision.APPROVE)
+    )
+    return await _cancel(handle, "Legal found a blocker.")
+
+
+async def launch_reject_reopen(stack: Stack) -> Handle:
+    """A rejection that reopens the gate (`on_reject: reopen`), then both approve in round 2."""
+    handle = await stack.start_launch(days_ahead=2, product="Replay Reopen", gate={"on_reject": "reopen"})
+    await _until(lambda: _count(stack, handle, "approval_requested") == 1, "round 1")
+    await handle.execute_update(
+        "decide",
+        DecisionInput(gate="go-no-go", approver="legal@example.com", decision=Decision.REJECT, comment="Terms?"),
+    )
+    await _until(lambda: _count(stack, handle, "approval_requested") == 2, "round 2")
+    for approver in ("vp@example.com", "legal@example.com"):
+        await handle.execute_update(
+            "decide", DecisionInput(gate="go-no-go", approver=approver, decision=Decision.APPROVE, round=2)
+        )
+    await handle.result()
+    return handle
+
+
+async def launch_expired(stack: Stack) -> Handle:
+    """Nobody decides: held on launch day, then the gate expires."""
+    handle = await stack.start_launch(days_ahead=2, product="Replay Expired")
+    await _until(lambda: _count(stack, handle, "approval_requested") == 1, "the gate to open")
+    await handle.result()
+    return handle
+
+
+async def comms_cancel_scheduled(stack: Stack) -> Handle:
+    """Approved, waiting for its send time, cancelled before it: nothing sent."""
+    now = await stack.env.get_current_time()
+    handle = await stack.start_comms(subject="Replay scheduled", send_at=(now + timedelta(days=10)).isoformat())
+    await _until(lambda: _count(stack, handle, "review_requested") == 1, "the review")
+    for reviewer in ("cs@example.com", "eng@example.com"):
+        await handle.execute_update(
+            "decide", DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
+        )
+    await _until(lambda: _count(stack, handle, "scheduled") == 1, "the send to be scheduled")
+    return await _cancel(handle, "Maintenance moved.")
+
+
+async def comms_expired(stack: Stack) -> Handle:
+    """Nobody reviews: reminders, then the review expires and nothing is sent."""
+    handle = await stack.start_comms(subject="Replay unreviewed")
+    await _until(lambda: _count(stack, handle, "review_requested") == 1, "the review")
+    await handle.result()
+    return handle
+
+
+async def postmortem_cancel_actions(stack: Stack) -> Handle:
+    """Cancelled while its action items are tracked: the commander and owners told, issues closed."""
+    handle = await stack.start_postmortem(incident="INC-REPLAY-CANCEL")
+    await _until(lambda: _count(stack, handle, "issue_created") == 1, "the kickoff")
+    items = [ActionItemSpec(title="Alert on error rate", owner="sre@example.com", priority="P2")]
+    await handle.execute_update("add_action_items", ActionItemsInput(items=items, by="ic@example.com"))
+    await handle.execute_update("mark_item_done", ItemDoneInput(item="draft", by="ic@example.com"))
+    await _until(lambda: _count(stack, handle, "review_requested") == 1, "the review")
+    await handle.execute_update(
+        "decide", DecisionInput(gate="review", approver="cto@example.com", decision=Decision.APPROVE)
+    )
+    await _until(lambda: _count(stack, handle, "review_closed") == 1, "the review to close")
+    return await _cancel(handle, "Duplicate of INC-1.")
+
+
+async def eol_cancel_notice(stack: Stack) -> Handle:
+    """Cancelled while its customer notice is in review: the notice is cancelled with it."""
+    today = await stack.today()
+    handle = await stack.start_eol(product="Replay Cancelled Legacy", announce_date=today + timedelta(days=2))
+    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
+    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
+    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    return await _cancel(handle, "The product lives on.")
+
+
 SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch": launch,
+    "launch-cancel-checklist": launch_cancel_checklist,
+    "launch-cancel-gate": launch_cancel_gate,
+    "launch-reject-reopen": launch_reject_reopen,
+    "launch-expired": launch_expired,
     "comms": comms,
+    "comms-cancel-scheduled": comms_cancel_scheduled,
+    "comms-expired": comms_expired,
     "postmortem": postmortem,
+    "postmortem-cancel-actions": postmortem_cancel_actions,
     "eol": eol,
+    "eol-cancel-notice": eol_cancel_notice,
 }
-"""History file name (without ``.json``) → the run that makes it."""
+"""History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each
+kind's main path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a
+rejection that reopens the gate, changes then a revision, expiry."""
