@@ -6,6 +6,7 @@ Every refusal comes back as a domain error (`BadInput`, `NotFound`,
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -68,12 +69,33 @@ class Processes:
     async def start(self, kind: str, params: dict[str, Any], actor: str, parent: str | None = None) -> ProcessView:
         """Start a process of `kind`; its id derives from its business key.
 
+        Validating the parameters and the template is CPU work that grows with the
+        request (a long list of people), so it runs on a thread: the event loop
+        goes on serving other requests meanwhile.
+
         Raises:
             UnknownKind: no such kind.
             ParamsError: a parameter is missing or malformed, or cannot start (a past date).
             TemplateError: the template named is missing, broken, or of another kind.
             Conflict: a process with that id exists (running or finished).
         """
+        workflow_input, view = await asyncio.to_thread(self._prepare, kind, params, actor, parent)
+        try:
+            await self.client.start_workflow(
+                kind,
+                workflow_input,
+                id=view.id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            raise Conflict(f"a process with id {view.id} already exists; ids are never reused") from None
+        return view
+
+    def _prepare(
+        self, kind: str, params: dict[str, Any], actor: str, parent: str | None
+    ) -> tuple[BaseModel, ProcessView]:
+        """The workflow input of a new process and how it looks before its first step."""
         spec = KINDS.get(kind)
         if spec is None:
             raise UnknownKind(kind, list(KINDS))
@@ -88,25 +110,14 @@ class Processes:
             validated.check_template(template)
         except InvalidField as err:
             raise ParamsError([{"loc": ["params", err.field], "msg": err.reason, "type": "value_error"}]) from None
-        process_id = validated.id(today)
         extra: dict[str, Any] = {"parent": parent} if parent else {}
         for name, (child_kind, child_template) in spec.companions(template).items():
             extra[name] = self.templates(child_template, child_kind)
         workflow_input = spec.input.model_validate(
             {"params": validated, "template": template, "requested_by": actor, **extra}
         )
-        try:
-            await self.client.start_workflow(
-                kind,
-                workflow_input,
-                id=process_id,
-                task_queue=self.task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
-        except WorkflowAlreadyStartedError:
-            raise Conflict(f"a process with id {process_id} already exists; ids are never reused") from None
-        return ProcessView(
-            id=process_id,
+        view = ProcessView(
+            id=validated.id(today),
             kind=kind,
             title=validated.heading(),
             status=ProcessStatus.RUNNING,
@@ -114,6 +125,7 @@ class Processes:
             params=validated.model_dump(mode="json"),
             steps=[StepView(key=key, title=title, status=StepStatus.PENDING) for key, title in spec.steps.items()],
         )
+        return workflow_input, view
 
     def _handle(self, process_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(process_id)

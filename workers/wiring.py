@@ -6,7 +6,6 @@ SMTP, Slack or Teams where configured, the outbox for the rest.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +16,7 @@ from api.deps import Services
 from api.service import Processes
 from api.tokens import ApprovalLinks, ApprovalTokens
 from config.settings import Settings
-from config.templates import load_template
+from config.templates import Templates
 from config.triggers import load_triggers
 from integrations.jira import JiraTracker
 from integrations.messages import TemplateRenderer
@@ -83,9 +82,7 @@ def build_services(settings: Settings, client: Client, store: Store, temporal_ui
     slack = settings.slack
     ui = temporal_ui_url or settings.temporal.ui_url
     return Services(
-        processes=Processes(
-            client, settings.temporal.task_queue, partial(load_template, folders=settings.template_folders())
-        ),
+        processes=Processes(client, settings.temporal.task_queue, Templates(settings.template_folders())),
         store=store,
         tokens=build_tokens(settings),
         public_url=settings.public_url,

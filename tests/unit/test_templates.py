@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from config.templates import PROCESSES, TemplateError, load_template
+from config import templates as templates_module
+from config.templates import PROCESSES, TemplateError, Templates, load_template
 
 SUPPORT_TRAINING = 6  # index of `support-training` in the bundled launch template
 
@@ -137,3 +139,33 @@ def test_unknown_template_name_lists_the_known_ones() -> None:
     message = str(caught.value)
     assert "no-such-process" in message
     assert re.search(r"known: .*\blaunch\b", message)
+
+
+def test_templates_are_read_once_per_change_of_their_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "ours.yaml").write_text(yaml.safe_dump(bundled(), sort_keys=False))
+    templates = Templates([tmp_path])
+    reads: list[str] = []
+    real_load = templates_module.load_template
+    monkeypatch.setattr(templates_module, "load_template", lambda *a, **k: reads.append(a[0]) or real_load(*a, **k))
+
+    first, again = templates("ours", "launch"), templates("ours", "launch")
+    assert len(reads) == 1 and first == again
+
+    edited = bundled()
+    edited["notify_hour_utc"] = 7
+    (tmp_path / "ours.yaml").write_text(yaml.safe_dump(edited, sort_keys=False))
+    os.utime(tmp_path / "ours.yaml", ns=(1, 1))  # another modification time, whatever the clock's resolution
+    assert templates("ours", "launch").notify_hour_utc == 7 and len(reads) == 2
+
+
+def test_a_cached_template_is_handed_out_as_a_copy() -> None:
+    templates = Templates()
+    first = templates("launch", "launch")
+    first.items.clear()
+
+    assert len(templates("launch", "launch").items) >= 10
+
+
+def test_the_cache_says_what_is_missing_like_a_load() -> None:
+    with pytest.raises(TemplateError, match="template 'nope' not found"):
+        Templates()("nope", "launch")
