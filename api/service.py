@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.enums import Channel, ProcessStatus, StepStatus
-from domain.errors import BadInput, Conflict, InvalidField, NotFound, SignoffError, UnknownKind
+from domain.errors import BadInput, Conflict, InvalidField, NotFound, SignoffError, UnknownKind, error_named
 from domain.kinds import KINDS, ProcessTemplate
 from domain.models import (
     CancelInput,
@@ -223,15 +223,10 @@ def _no_such_handler(cause: BaseException | None) -> bool:
 
 
 def _translate_failure(cause: BaseException | None) -> Exception:
+    """The signoff error a workflow refused an update with (see `workflows.steps.approval.refuse`)."""
     if isinstance(cause, ApplicationError):
-        message, kind = cause.message, cause.type
-    else:
-        message, kind = str(cause or "refused"), None
-    if kind == "NotFound":
-        return NotFound(message)
-    if kind == "Conflict":
-        return Conflict(message)
-    return BadInput(message)
+        return error_named(cause.type, cause.message)
+    return BadInput(str(cause or "refused"))
 
 
 def _translate_rpc(err: RPCError, process_id: str) -> Exception:

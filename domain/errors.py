@@ -12,6 +12,10 @@
     └── IntegrationError    a tracker, mailer or chat call failed
         ├── Refused         the other side said no: do not retry (4xx-like)
         └── Unavailable     a timeout, 5xx or 429: retry later
+
+An error crosses Temporal (a workflow refusing an update) as an
+``ApplicationError`` whose type is the error's class name, and comes back as
+the same class through `error_named`: one table, no matching on messages.
 """
 
 from __future__ import annotations
@@ -73,3 +77,24 @@ class Unavailable(IntegrationError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def error_named(name: str | None, message: str) -> SignoffError:
+    """The error whose class is called `name`, saying `message`.
+
+    A class that needs more than a message (`InvalidField`, `UnknownKind`) comes
+    back as its nearest ancestor that takes one; a name not in this tree is a
+    `BadInput`, the refusal of a request as it was sent.
+    """
+    cls = _BY_NAME.get(name or "", BadInput)
+    simplest = next(base for base in cls.__mro__ if base in _FROM_MESSAGE)
+    error: SignoffError = simplest(message)
+    return error
+
+
+def _tree(root: type[SignoffError]) -> list[type[SignoffError]]:
+    return [root, *(c for sub in root.__subclasses__() for c in _tree(sub))]
+
+
+_BY_NAME: dict[str, type[SignoffError]] = {cls.__name__: cls for cls in _tree(SignoffError)}
+_FROM_MESSAGE: set[type] = {SignoffError, BadInput, NotFound, Conflict, Expired, IntegrationError, Refused, Unavailable}

@@ -16,6 +16,7 @@ from temporalio.exceptions import ActivityError
 
 from domain.comms import CommsInput, content_hash
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
+from domain.errors import Conflict
 from domain.models import (
     BatchRequest,
     BatchResult,
@@ -283,9 +284,10 @@ class CommsWorkflow(ProcessWorkflow):
     def _check_decision(self, input: DecisionInput) -> None:
         if input.content_hash and input.content_hash != self.current.content_hash:
             raise refuse(
-                f"this request was for another version; the message is now at version {self.current.version}: "
-                "review it from the newest request",
-                "Conflict",
+                Conflict(
+                    f"this request was for another version; the message is now at version {self.current.version}: "
+                    "review it from the newest request"
+                )
             )
         self.gate.validate(input)
 
@@ -320,11 +322,11 @@ class CommsWorkflow(ProcessWorkflow):
     @revise.validator
     def _check_revision(self, input: RevisionInput) -> None:
         if self.status.finished or self.cancel_request:
-            raise refuse(f"the message is {self.status.value}; it takes no new versions", "Conflict")
+            raise refuse(Conflict(f"the message is {self.status.value}; it takes no new versions"))
         if self.sending:
-            raise refuse("the message is being sent; it can no longer change", "Conflict")
+            raise refuse(Conflict("the message is being sent; it can no longer change"))
         if content_hash(input.subject or self.current.subject, input.body) == self.current.content_hash:
-            raise refuse(f"this is version {self.current.version} unchanged", "Conflict")
+            raise refuse(Conflict(f"this is version {self.current.version} unchanged"))
 
     # ---- 2. the send time ------------------------------------------------------
 

@@ -21,6 +21,7 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
 from domain.eol import EolInput
+from domain.errors import Conflict
 from domain.models import (
     CancelInput,
     Content,
@@ -403,7 +404,7 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
     def _check_item_done(self, input: ItemDoneInput) -> None:
         self.checklist.item(input.item)
         if self.status.finished:
-            raise refuse(f"the end of life is {self.status.value}", "Conflict")
+            raise refuse(Conflict(f"the end of life is {self.status.value}"))
         require_reason(input)
 
     @workflow.update

@@ -15,6 +15,7 @@ from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError, is
 from temporalio.workflow import ParentClosePolicy
 
 from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
+from domain.errors import Conflict
 from domain.launch import LaunchInput
 from domain.models import (
     CancelInput,
@@ -255,7 +256,7 @@ class LaunchWorkflow(ProcessWorkflow, TrackedItems):
     def _check_item_done(self, input: ItemDoneInput) -> None:
         self.checklist.item(input.item)
         if self.status.finished:
-            raise refuse(f"the process is {self.status.value}", "Conflict")
+            raise refuse(Conflict(f"the process is {self.status.value}"))
         require_reason(input)
 
     # ---- 3. go / no-go ------------------------------------------------------

@@ -17,6 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
+from domain.errors import Conflict, NotFound
 from domain.models import (
     CancelInput,
     DecisionInput,
@@ -288,10 +289,10 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
     @add_action_items.validator
     def _check_action_items(self, input: ActionItemsInput) -> None:
         if self.status.finished or self.cancel_request or self.steps["actions"].status == StepStatus.DONE:
-            raise refuse(f"the post-mortem is {self.status.value}; it takes no more action items", "Conflict")
+            raise refuse(Conflict(f"the post-mortem is {self.status.value}; it takes no more action items"))
         unknown = sorted({i.priority for i in input.items} - set(self.input.template.priorities))
         if unknown:
-            raise refuse(f"this post-mortem's template has no priority {unknown[0]}", "NotFound")
+            raise refuse(NotFound(f"this post-mortem's template has no priority {unknown[0]}"))
 
     @workflow.update
     async def mark_item_done(self, input: ItemDoneInput) -> ItemState:
@@ -317,11 +318,11 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
     def _check_item_done(self, input: ItemDoneInput) -> None:
         item = self.checklist.item(input.item)
         if self.status.finished:
-            raise refuse(f"the post-mortem is {self.status.value}", "Conflict")
+            raise refuse(Conflict(f"the post-mortem is {self.status.value}"))
         if input.item == DRAFT and input.resolution == "wont_do":
-            raise refuse("the draft cannot be accepted as won't-do: cancel the post-mortem instead", "Conflict")
+            raise refuse(Conflict("the draft cannot be accepted as won't-do: cancel the post-mortem instead"))
         if input.item == DRAFT and self.steps["review"].status == StepStatus.ACTIVE:
-            raise refuse("the draft is in review: wait for the reviewers", "Conflict")
+            raise refuse(Conflict("the draft is in review: wait for the reviewers"))
         require_reason(input, repr(item.title))
 
     # ---- reminders and reconciliation ------------------------------------------

@@ -12,13 +12,15 @@ from datetime import datetime
 from temporalio.exceptions import ApplicationError
 
 from domain.enums import Decision, GateStatus
+from domain.errors import Conflict, NotFound, SignoffError
 from domain.models import ApprovalRecord, DecisionInput, GateState, Policy
 from domain.rules import gate_outcome, required_approvals
 
 
-def refuse(message: str, kind: str) -> ApplicationError:
-    """An update refusal the API turns into 404 (``NotFound``), 409 (``Conflict``) or 422."""
-    return ApplicationError(message, type=kind, non_retryable=True)
+def refuse(error: SignoffError) -> ApplicationError:
+    """An update's refusal, carrying `error` across Temporal: its type is the error's class name,
+    which the API turns back into the same error (`domain.errors.error_named`) and so into its status."""
+    return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
 
 
 class ApprovalGate:
@@ -64,21 +66,22 @@ class ApprovalGate:
         """
         state = self.state
         if decision.gate != state.key:
-            raise refuse(f"no gate {decision.gate!r} in this process", "NotFound")
+            raise refuse(NotFound(f"no gate {decision.gate!r} in this process"))
         if decision.approver not in state.approvers:
-            raise refuse(f"{decision.approver} is not an approver of {state.title}", "NotFound")
+            raise refuse(NotFound(f"{decision.approver} is not an approver of {state.title}"))
         if decision.round is not None and decision.round != state.round:
-            raise refuse(f"this request (round {decision.round}) was replaced by round {state.round}", "Conflict")
+            raise refuse(Conflict(f"this request (round {decision.round}) was replaced by round {state.round}"))
         earlier = state.decision_of(decision.approver)
         if earlier:
             raise refuse(
-                f"{earlier.approver} already decided {earlier.decision.value!r} at {earlier.at:%Y-%m-%d %H:%M} UTC",
-                "Conflict",
+                Conflict(
+                    f"{earlier.approver} already decided {earlier.decision.value!r} at {earlier.at:%Y-%m-%d %H:%M} UTC"
+                )
             )
         if state.status != GateStatus.OPEN:
-            raise refuse(f"{state.title} is {state.status.value}, not open for decisions", "Conflict")
+            raise refuse(Conflict(f"{state.title} is {state.status.value}, not open for decisions"))
         if decision.approver == self.owner and not self.allow_owner_approval:
-            raise refuse("the process owner cannot decide their own gate", "Conflict")
+            raise refuse(Conflict("the process owner cannot decide their own gate"))
 
     def record(self, decision: DecisionInput, at: datetime) -> ApprovalRecord:
         """Validate and keep a decision, then settle the gate if the policy is met."""

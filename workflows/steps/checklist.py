@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
+from domain.errors import Conflict, NotFound
 from domain.models import IssueDoneInput, ItemDoneInput, ItemState
 from domain.rules import Notice, schedule
 from workflows.steps.approval import refuse
@@ -24,26 +24,24 @@ class Checklist:
         """The item `key`.
 
         Raises:
-            ApplicationError: type ``NotFound`` when there is no such item.
+            ApplicationError: a `NotFound` refusal (see `refuse`) when there is no such item.
         """
         try:
             return self.items[key]
         except KeyError:
             known = ", ".join(self.items)
-            raise ApplicationError(
-                f"no checklist item {key!r} (items: {known})", type="NotFound", non_retryable=True
-            ) from None
+            raise refuse(NotFound(f"no checklist item {key!r} (items: {known})")) from None
 
     def by_issue(self, issue_key: str) -> ItemState:
         """The item tracked by the tracker issue `issue_key`.
 
         Raises:
-            ApplicationError: type ``NotFound`` when no item has that issue.
+            ApplicationError: a `NotFound` refusal when no item has that issue.
         """
         for item in self.items.values():
             if item.issue_key == issue_key:
                 return item
-        raise ApplicationError(f"no checklist item is tracked by {issue_key}", type="NotFound", non_retryable=True)
+        raise refuse(NotFound(f"no checklist item is tracked by {issue_key}"))
 
     def mark_done(self, key: str, by: str, at: datetime, resolution: str = "done", note: str = "") -> bool:
         """Resolve `key` (done, or accepted as ``wont_do`` with a `note`); returns False if it already was."""
@@ -89,7 +87,7 @@ def require_reason(input: ItemDoneInput, what: str = "it") -> None:
         ApplicationError: type ``Conflict``.
     """
     if input.resolution == "wont_do" and not input.reason.strip():
-        raise refuse(f"say why {what} will not be done (a reason is required)", "Conflict")
+        raise refuse(Conflict(f"say why {what} will not be done (a reason is required)"))
 
 
 class TrackedItems:

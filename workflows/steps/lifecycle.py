@@ -17,6 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import TemporalError, is_cancelled_exception
 
 from domain.enums import GateStatus, ProcessStatus, StepStatus
+from domain.errors import Conflict
 from domain.kinds import KINDS
 from domain.models import CancelInput, ProcessSummary, ProcessView, StepView
 from workflows.steps.approval import ApprovalGate, refuse
@@ -74,12 +75,12 @@ class ProcessWorkflow:
     @cancel.validator
     def _check_cancel(self, input: CancelInput) -> None:
         if self.status.finished:
-            raise refuse(f"the {self.noun} is already {self.status.value}", "Conflict")
+            raise refuse(Conflict(f"the {self.noun} is already {self.status.value}"))
         if self.cancel_request:
-            raise refuse(f"the {self.noun} is already being cancelled", "Conflict")
+            raise refuse(Conflict(f"the {self.noun} is already being cancelled"))
         refusal = self.cancel_refusal()
         if refusal:
-            raise refuse(refusal, "Conflict")
+            raise refuse(Conflict(refusal))
 
     def cancel_refusal(self) -> str | None:
         """Why this process cannot be cancelled now, if it cannot (a message being sent)."""
