@@ -223,7 +223,7 @@ def _no_such_handler(cause: BaseException | None) -> bool:
 
 
 def _translate_failure(cause: BaseException | None) -> Exception:
-    """The signoff error a workflow refused an update with (see `workflows.steps.approval.refuse`)."""
+    """The signoff error a workflow refused an update with (see `workflows.steps.refusal.refuse`)."""
     if isinstance(cause, ApplicationError):
         return error_named(cause.type, cause.message)
     return BadInput(str(cause or "refused"))

@@ -79,16 +79,13 @@ def configured() -> StartClock:
     return StartClock.parse(os.environ.get(VARIABLE) or DEFAULT)
 
 
-async def start_test(env: WorkflowEnvironment, clock: StartClock | None = None) -> datetime:
-    """Skip the server's time to the next start of `clock` (the configured one); return that moment.
+async def start_test(env: WorkflowEnvironment) -> None:
+    """Skip the server's time to the next start of the configured clock.
 
-    Call it before the test starts anything: time skips only while nothing is
-    running, so a workflow left by an earlier test would fire its timers on the way.
+    Call it before the test starts anything: a workflow still running would
+    fire its timers on the way.
     """
-    now = await env.get_current_time()
-    start = (clock or configured()).first_after(now)
-    await env.sleep(start - now)
-    return start
+    await skip_to(env, configured().first_after(await env.get_current_time()))
 
 
 async def skip_to(env: WorkflowEnvironment, moment: datetime) -> None:

@@ -28,10 +28,11 @@ from domain.models import (
     RevisionInput,
 )
 from workflows.options import INTEGRATION
-from workflows.steps.approval import ApprovalGate, refuse
+from workflows.steps.approval import ApprovalGate
 from workflows.steps.audit import AuditTrail
 from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound, failure
+from workflows.steps.refusal import refuse
 from workflows.steps.timers import wait_until
 
 with workflow.unsafe.imports_passed_through():

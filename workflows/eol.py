@@ -33,11 +33,12 @@ from domain.models import (
 )
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
-from workflows.steps.approval import ApprovalGate, refuse
+from workflows.steps.approval import ApprovalGate
 from workflows.steps.audit import AuditTrail
 from workflows.steps.checklist import Checklist, TrackedItems, chase, require_reason
 from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound
+from workflows.steps.refusal import refuse
 from workflows.steps.timers import sleep_until, wait_until
 
 Child = ChildWorkflowHandle[Any, ProcessView]

@@ -30,11 +30,12 @@ from domain.models import (
 from domain.postmortem import PostmortemInput, PostmortemParams
 from domain.rules import Notice, at_hour, due_date, item_notices, schedule
 from workflows.options import RECONCILE
-from workflows.steps.approval import ApprovalGate, refuse
+from workflows.steps.approval import ApprovalGate
 from workflows.steps.audit import AuditTrail
 from workflows.steps.checklist import Checklist, TrackedItems, reconcile, remind, require_reason
 from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound
+from workflows.steps.refusal import refuse
 from workflows.steps.timers import sleep_until, wait_until
 
 with workflow.unsafe.imports_passed_through():

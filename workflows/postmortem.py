@@ -32,11 +32,12 @@ from domain.postmortem import ActionItemsInput, PostmortemInput, draft_due
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import Reminders
 from workflows.options import RECONCILE
-from workflows.steps.approval import ApprovalGate, refuse
+from workflows.steps.approval import ApprovalGate
 from workflows.steps.audit import AuditTrail
 from workflows.steps.checklist import Checklist, TrackedItems, chase, require_reason
 from workflows.steps.lifecycle import ProcessWorkflow
 from workflows.steps.outbound import Outbound
+from workflows.steps.refusal import refuse
 from workflows.steps.timers import sleep_until, wait_until
 
 with workflow.unsafe.imports_passed_through():

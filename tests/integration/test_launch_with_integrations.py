@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -30,9 +30,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config.settings import Settings
-from config.templates import load_template
 from domain.ids import process_id
-from domain.templates import LaunchTemplate
 from integrations.store import Store
 from tests.adapters.fake_chat import FakeSlack, running
 from tests.adapters.fake_jira import FakeJira
@@ -40,6 +38,7 @@ from tests.adapters.smtp_server import Server, smtp_server
 from tests.api.helpers import eventually, forms_of
 from tests.clock import skip_to, start_test
 from tests.conftest import end_leftovers, recording_client
+from tests.workflows.helpers import gate_opens, nine_utc
 from workers.temporal import build_worker
 from workers.wiring import build_activities, build_services
 
@@ -197,11 +196,8 @@ async def test_a_launch_through_jira_smtp_and_slack(world: World) -> None:
 
     # 3. Three days before launch the gate opens: a link by email and buttons in Slack for each approver.
     # Skip to an hour after it opens (the process's own schedule), before its first daily reminder.
-    template = load_template("launch", "launch")
-    assert isinstance(template, LaunchTemplate)
-    launch_day = datetime.combine(date.fromisoformat(params["launch_date"]), datetime.min.time(), UTC)
-    launch_at = launch_day + timedelta(hours=template.notify_hour_utc)
-    await skip_to(world.env, launch_at - timedelta(days=template.gate.offset_days) + timedelta(hours=1))
+    launch_day = date.fromisoformat(params["launch_date"])
+    await skip_to(world.env, gate_opens(launch_day) + timedelta(hours=1))
     await audited(world, pid, "approval_requested")
     tokens = {}
     for approver in (VP, LEGAL):
@@ -232,7 +228,7 @@ async def test_a_launch_through_jira_smtp_and_slack(world: World) -> None:
     assert world.mail(OWNER, f"{VP} approved") and world.mail(OWNER, f"{LEGAL} approved")
 
     # 6. Launch day: announcement by email and in Slack, the epic moved to Done in Jira.
-    await skip_to(world.env, launch_at + timedelta(hours=1))
+    await skip_to(world.env, nine_utc(launch_day) + timedelta(hours=1))
     await audited(world, pid, "completed")
     [announcement] = world.mail(ALL, "is launched")
     assert OWNER in announcement["To"] and announcement.get_body(("html",)) is not None

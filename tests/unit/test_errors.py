@@ -17,7 +17,7 @@ from domain.errors import (
     UnknownKind,
     error_named,
 )
-from workflows.steps.approval import refuse
+from workflows.steps.refusal import refuse
 
 
 @pytest.mark.parametrize("cls", [BadInput, NotFound, Conflict, Expired, IntegrationError, Refused, Unavailable])

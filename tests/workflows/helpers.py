@@ -69,8 +69,14 @@ def launch_moment(view: ProcessView) -> datetime:
 
 
 def gate_moment(view: ProcessView) -> datetime:
-    """When the go/no-go gate opens (unless every item is done before): the template's days before launch day."""
-    return launch_moment(view) - timedelta(days=TEMPLATE.gate.offset_days)
+    """When the go/no-go gate of the process shown by `view` opens (see `gate_opens`)."""
+    return gate_opens(launch_date(view))
+
+
+def gate_opens(launch_day: date) -> datetime:
+    """When the go/no-go gate of a launch on `launch_day` opens, unless every item is done before:
+    the template's days before launch day's moment."""
+    return nine_utc(launch_day) - timedelta(days=TEMPLATE.gate.offset_days)
 
 
 def due_moment(view: ProcessView, item: str) -> datetime:

@@ -9,18 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from temporalio.exceptions import ApplicationError
-
 from domain.enums import Decision, GateStatus
-from domain.errors import Conflict, NotFound, SignoffError
+from domain.errors import Conflict, NotFound
 from domain.models import ApprovalRecord, DecisionInput, GateState, Policy
 from domain.rules import gate_outcome, required_approvals
-
-
-def refuse(error: SignoffError) -> ApplicationError:
-    """An update's refusal, carrying `error` across Temporal: its type is the error's class name,
-    which the API turns back into the same error (`domain.errors.error_named`) and so into its status."""
-    return ApplicationError(str(error), type=type(error).__name__, non_retryable=True)
+from workflows.steps.refusal import refuse
 
 
 class ApprovalGate:

@@ -10,7 +10,7 @@ from temporalio import workflow
 from domain.errors import Conflict, NotFound
 from domain.models import IssueDoneInput, ItemDoneInput, ItemState
 from domain.rules import Notice, schedule
-from workflows.steps.approval import refuse
+from workflows.steps.refusal import refuse
 from workflows.steps.timers import wait_until
 
 

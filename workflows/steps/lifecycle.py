@@ -20,8 +20,9 @@ from domain.enums import GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict
 from domain.kinds import KINDS
 from domain.models import CancelInput, ProcessSummary, ProcessView, StepView
-from workflows.steps.approval import ApprovalGate, refuse
+from workflows.steps.approval import ApprovalGate
 from workflows.steps.checklist import Checklist
+from workflows.steps.refusal import refuse
 
 
 class ProcessWorkflow:
