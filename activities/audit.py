@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.errors import integration_errors
-from domain.models import AuditEvent
+from domain.audit import AuditEvent
 from integrations.ports import AuditLog
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.errors import integration_errors
-from domain.models import ApprovalLinkRequest, Delivery, MessageRequest
+from domain.requests import ApprovalLinkRequest, Delivery, MessageRequest
 from integrations.ports import Chat, ChatAction, ChatMessage, Links, Renderer
 
 

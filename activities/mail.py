@@ -7,7 +7,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.errors import integration_errors
 from domain.errors import Refused
-from domain.models import ApprovalLinkRequest, BatchRequest, BatchResult, Delivery, MessageRequest
+from domain.requests import ApprovalLinkRequest, BatchRequest, BatchResult, Delivery, MessageRequest
 from integrations.ports import Email, Links, Mailer, Renderer
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.errors import integration_errors
-from domain.models import IssueRef, IssueRequest, IssueStatuses, StatusRequest, TransitionRequest
+from domain.requests import IssueRef, IssueRequest, IssueStatuses, StatusRequest, TransitionRequest
 from integrations.ports import Tracker
 
 

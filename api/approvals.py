@@ -18,7 +18,8 @@ from api.pages import TEMPLATES
 from api.tokens import InvalidToken
 from domain.enums import Channel, Decision
 from domain.errors import BadInput, Conflict, Expired, NotFound
-from domain.models import ApprovalClaims, DecisionInput, GateState, ProcessView
+from domain.models import DecisionInput, GateState, ProcessView
+from domain.requests import ApprovalClaims
 
 router = APIRouter(tags=["approvals"])
 

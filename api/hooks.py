@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse
 from api.deps import Services, services
 from config.triggers import Rule, fill
 from domain.errors import BadInput, Conflict, NotFound
-from domain.models import process_label
+from domain.requests import process_label
 
 router = APIRouter(prefix="/hooks", tags=["webhooks"])
 log = structlog.get_logger()

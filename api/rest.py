@@ -14,17 +14,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import services
+from domain.audit import AUDIT_CSV_COLUMNS, StoredAuditEvent, audit_csv_row
 from domain.enums import Channel
 from domain.errors import BadInput, NotFound
-from domain.models import (
-    AUDIT_CSV_COLUMNS,
-    Content,
-    ItemState,
-    ProcessView,
-    RevisionInput,
-    StoredAuditEvent,
-    audit_csv_row,
-)
+from domain.models import Content, ItemState, ProcessView, RevisionInput
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from integrations.store import OutboxEntry, Position
 

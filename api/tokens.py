@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import ValidationError
 
 from domain.errors import BadInput, Expired
-from domain.models import ApprovalClaims
+from domain.requests import ApprovalClaims
 
 
 class InvalidToken(BadInput):

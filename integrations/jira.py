@@ -40,7 +40,7 @@ from jira import JIRA
 from jira.exceptions import JIRAError
 
 from domain.errors import IntegrationError, Refused, Unavailable
-from domain.models import IssueRef, IssueRequest, TransitionRequest
+from domain.requests import IssueRef, IssueRequest, TransitionRequest
 
 SIGNOFF_LABEL = "signoff"
 """Every issue signoff creates carries this label, besides its marker label."""

@@ -7,7 +7,7 @@ a retried activity finds its first record instead of writing a second.
 
 from __future__ import annotations
 
-from domain.models import Delivery, IssueRef, IssueRequest, TransitionRequest
+from domain.requests import Delivery, IssueRef, IssueRequest, TransitionRequest
 from integrations.ports import ChatMessage, Email
 from integrations.store import Store
 

@@ -9,15 +9,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
-from domain.models import (
-    ApprovalClaims,
-    AuditEvent,
-    Delivery,
-    IssueRef,
-    IssueRequest,
-    StoredAuditEvent,
-    TransitionRequest,
-)
+from domain.audit import AuditEvent, StoredAuditEvent
+from domain.requests import ApprovalClaims, Delivery, IssueRef, IssueRequest, TransitionRequest
 
 
 class Email(BaseModel):

@@ -34,7 +34,7 @@ from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 from domain.errors import BadInput, IntegrationError, Refused, Unavailable
-from domain.models import Delivery
+from domain.requests import Delivery
 from integrations.ledger import ChatLedger
 from integrations.ports import ChatAction, ChatMessage
 from integrations.store import Store

@@ -46,7 +46,7 @@ from io import BytesIO
 from typing import Literal
 
 from domain.errors import IntegrationError, Refused, Unavailable
-from domain.models import Delivery
+from domain.requests import Delivery
 from integrations.ledger import SendLedger
 from integrations.ports import Email
 from integrations.store import Store

@@ -22,8 +22,8 @@ from alembic.config import Config as AlembicConfig
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
+from domain.audit import AuditEvent, ProcessSummary, StoredAuditEvent
 from domain.errors import Unavailable
-from domain.models import AuditEvent, ProcessSummary, StoredAuditEvent
 
 metadata = sa.MetaData()
 

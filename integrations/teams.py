@@ -25,7 +25,7 @@ import requests
 from urllib3.exceptions import NewConnectionError
 
 from domain.errors import IntegrationError, Refused, Unavailable
-from domain.models import Delivery
+from domain.requests import Delivery
 from integrations.ledger import ChatLedger
 from integrations.ports import ChatAction, ChatMessage
 from integrations.store import Store

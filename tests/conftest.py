@@ -34,10 +34,10 @@ from temporalio.testing import WorkflowEnvironment
 from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
 from api.tokens import ApprovalLinks, ApprovalTokens
 from config.templates import load_template
+from domain.audit import StoredAuditEvent
 from domain.comms import CommsInput, CommsParams
 from domain.eol import EolInput, EolParams
 from domain.launch import LaunchInput, LaunchParams
-from domain.models import StoredAuditEvent
 from domain.postmortem import PostmortemInput, PostmortemParams
 from domain.templates import CommsTemplate, EolTemplate, LaunchTemplate, PostmortemTemplate
 from integrations.messages import TemplateRenderer

@@ -19,7 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from config.settings import Settings
-from domain.models import AUDIT_CSV_COLUMNS, audit_csv_row
+from domain.audit import AUDIT_CSV_COLUMNS, audit_csv_row
 from workers.api_client import ApiClient, CliError
 from workers.render import print_audit, print_process, print_processes
 

@@ -17,16 +17,8 @@ from temporalio.exceptions import ActivityError
 from domain.comms import CommsInput, content_hash
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict
-from domain.models import (
-    BatchRequest,
-    BatchResult,
-    CancelInput,
-    Content,
-    DecisionInput,
-    GateState,
-    ProcessView,
-    RevisionInput,
-)
+from domain.models import CancelInput, Content, DecisionInput, GateState, ProcessView, RevisionInput
+from domain.requests import BatchRequest, BatchResult
 from workflows.options import INTEGRATION
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.audit import AuditTrail

@@ -17,17 +17,9 @@ from temporalio.workflow import ParentClosePolicy
 from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict
 from domain.launch import LaunchInput
-from domain.models import (
-    CancelInput,
-    DecisionInput,
-    GateState,
-    IssueStatuses,
-    ItemDoneInput,
-    ItemState,
-    ProcessView,
-    StatusRequest,
-)
+from domain.models import CancelInput, DecisionInput, GateState, ItemDoneInput, ItemState, ProcessView
 from domain.postmortem import PostmortemInput, PostmortemParams
+from domain.requests import IssueStatuses, StatusRequest
 from domain.rules import Notice, at_hour, due_date, item_notices, schedule
 from workflows.options import RECONCILE
 from workflows.steps.approval import ApprovalGate

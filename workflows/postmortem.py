@@ -18,17 +18,9 @@ from temporalio.exceptions import ActivityError, is_cancelled_exception
 
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict, NotFound
-from domain.models import (
-    CancelInput,
-    DecisionInput,
-    GateState,
-    IssueStatuses,
-    ItemDoneInput,
-    ItemState,
-    ProcessView,
-    StatusRequest,
-)
+from domain.models import CancelInput, DecisionInput, GateState, ItemDoneInput, ItemState, ProcessView
 from domain.postmortem import ActionItemsInput, PostmortemInput, draft_due
+from domain.requests import IssueStatuses, StatusRequest
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import Reminders
 from workflows.options import RECONCILE

@@ -9,7 +9,7 @@ import pytest
 
 from activities.chat import ChatActivities
 from api.tokens import ApprovalLinks, ApprovalTokens
-from domain.models import ApprovalLinkRequest, Delivery, MessageRequest
+from domain.requests import ApprovalLinkRequest, Delivery, MessageRequest
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat
 from integrations.ports import ChatMessage

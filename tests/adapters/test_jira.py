@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from domain.errors import Refused, Unavailable
-from domain.models import IssueRequest, TransitionRequest
+from domain.requests import IssueRequest, TransitionRequest
 from integrations.jira import SEARCH_LAG, JiraTracker, comment_tag, marker_label
 from tests.adapters.fake_jira import API, EPIC_LINK, EPIC_NAME, FakeJira
 

@@ -13,8 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import sqlalchemy as sa
 
+from domain.audit import AuditEvent, ProcessSummary
 from domain.enums import ProcessStatus
-from domain.models import AuditEvent, ProcessSummary
 from integrations.store import audit_events
 from tests.api.helpers import OWNER, audit, launch_params, start, wait_until_idle
 from tests.conftest import Stack

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from domain.models import IssueRequest, TransitionRequest
+from domain.requests import IssueRequest, TransitionRequest
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
 from integrations.ports import ChatMessage, Email
 from integrations.store import Store

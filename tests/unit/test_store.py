@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from domain.audit import AuditEvent, ProcessSummary, StoredAuditEvent
 from domain.enums import ProcessStatus
 from domain.errors import Unavailable
-from domain.models import AuditEvent, ProcessSummary, StoredAuditEvent
 from integrations.store import GENESIS, Store, audit_events, event_hash
 
 START = datetime(2026, 12, 1, 9, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 
 from api.tokens import ApprovalLinks, ApprovalTokens
 from domain.errors import BadInput, Expired
-from domain.models import ApprovalClaims
+from domain.requests import ApprovalClaims
 
 SECRET = "unit-test-secret"
 EXPIRES = datetime(2026, 12, 22, 9, tzinfo=UTC)

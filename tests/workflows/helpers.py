@@ -20,8 +20,9 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from config.templates import load_template
+from domain.audit import StoredAuditEvent
 from domain.enums import Decision, ProcessStatus
-from domain.models import DecisionInput, GateState, ItemDoneInput, ItemState, ProcessView, StoredAuditEvent
+from domain.models import DecisionInput, GateState, ItemDoneInput, ItemState, ProcessView
 from integrations.store import OutboxEntry
 from tests.clock import skip_to
 from tests.conftest import PUBLIC_URL, Stack

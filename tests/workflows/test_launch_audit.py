@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from domain.audit import AuditEvent
 from domain.enums import Decision, ProcessStatus
-from domain.models import AuditEvent
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     ITEMS,

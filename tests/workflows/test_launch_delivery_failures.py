@@ -9,7 +9,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.errors import Refused
-from domain.models import Delivery, IssueRef, IssueRequest
+from domain.requests import Delivery, IssueRef, IssueRequest
 from integrations.outbox import OutboxMailer, OutboxTracker
 from integrations.ports import Email
 from integrations.store import Store

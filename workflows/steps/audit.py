@@ -8,8 +8,8 @@ from typing import Any
 
 from temporalio import workflow
 
+from domain.audit import AuditEvent, ProcessSummary
 from domain.enums import Channel
-from domain.models import AuditEvent, ProcessSummary
 from workflows.options import AUDIT
 
 with workflow.unsafe.imports_passed_through():

@@ -16,10 +16,11 @@ from typing import Any, ClassVar
 from temporalio import workflow
 from temporalio.exceptions import TemporalError, is_cancelled_exception
 
+from domain.audit import ProcessSummary
 from domain.enums import GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict
 from domain.kinds import KINDS
-from domain.models import CancelInput, ProcessSummary, ProcessView, StepView
+from domain.models import CancelInput, ProcessView, StepView
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.checklist import Checklist
 from workflows.steps.refusal import refuse

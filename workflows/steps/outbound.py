@@ -16,7 +16,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
-from domain.models import (
+from domain.requests import (
     ApprovalLinkRequest,
     Delivery,
     IssueRef,
