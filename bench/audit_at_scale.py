@@ -25,7 +25,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from integrations.store import GENESIS, Position, Store, audit_events, event_hash, processes
+from integrations.schema import audit_events, processes
+from integrations.store import GENESIS, Position, Store, event_hash
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 ACTIONS = ["message_sent", "reminder", "decision", "issue_created", "item_done"]

@@ -43,7 +43,8 @@ from domain.templates import CommsTemplate, EolTemplate, LaunchTemplate, Postmor
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
 from integrations.ports import Mailer, Tracker
-from integrations.store import OutboxEntry, Store, create_engine, metadata
+from integrations.schema import create_engine, metadata
+from integrations.store import OutboxEntry, Store
 from tests.clock import start_test
 from workers.temporal import activity_methods, build_worker, find_binary
 from workflows.comms import CommsWorkflow

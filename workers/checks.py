@@ -6,7 +6,8 @@ import asyncio
 
 from config.settings import Settings
 from domain.errors import IntegrationError
-from integrations.store import Store, create_engine
+from integrations.schema import create_engine
+from integrations.store import Store
 from workers.temporal import connect
 from workers.wiring import build_chat, build_mailer, build_tracker
 

@@ -1,1 +1,1 @@
-"""Versioned schema migrations of the audit store (Alembic), run on start by `integrations.store.migrate`."""
+"""Versioned schema migrations of the audit store (Alembic), run on start by `integrations.schema.migrate`."""

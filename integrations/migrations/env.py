@@ -1,4 +1,4 @@
-"""Alembic's entry point: run the migrations on the connection `integrations.store.migrate` hands over."""
+"""Alembic's entry point: run the migrations on the connection `integrations.schema.migrate` hands over."""
 
 from __future__ import annotations
 

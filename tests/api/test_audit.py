@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from domain.audit import AuditEvent, ProcessSummary
 from domain.enums import ProcessStatus
-from integrations.store import audit_events
+from integrations.schema import audit_events
 from tests.api.helpers import OWNER, audit, launch_params, start, wait_until_idle
 from tests.conftest import Stack
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from integrations.store import Store, audit_events
+from integrations.schema import audit_events
+from integrations.store import Store
 from tests.integration.devstack import DevStack, eventually, launch_params
 from tests.unit.test_store import event
 from workers.temporal import find_binary

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from integrations.store import Store, audit_events, create_engine, metadata, migrate
+from integrations.schema import audit_events, create_engine, metadata, migrate
+from integrations.store import Store
 from tests.unit.test_store import event
 
 HEAD = "0005"
@@ -66,7 +67,7 @@ def migrate_down(store: Store, target: str) -> None:
     from alembic import command
     from alembic.config import Config
 
-    from integrations.store import MIGRATIONS
+    from integrations.schema import MIGRATIONS
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from domain.audit import AuditEvent, ProcessSummary, StoredAuditEvent
 from domain.enums import ProcessStatus
 from domain.errors import Unavailable
-from integrations.store import GENESIS, Store, audit_events, event_hash
+from integrations.schema import audit_events
+from integrations.store import GENESIS, Store, event_hash
 
 START = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
