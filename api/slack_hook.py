@@ -25,7 +25,8 @@ from api.hooks import MAX_BODY, read_capped
 from domain.enums import Channel, Decision
 from domain.errors import BadInput, SignoffError
 from domain.models import DecisionInput
-from integrations.slack import BadSignature, NotADecision, SlackChat, SlackDecision, parse_interaction, verify_request
+from integrations.slack import SlackChat
+from integrations.slack_interactions import BadSignature, NotADecision, SlackDecision, parse_interaction, verify_request
 
 router = APIRouter(prefix="/hooks", tags=["webhooks"])
 log = structlog.get_logger()

@@ -14,7 +14,8 @@ import pytest
 
 from domain.errors import BadInput, Refused, Unavailable
 from integrations.ports import ChatAction, ChatMessage
-from integrations.slack import BadSignature, NotADecision, SlackChat, parse_interaction, verify_request
+from integrations.slack import SlackChat
+from integrations.slack_interactions import BadSignature, NotADecision, parse_interaction, verify_request
 from integrations.store import Store
 from tests.adapters.fake_chat import FakeSlack, full_text, meta, running
 
