@@ -6,7 +6,6 @@ Every test on the time-skipping server starts at the same pinned moment
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import uuid
@@ -18,17 +17,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
-    Interceptor,
-    OutboundInterceptor,
-    StartWorkflowInput,
-    WorkflowExecutionStatus,
     WorkflowHandle,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
@@ -59,12 +52,17 @@ SECRET = "test-secret-key"
 PUBLIC_URL = "http://signoff.test"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """One time-skipping test server per test module.
+    """A time-skipping test server per test; it starts in about 0.1 s.
 
-    Per module, not per session: when the test server wedges its clock (see
-    `isolated_stack`), only the tests of one module can suffer from it.
+    Not shared: the test server holds a lock on skipping time for every
+    workflow task and activity it has scheduled until that task completes, and
+    a workflow a test leaves running (or ends mid-task) can keep it held,
+    which would freeze the clock of every later test on the same server (each
+    starts by skipping to its start clock, tests/clock.py). A wedge like
+    temporalio/sdk-java#2391 stays in one test too. What a test leaves running
+    goes away with its server.
     """
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
@@ -92,86 +90,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'signoff.db'}"
     return _postgres_or_skip()
-
-
-class RecordStarts(Interceptor):
-    """Remembers every workflow a test starts, so its teardown can end them."""
-
-    def __init__(self) -> None:
-        self.started: list[str] = []
-
-    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
-        recorder = self
-
-        class Outbound(OutboundInterceptor):
-            async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
-                recorder.started.append(input.id)
-                return await super().start_workflow(input)
-
-        return Outbound(next)
-
-
-def recording_client(env: WorkflowEnvironment) -> tuple[Client, RecordStarts]:
-    """A client of `env` that remembers what it starts, for `end_leftovers`."""
-    recorder = RecordStarts()
-    config = env.client.config()  # keeps the time-skipping interceptor that lets time run while a test waits
-    return Client(**{**config, "interceptors": [*config["interceptors"], recorder]}), recorder
-
-
-async def end_leftovers(client: Client, ids: list[str]) -> None:
-    """Terminate what a test left running, children included, while its worker still runs.
-
-    On a shared time-skipping server a workflow whose worker is gone would go on
-    firing timers while later tests skip time. And the server holds a lock on
-    skipping for each workflow task and activity it has scheduled until that
-    task completes; terminating a workflow with one outstanding leaks the lock,
-    freezing time for every later test (each starts by skipping to its start
-    clock). So wait, briefly, for the workflow to have nothing outstanding, then
-    terminate it.
-    """
-    for workflow_id in ids:
-        handle = client.get_workflow_handle(workflow_id)
-        with contextlib.suppress(RPCError):  # never started, or already gone
-            for _ in range(100):
-                described = await handle.describe()
-                if described.status != WorkflowExecutionStatus.RUNNING or await _idle(handle):
-                    break
-                await asyncio.sleep(0.05)
-            if described.status == WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("test finished")
-            await end_leftovers(client, [c.workflow_id for c in described.raw_description.pending_children])
-
-
-async def _idle(handle: WorkflowHandle[Any, Any]) -> bool:
-    """Whether the workflow waits on nothing but timers and messages: no activity, no workflow task.
-
-    Read off one snapshot, its history (the test server's description lists no pending workflow task).
-    """
-    task_open, activities_open = False, set()
-    async for event in handle.fetch_history_events():
-        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
-            task_open = True
-        elif event.event_type in _TASK_OVER:
-            task_open = False
-        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            activities_open.add(event.event_id)
-        elif event.event_type in _ACTIVITY_OVER:
-            attributes = getattr(event, _ACTIVITY_OVER[event.event_type])
-            activities_open.discard(attributes.scheduled_event_id)
-    return not task_open and not activities_open
-
-
-_TASK_OVER = {
-    EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
-    EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-    EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
-}
-_ACTIVITY_OVER = {
-    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: "activity_task_completed_event_attributes",
-    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: "activity_task_failed_event_attributes",
-    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "activity_task_timed_out_event_attributes",
-    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: "activity_task_canceled_event_attributes",
-}
 
 
 @dataclass
@@ -321,35 +239,13 @@ async def running_stack(
         AuditActivities(store),
     )
     task_queue = f"tq-{uuid.uuid4()}"
-    client, recorder = recording_client(env)
-    async with build_worker(client, task_queue, activities):
+    async with build_worker(env.client, task_queue, activities):
         await start_test(env)
-        try:
-            yield Stack(env, client, task_queue, store, tokens)
-        finally:
-            await end_leftovers(env.client, recorder.started)
+        yield Stack(env, env.client, task_queue, store, tokens)
 
 
 @pytest.fixture
 async def stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack]:
     """A stack on the session's shared time-skipping server."""
     async with running_stack(env, tmp_path) as running:
-        yield running
-
-
-@pytest.fixture
-async def isolated_stack(tmp_path: Path) -> AsyncIterator[Stack]:
-    """A stack on a time-skipping server of its own.
-
-    For tests that cancel a workflow while one of its activities runs: the
-    activity's late completion leaves the test server's time-skipping lock
-    held, which would freeze time for every test after it on a shared server.
-    """
-    async with (
-        await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=find_binary("temporal-test-server"),
-            data_converter=pydantic_data_converter,
-        ) as own,
-        running_stack(own, tmp_path) as running,
-    ):
         yield running

@@ -31,12 +31,6 @@ from tests.conftest import Stack
 REASON = "Market research says wait for the spring"
 
 
-@pytest.fixture
-async def stack(isolated_stack: Stack) -> Stack:
-    """Cancels land while activities run: each test gets its own test server (see isolated_stack)."""
-    return isolated_stack
-
-
 async def ended_email(client: httpx.AsyncClient, pid: str) -> dict[str, Any] | None:
     """The 'ended' email of `pid` in the outbox, if it is there."""
     product = (await view(client, pid))["params"]["product"]

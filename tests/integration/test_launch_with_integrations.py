@@ -37,7 +37,6 @@ from tests.adapters.fake_jira import FakeJira
 from tests.adapters.smtp_server import Server, smtp_server
 from tests.api.helpers import eventually, forms_of
 from tests.clock import skip_to, start_test
-from tests.conftest import end_leftovers, recording_client
 from tests.workflows.helpers import gate_opens, nine_utc
 from workers.temporal import build_worker
 from workers.wiring import build_activities, build_services
@@ -107,17 +106,13 @@ async def world(
             monkeypatch.setenv(f"SIGNOFF_{name}", value)
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
         store = Store.connect(settings.database())
-        client, recorder = recording_client(env)
-        services = build_services(settings, client, store)
+        services = build_services(settings, env.client, store)
         async with (
-            build_worker(client, settings.temporal.task_queue, build_activities(settings, store)),
+            build_worker(env.client, settings.temporal.task_queue, build_activities(settings, store)),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services)), base_url=PUBLIC_URL) as web,
         ):
             await start_test(env)
-            try:
-                yield World(env, jira, smtp, slack, store, web)
-            finally:
-                await end_leftovers(env.client, recorder.started)
+            yield World(env, jira, smtp, slack, store, web)
 
 
 def jira_webhook(issue: dict[str, Any]) -> tuple[bytes, dict[str, str]]:

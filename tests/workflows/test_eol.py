@@ -213,9 +213,8 @@ async def test_cancel_cancels_the_unsent_notice_too(stack: Stack) -> None:
     assert_trail_consistent(stack.trail(handle.id), ProcessStatus.CANCELLED)
 
 
-async def test_a_cancel_through_temporal_ends_it_cancelled_not_rejected(isolated_stack: Stack) -> None:
+async def test_a_cancel_through_temporal_ends_it_cancelled_not_rejected(stack: Stack) -> None:
     """`temporal workflow cancel` (not the `cancel` update): the notice ends cancelled first, then the end of life."""
-    stack = isolated_stack
     handle = await stack.start_eol()
     child = await notice_in_review(stack, handle)
 

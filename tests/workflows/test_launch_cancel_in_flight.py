@@ -9,29 +9,15 @@ of its own.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from temporalio.client import WorkflowUpdateStage
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from domain.enums import ProcessStatus
 from domain.models import CancelInput
 from tests.conftest import Stack
 from tests.workflows.helpers import OWNER, Launch, events, eventually, finished, hold_outbox
-from workers.temporal import find_binary
 from workflows.launch import LaunchWorkflow
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server for this module alone (overrides the session-wide `env`)."""
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    ) as environment:
-        yield environment
 
 
 async def has_chat(stack: Stack, process_id: str) -> bool:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
-
-import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from config.templates import load_template
 from domain.enums import Decision, ProcessStatus
@@ -30,21 +25,9 @@ from tests.workflows.helpers import (
     refusal,
     transitioned,
 )
-from workers.temporal import find_binary
 from workflows.postmortem import PostmortemWorkflow
 
 IC, CTO, SRE, DEV = "ic@example.com", "cto@example.com", "sre@example.com", "dev@example.com"
-
-
-@pytest.fixture
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server per test in this module (not per module): once, in CI, the third test
-    (a week of skipped time) stalled with the test idle, waiting on the server — the kind of stuck clock
-    of temporalio/sdk-java#2391. A server of its own keeps one test's wedge from reaching the others."""
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"), data_converter=pydantic_data_converter
-    ) as own:
-        yield own
 
 
 async def view_of(handle: Handle) -> ProcessView:
