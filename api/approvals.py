@@ -33,6 +33,21 @@ def _gate(view: ProcessView, claims: ApprovalClaims) -> GateState:
     return gate
 
 
+def _page(view: ProcessView, claims: ApprovalClaims, gate: GateState, form_token: str) -> dict[str, Any]:
+    """What the confirmation page shows of `view` to the approver of `claims`."""
+    return {
+        "claims": claims,
+        "view": view,
+        "gate": gate,
+        "mine": next((d for d in gate.decisions if d.approver == claims.approver and d.round == claims.round), None),
+        "done": sum(1 for i in view.items if i.status == "done"),
+        "open_items": [i for i in view.items if i.status == "open"],
+        "form_token": form_token,
+        "role": _role(view, claims.approver),
+        "decisions": [d.value for d in Decision],
+    }
+
+
 def _role(view: ProcessView, approver: str) -> str:
     """A message reviewer's role (Customer Success, Engineering), if the process names one."""
     reviewers = view.params.get("reviewers") or []
@@ -43,18 +58,7 @@ async def _context(request: Request, token: str) -> dict[str, Any]:
     svc = services(request)
     claims = svc.tokens.read(token, datetime.now(UTC))
     view = await svc.processes.view(claims.process_id)
-    gate = _gate(view, claims)
-    return {
-        "claims": claims,
-        "view": view,
-        "gate": gate,
-        "mine": gate.decision_of(claims.approver),
-        "done": sum(1 for i in view.items if i.status == "done"),
-        "open_items": [i for i in view.items if i.status == "open"],
-        "form_token": svc.tokens.form_token(claims),
-        "role": _role(view, claims.approver),
-        "decisions": [d.value for d in Decision],
-    }
+    return _page(view, claims, _gate(view, claims), svc.tokens.form_token(claims))
 
 
 @router.head("/approve/{token}", response_class=HTMLResponse, include_in_schema=False)
@@ -73,10 +77,13 @@ async def decide(
     comment: str = Form(""),
     form_token: str = Form(""),
 ) -> Response:
-    """Record the decision posted from the confirmation page."""
+    """Record the decision posted from the confirmation page, and show the page as it is with it.
+
+    The process is not asked anything first: the update's validator refuses what must not be
+    recorded, and its answer is the process as the page shows it.
+    """
     svc = services(request)
-    context = await _context(request, token)
-    claims: ApprovalClaims = context["claims"]
+    claims = svc.tokens.read(token, datetime.now(UTC))
     if not svc.tokens.check_form(claims, form_token):
         raise InvalidToken("this form did not come from the approval page: open your link again and decide there")
     try:
@@ -84,7 +91,7 @@ async def decide(
     except ValueError:
         raise BadInput(f"decision must be one of {', '.join(d.value for d in Decision)}") from None
     try:
-        gate = await svc.processes.decide(
+        view = await svc.processes.decide(
             claims.process_id,
             DecisionInput(
                 gate=claims.gate,
@@ -100,5 +107,6 @@ async def decide(
     except Conflict as refusal:
         context = await _context(request, token)
         return TEMPLATES.TemplateResponse(request, "approve.html", context | {"refusal": str(refusal)}, status_code=409)
-    context |= {"gate": gate, "mine": gate.decision_of(claims.approver), "recorded": True}
+    gate = next(g for g in view.gates if g.key == claims.gate)
+    context = _page(view, claims, gate, svc.tokens.form_token(claims)) | {"recorded": True}
     return TEMPLATES.TemplateResponse(request, "approve.html", context)

@@ -24,7 +24,6 @@ from domain.models import (
     CancelInput,
     Content,
     DecisionInput,
-    GateState,
     IssueDoneInput,
     ItemDoneInput,
     ItemState,
@@ -162,9 +161,9 @@ class Processes:
         result: ItemState = await self._update(process_id, "issue_done", IssueDoneInput(issue=issue, by=by), ItemState)
         return result
 
-    async def decide(self, process_id: str, decision: DecisionInput) -> GateState:
-        """Record an approver's decision."""
-        result: GateState = await self._update(process_id, "decide", decision, GateState)
+    async def decide(self, process_id: str, decision: DecisionInput) -> ProcessView:
+        """Record an approver's decision; returns the process as it is with it."""
+        result: ProcessView = await self._update(process_id, "decide", decision, ProcessView)
         return result
 
     async def revise(self, process_id: str, revision: RevisionInput) -> Content:
@@ -184,9 +183,6 @@ class Processes:
         try:
             return await self._handle(process_id).execute_update(update, argument, result_type=result_type)
         except WorkflowUpdateFailedError as err:
-            if _no_such_handler(err.cause):
-                kind = (await self._handle(process_id).describe()).workflow_type
-                raise Conflict(f"process {process_id} is a {kind}: it takes no {HANDLED[update]}") from None
             raise _translate_failure(err.cause) from None
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
@@ -204,22 +200,6 @@ class Processes:
         if description.status != WorkflowExecutionStatus.RUNNING:
             return Conflict(f"process {process_id} has already finished")
         return NotFound(f"process {process_id} did not accept the change; try again")
-
-
-HANDLED = {
-    "mark_item_done": "checklist items",
-    "issue_done": "checklist items",
-    "decide": "decisions",
-    "revise": "revisions",
-    "add_action_items": "action items",
-    "cancel": "cancellation",
-}
-"""What each update carries, to say what a kind without it does not take."""
-
-
-def _no_such_handler(cause: BaseException | None) -> bool:
-    """Whether the workflow has no handler for the update (its kind has no such step)."""
-    return isinstance(cause, ApplicationError) and "expected but not found" in cause.message
 
 
 def _translate_failure(cause: BaseException | None) -> Exception:

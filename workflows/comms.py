@@ -15,15 +15,14 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from domain.comms import CommsInput, content_hash
-from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
+from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict
-from domain.models import CancelInput, Content, DecisionInput, GateState, ProcessView, RevisionInput
+from domain.models import ApprovalRecord, CancelInput, Content, DecisionInput, ProcessView, RevisionInput
 from domain.requests import BatchRequest, BatchResult
 from workflows.options import INTEGRATION
 from workflows.steps.approval import ApprovalGate
-from workflows.steps.audit import AuditTrail
-from workflows.steps.lifecycle import ProcessWorkflow
-from workflows.steps.outbound import Outbound, failure
+from workflows.steps.gate import Email, GatedProcess
+from workflows.steps.outbound import failure
 from workflows.steps.refusal import refuse
 from workflows.steps.timers import wait_until
 
@@ -32,17 +31,26 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(name="comms")
-class CommsWorkflow(ProcessWorkflow):
+class CommsWorkflow(GatedProcess):
     """One customer message, from its first version to its last delivery."""
 
     kind = "comms"
     noun = "message"
+    input: CommsInput
+    gate_step = "review"
+    request_template = "comms_review"
+    gate_events = ("review_requested", "review_closed")
+    drift = frozenset({"unaudited-requests"})
 
     @workflow.init
     def __init__(self, input: CommsInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        self.begin(params.heading(), params.owner)
+        gate = ApprovalGate.new(
+            template.review.key, template.review.title, params.reviewer_emails, params.policy, owner=params.owner
+        )
+        context = {"owner": params.owner, "about": f'the message "{params.subject}"'}
+        self.begin(params.heading(), params.owner, gate, context)
         self.versions = [
             Content(
                 version=1,
@@ -53,16 +61,7 @@ class CommsWorkflow(ProcessWorkflow):
                 at=workflow.now(),
             )
         ]
-        self.gate = ApprovalGate.new(
-            template.review.key, template.review.title, params.reviewer_emails, params.policy, owner=params.owner
-        )
-        self.audit = AuditTrail(self.summary)
-        self.outbound = Outbound(
-            self.id,
-            self.audit,
-            {"owner": params.owner, "process_id": self.id, "about": f'the message "{params.subject}"'},
-            owner=params.owner,
-        )
+        self.reviewing = self.versions[0]
         self.revised = False
         self.changes_requested = False
         self.sending = False
@@ -124,27 +123,12 @@ class CommsWorkflow(ProcessWorkflow):
     async def review(self) -> bool:
         """Ask the reviewers about the current version until they approve it; False if it ends here."""
         self._start_step("review")
+        template = self.input.template.review
         while True:
-            version = self.current
+            self.reviewing = self.current
             self.revised = self.changes_requested = False
-            self.gate.open(
-                workflow.now(), workflow.now() + timedelta(days=self.input.template.review.expires_after_days)
-            )
-            self.status = ProcessStatus.WAITING
-            await self.audit.record(
-                "review_requested",
-                step="review",
-                round=self.gate.state.round,
-                version=version.version,
-                content_hash=version.content_hash,
-                reviewers=self.gate.state.approvers,
-            )
-            await self.request_reviews(self.gate.state.approvers)
-            await self.await_review()
-            self.status = ProcessStatus.RUNNING
-            outcome = self.gate.state.status
-            await self.audit.record("review_closed", step="review", outcome=outcome.value, version=version.version)
-            await self.settle_requests()
+            expires_at = workflow.now() + timedelta(days=template.expires_after_days)
+            outcome = await self.gate_round(expires_at, template.remind_every_days)
             if outcome == GateStatus.APPROVED:
                 self._finish_step("review")
                 return True
@@ -152,57 +136,29 @@ class CommsWorkflow(ProcessWorkflow):
                 continue  # a new version: earlier approvals are void, ask again (a rejection stands)
             if outcome == GateStatus.CHANGES_REQUESTED and await self.await_revision():
                 continue
-            self._finish_step("review", StepStatus.FAILED)
-            reasons = [f"{d.approver}: {d.comment or d.decision.value}" for d in self.gate.rejections()]
-            why = "; ".join(reasons) if reasons else "no decision before the review expired"
-            await self.wind_down(ProcessStatus.REJECTED, CancelInput(by="", reason=why, channel=Channel.SYSTEM))
+            await self.reject("review", "no decision before the review expired")
             return False
 
-    async def request_reviews(self, reviewers: list[str], reminder: int = 0) -> None:
-        """Send each reviewer their own link, bound to the current version."""
-        state, version, params = self.gate.state, self.current, self.input.params
-        assert state.expires_at is not None
-        await asyncio.gather(
-            *(
-                self.outbound.approval_request(
-                    state.key,
-                    state.round,
-                    reviewer,
-                    str(workflow.uuid4()),
-                    state.expires_at,
-                    "review",
-                    reminder=reminder,
-                    template="comms_review",
-                    content_hash=version.content_hash,
-                    subject=version.subject,
-                    body=version.body,
-                    version=version.version,
-                    role=params.role_of(reviewer),
-                    audience_size=len(params.audience),
-                    send_at=f"{params.send_at:%Y-%m-%d %H:%M %Z}" if params.send_at else "",
-                )
-                for reviewer in reviewers
-            )
-        )
+    def request_context(self, approver: str) -> dict[str, object]:
+        """A reviewer sees the version under review, rendered, and their link is bound to its hash."""
+        version, params = self.current, self.input.params
+        return {
+            "content_hash": version.content_hash,
+            "subject": version.subject,
+            "body": version.body,
+            "version": version.version,
+            "role": params.role_of(approver),
+            "audience_size": len(params.audience),
+            "send_at": f"{params.send_at:%Y-%m-%d %H:%M %Z}" if params.send_at else "",
+        }
 
-    async def await_review(self) -> None:
-        """Wait for an outcome, a request for changes or a new version; remind the reviewers who are silent."""
-        state = self.gate.state
-        assert state.opened_at is not None and state.expires_at is not None
-        every = self.input.template.review.remind_every_days
-        step = timedelta(days=every) if every else state.expires_at - state.opened_at
-        moment, reminders = state.opened_at, 0
-        while True:
-            moment = min(moment + step, state.expires_at)
-            if await wait_until(lambda: self.gate.decided or self.revised, moment):
-                if self.revised and not self.gate.decided:
-                    self.gate.close(GateStatus.CLOSED)
-                return
-            if moment >= state.expires_at:
-                self.gate.close(GateStatus.EXPIRED)
-                return
-            reminders += 1
-            await self.request_reviews(state.waiting_on, reminder=reminders)
+    def gate_details(self) -> dict[str, object]:
+        """Every round and decision names the version it was about."""
+        return {"version": self.reviewing.version, "content_hash": self.reviewing.content_hash}
+
+    def gate_interrupted(self) -> bool:
+        """A new version ends the round: the reviewers are asked again about it."""
+        return self.revised
 
     async def await_revision(self) -> bool:
         """After a request for changes, wait for a new version (as long as a review round lasts)."""
@@ -212,69 +168,8 @@ class CommsWorkflow(ProcessWorkflow):
         self.status = ProcessStatus.RUNNING
         return revised
 
-    async def settle_requests(self) -> None:
-        """Take the buttons off the chat requests of reviewers who did not decide in this round."""
-        state = self.gate.state
-        await asyncio.gather(
-            *(
-                self.outbound.settle_approval_request(
-                    state.key, state.round, r, "review", decision=None, gate_title=state.title,
-                    gate_status=state.status.value,
-                )
-                for r in state.waiting_on
-            )
-        )  # fmt: skip
-
-    @workflow.update
-    async def decide(self, input: DecisionInput) -> GateState:
-        """Record a reviewer's decision on the current version and tell the owner."""
-        record = self.gate.record(input, workflow.now())
-        record.content_hash = self.current.content_hash
-        state = self.gate.state
-        if record.decision == Decision.CHANGES:
-            self.changes_requested = True
-            state.status = GateStatus.CHANGES_REQUESTED  # the round waits for a new version, whatever the policy
-        await self.audit.record(
-            "decision",
-            actor=input.approver,
-            channel=input.channel,
-            step="review",
-            decision=record.decision.value,
-            comment=record.comment,
-            round=record.round,
-            version=self.current.version,
-            content_hash=record.content_hash,
-            token_id=record.token_id,
-        )
-        await self.outbound.email(
-            f"decision:{state.key}:{record.round}:{record.approver}",
-            "comms_decision",
-            [self.input.params.owner],
-            "review",
-            approver=record.approver,
-            role=self.input.params.role_of(record.approver),
-            decision=record.decision.value,
-            comment=record.comment,
-            subject=self.current.subject,
-            version=self.current.version,
-            gate_status=state.status.value,
-            approvals=self.gate.approvals,
-            required=state.required,
-        )
-        await self.outbound.settle_approval_request(
-            state.key,
-            record.round,
-            record.approver,
-            "review",
-            decision=record.decision.value,
-            via=record.channel.value,
-            at=f"{record.at:%Y-%m-%d %H:%M} UTC",
-            comment=record.comment,
-        )
-        return state
-
-    @decide.validator
-    def _check_decision(self, input: DecisionInput) -> None:
+    def check_decision(self, input: DecisionInput) -> None:
+        """A decision is about one version: one taken on an older version is refused."""
         if input.content_hash and input.content_hash != self.current.content_hash:
             raise refuse(
                 Conflict(
@@ -283,6 +178,32 @@ class CommsWorkflow(ProcessWorkflow):
                 )
             )
         self.gate.validate(input)
+
+    def on_decision(self, record: ApprovalRecord) -> None:
+        """The decision is bound to the version's hash; changes requested hold the round, whatever the policy."""
+        record.content_hash = self.current.content_hash
+        if record.decision == Decision.CHANGES:
+            self.changes_requested = True
+            self.gate.state.status = GateStatus.CHANGES_REQUESTED
+
+    def decision_email(self, record: ApprovalRecord) -> Email:
+        """The owner hears of every decision, with the reviewer's role."""
+        state, params = self.gate.state, self.input.params
+        return Email(
+            "comms_decision",
+            [params.owner],
+            {
+                "approver": record.approver,
+                "role": params.role_of(record.approver),
+                "decision": record.decision.value,
+                "comment": record.comment,
+                "subject": self.current.subject,
+                "version": self.current.version,
+                "gate_status": state.status.value,
+                "approvals": self.gate.approvals,
+                "required": state.required,
+            },
+        )
 
     @workflow.update
     async def revise(self, input: RevisionInput) -> Content:
@@ -422,29 +343,19 @@ class CommsWorkflow(ProcessWorkflow):
         """A message being sent cannot be called back."""
         return "the message is being sent; it can no longer be cancelled" if self.sending else None
 
-    async def wind_down(self, status: ProcessStatus, why: CancelInput) -> None:
-        """End before the send: tell the owner and the reviewers."""
+    async def tell_ended(self, action: str, why: CancelInput) -> None:
+        """The owner and the reviewers hear of it."""
         params = self.input.params
-        self.status = status
-        self.outcome = why.reason or status.value
-        self.end_steps(status)
-        gate_was_open = self.gate.state.status == GateStatus.OPEN
-        self.gate.close(GateStatus.CLOSED)
-        action = "cancelled" if status == ProcessStatus.CANCELLED else "rejected"
-        await self.audit.record(action, actor=why.by or "signoff", channel=why.channel, reason=why.reason)
-        if gate_was_open:
-            await self.settle_requests()
         await self.outbound.email(
             action,
             "comms_ended",
             sorted({params.owner, *params.reviewer_emails}),
             action,
             subject=self.current.subject,
-            outcome="cancelled" if status == ProcessStatus.CANCELLED else "rejected in review",
+            outcome="cancelled" if action == "cancelled" else "rejected in review",
             by=why.by,
             reason=why.reason,
         )
-        self.wound_down = True
 
     # ---- what users see ------------------------------------------------------
 

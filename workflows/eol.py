@@ -21,54 +21,46 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
 from domain.eol import EolInput
-from domain.errors import Conflict
-from domain.models import (
-    CancelInput,
-    Content,
-    DecisionInput,
-    GateState,
-    ItemDoneInput,
-    ItemState,
-    ProcessView,
-)
+from domain.models import ApprovalRecord, CancelInput, Content, ItemState, ProcessView
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
 from workflows.steps.approval import ApprovalGate
-from workflows.steps.audit import AuditTrail
-from workflows.steps.checklist import Checklist, TrackedItems, chase, require_reason
-from workflows.steps.lifecycle import ProcessWorkflow
-from workflows.steps.outbound import Outbound
-from workflows.steps.refusal import refuse
+from workflows.steps.checklist import Checklist, chase
+from workflows.steps.gate import Email, GatedProcess
 from workflows.steps.timers import sleep_until, wait_until
+from workflows.steps.tracked import TrackedChecklist, item_lines
 
 Child = ChildWorkflowHandle[Any, ProcessView]
 
 
 @workflow.defn(name="eol")
-class EolWorkflow(ProcessWorkflow, TrackedItems):
+class EolWorkflow(GatedProcess, TrackedChecklist):
     """One product's end of life, from the first internal task to the deletion of its data."""
 
     kind = "eol"
     noun = "end of life"
+    input: EolInput
+    gate_step = "pull-the-plug"
+    request_template = "eol_approval"
+    checklist_step = "tasks"
+    items_come_and_go = True
+    drift = frozenset(
+        {"silent-gate", "unaudited-requests", "unsettled-requests", "no-decision-email", "notices-in-one",
+         "unreconciled"}
+    )  # fmt: skip
 
     @workflow.init
     def __init__(self, input: EolInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        self.begin(params.heading(), params.owner)
-        self.checklist = Checklist([self.task(t) for t in template.tasks])
-        self.gate = ApprovalGate.new(
+        gate = ApprovalGate.new(
             template.gate.key, template.gate.title, params.approvers, params.policy, owner=params.owner
         )
-        self.audit = AuditTrail(self.summary)
-        self.outbound = Outbound(
-            self.id,
-            self.audit,
-            {"product": params.product, "owner": params.owner, "about": f"the end of life of {params.product}"}
-            | {k: v for k, v in params.facts().items() if k != "days_left"},
-            owner=params.owner,
-        )
-        self.epic: str | None = None
+        facts = {k: v for k, v in params.facts().items() if k != "days_left"}
+        context = {"owner": params.owner, "about": f"the end of life of {params.product}"} | facts
+        self.begin(params.heading(), params.owner, gate, context)
+        self.checklist = Checklist([self.task(t) for t in template.tasks])
+        self.main_issue: str | None = None
         self.notice: Content | None = None
         self.notice_approvers: list[str] = []
         self.children: list[str] = []
@@ -97,14 +89,14 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
     @workflow.run
     async def run(self, input: EolInput) -> ProcessView:
         """Run the end of life; a cancellation at any point runs the clean-up (and cancels its notices)."""
-        return await self.run_body(self._eol, lambda why: self.wind_down(ProcessStatus.CANCELLED, why))
+        return await self.run_body(self._eol)
 
     async def _eol(self) -> None:
         await self.audit.record(
             "started", actor=self.input.requested_by, params=self.input.params.model_dump(mode="json")
         )
         await self.kickoff()
-        chasing = asyncio.create_task(chase(self.checklist, self.notices, self.send_notices, lambda: self.changes))
+        background = self.track(chase(self.checklist, self.notices, self.send_notices, lambda: self.changes))
         try:
             if not await self.customer_notice():
                 return
@@ -114,7 +106,8 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
             await self.shutdown()
             await self.data_retention()
         finally:
-            chasing.cancel()
+            for task in background:
+                task.cancel()
 
     # ---- 1. kickoff: the teams first -------------------------------------------
 
@@ -122,11 +115,7 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
         """An epic and one issue per task; each owner emailed their tasks; the channel told."""
         params, tracker = self.input.params, self.input.template.tracker
         self._start_step("kickoff")
-        epic = await self.outbound.create_issue(
-            "epic", "kickoff", project=params.jira_project, issue_type=tracker.epic_type, summary=self.title,
-            description=self.input.template.description, assignee=params.owner, due=params.shutdown_date,
-        )  # fmt: skip
-        self.epic = epic.key if epic else None
+        await self.open_main_issue("epic", "kickoff", tracker.epic_type, params.owner, params.shutdown_date)
         await self.file_tasks(list(self.checklist.items.values()), self.input.template.tasks, "kickoff")
         await self.outbound.chat(
             "kickoff", "eol_kickoff_chat", params.channel, "kickoff", tasks=len(self.checklist.items)
@@ -134,18 +123,12 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
         self._finish_step("kickoff")
 
     async def file_tasks(self, items: list[ItemState], specs: list[EolTask], step: str) -> None:
-        params, tracker = self.input.params, self.input.template.tracker
-        for item, spec in zip(items, specs, strict=True):
-            ref = await self.outbound.create_issue(
-                f"task:{item.key}", step, project=params.jira_project, issue_type=tracker.item_type,
-                summary=f"{item.title} — {params.product}", description=spec.description, assignee=item.owner,
-                due=item.due, parent=self.epic,
-            )  # fmt: skip
-            item.issue_key = ref.key if ref else None
+        """An issue per task, and each owner emailed theirs."""
+        await self.file_issues(items, [spec.description for spec in specs], "task", step)
         by_owner = groupby(sorted(items, key=lambda i: i.owner), key=lambda i: i.owner)
         await asyncio.gather(
             *(
-                self.outbound.email(f"{step}:{owner}", "eol_tasks", [owner], step, items=_items(list(owned)))
+                self.outbound.email(f"{step}:{owner}", "eol_tasks", [owner], step, items=item_lines(owned))
                 for owner, owned in by_owner
             )
         )
@@ -294,35 +277,34 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
     async def pull_the_plug(self) -> bool:
         """The approvers' last word before the shutdown tasks; False (the end, rejected) if they say no."""
         gate_template = self.input.template.gate
-        opens_at = self.moment("shutdown", -gate_template.offset_days)
-        expires_at = self.moment("shutdown", gate_template.hold_days)
-        await sleep_until(opens_at)
+        await sleep_until(self.moment("shutdown", -gate_template.offset_days))
         self._start_step("pull-the-plug")
-        self.gate.open(workflow.now(), expires_at)
-        self.status = ProcessStatus.WAITING
-        state = self.gate.state
-        await self.audit.record("gate_opened", step="pull-the-plug", round=state.round, approvers=state.approvers)
-        await asyncio.gather(
-            *(
-                self.outbound.approval_request(
-                    state.key, state.round, approver, str(workflow.uuid4()), expires_at, "pull-the-plug",
-                    template="eol_approval", open_tasks=_items(self.checklist.open_items()),
-                )
-                for approver in state.approvers
-            )
-        )  # fmt: skip
-        if not await wait_until(lambda: self.gate.decided, expires_at):
-            self.gate.close(GateStatus.EXPIRED)
-        self.status = ProcessStatus.RUNNING
-        await self.audit.record("gate_closed", step="pull-the-plug", outcome=state.status.value)
-        if state.status == GateStatus.APPROVED:
+        expires_at = self.moment("shutdown", gate_template.hold_days)
+        outcome = await self.gate_round(expires_at, gate_template.remind_every_days, self.moment("shutdown"))
+        if outcome == GateStatus.APPROVED:
             self._finish_step("pull-the-plug")
             return True
-        self._finish_step("pull-the-plug", StepStatus.FAILED)
-        reasons = [f"{d.approver}: {d.comment or d.decision.value}" for d in self.gate.rejections()]
-        why = "; ".join(reasons) or "no decision before the shutdown went past its hold"
-        await self.wind_down(ProcessStatus.REJECTED, CancelInput(by="", reason=why, channel=Channel.SYSTEM))
+        await self.reject("pull-the-plug", "no decision before the shutdown went past its hold")
         return False
+
+    def request_context(self, approver: str) -> dict[str, object]:
+        """The approvers see the tasks still open."""
+        return {"open_tasks": item_lines(self.checklist.open_items())}
+
+    def decision_email(self, record: ApprovalRecord) -> Email | None:
+        """The owner hears of every decision (older processes did not tell them)."""
+        if self.drifts("no-decision-email"):
+            return None
+        state = self.gate.state
+        return Email(
+            "eol_decision",
+            [self.input.params.owner],
+            {
+                "approver": record.approver, "decision": record.decision.value, "comment": record.comment,
+                "gate_title": state.title, "gate_status": state.status.value, "approvals": self.gate.approvals,
+                "required": state.required,
+            },
+        )  # fmt: skip
 
     async def shutdown(self) -> None:
         """On the shutdown date: the shutdown tasks, and everyone told."""
@@ -350,9 +332,9 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
         await self.audit.record("milestone", step="data-retention", milestone="data-retention", after_days=days)
         await workflow.wait_condition(lambda: self.checklist.all_done)
         self._finish_step("data-retention")
-        if self.epic:
+        if self.main_issue:
             await self.outbound.close_issue(
-                self.epic, self.input.template.tracker.done_status, "Retired.", "data-retention"
+                self.main_issue, self.input.template.tracker.done_status, "Retired.", "data-retention"
             )
         self.status = ProcessStatus.COMPLETED
         self.outcome = "retired"
@@ -371,89 +353,26 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
             )
         ]  # fmt: skip
 
-    async def send_notices(self, notices: list[Notice]) -> None:
-        at = notices[0].at
-        for kind, group in groupby(sorted(notices, key=lambda n: n.kind), key=lambda n: n.kind):
-            items = [self.checklist.items[n.item] for n in group]
-            to = [self.input.params.owner] if kind == "escalation" else sorted({i.owner for i in items})
-            for owner in to:
-                mine = items if kind == "escalation" else [i for i in items if i.owner == owner]
-                await self.outbound.email(
-                    f"{kind}:{at:%Y%m%d}:{owner}", "eol_reminder", [owner], "tasks", kind=kind, items=_items(mine)
-                )
-            await self.audit.record(kind if kind == "escalation" else "reminder", step="tasks", kind=kind,
-                                    items=[i.key for i in items])  # fmt: skip
-
-    @workflow.update
-    async def mark_item_done(self, input: ItemDoneInput) -> ItemState:
-        """Mark a task done (from the API or the CLI)."""
-        return await self.item_done(input)
-
-    async def item_done(self, input: ItemDoneInput) -> ItemState:
-        item = self.checklist.item(input.item)
-        if not self.checklist.mark_done(input.item, input.by, workflow.now(), input.resolution, input.reason):
-            return item
-        self.changes += 1
-        await self.audit.record("item_done", actor=input.by, channel=input.channel, step="tasks", item=item.key)
-        if item.issue_key and input.channel not in (Channel.SYSTEM, Channel.JIRA):
-            await self.outbound.close_issue(
-                item.issue_key, self.input.template.tracker.done_status, f"Marked done by {input.by}.", "tasks"
-            )
-        return item
-
-    @mark_item_done.validator
-    def _check_item_done(self, input: ItemDoneInput) -> None:
-        self.checklist.item(input.item)
-        if self.status.finished:
-            raise refuse(Conflict(f"the end of life is {self.status.value}"))
-        require_reason(input)
-
-    @workflow.update
-    async def decide(self, input: DecisionInput) -> GateState:
-        """An approver's word on pulling the plug."""
-        record = self.gate.record(input, workflow.now())
-        state = self.gate.state
-        await self.audit.record(
-            "decision", actor=input.approver, channel=input.channel, step=state.key, decision=record.decision.value,
-            comment=record.comment, round=record.round, token_id=record.token_id,
-        )  # fmt: skip
-        await self.outbound.settle_approval_request(
-            state.key, record.round, record.approver, state.key, decision=record.decision.value,
-            via=record.channel.value, at=f"{record.at:%Y-%m-%d %H:%M} UTC", comment=record.comment,
-        )  # fmt: skip
-        return state
-
-    @decide.validator
-    def _check_decision(self, input: DecisionInput) -> None:
-        self.gate.validate(input)
+    def notice_template(self, kind: str) -> str:
+        return "eol_reminder"
 
     # ---- the end, early -------------------------------------------------------
 
-    async def wind_down(self, status: ProcessStatus, why: CancelInput) -> None:
-        """Tell the owner, the approvers and the task owners; close the open issues."""
+    async def tell_ended(self, action: str, why: CancelInput) -> None:
+        """The owner, the approvers and the task owners hear of it; the open issues are closed."""
         params = self.input.params
-        self.status = status
-        self.outcome = why.reason or status.value
-        self.end_steps(status)
-        self.gate.close(GateStatus.CLOSED)
-        action = "cancelled" if status == ProcessStatus.CANCELLED else "rejected"
-        await self.audit.record(action, actor=why.by or "signoff", channel=why.channel, reason=why.reason)
         people = sorted({params.owner, *params.approvers, *(i.owner for i in self.checklist.open_items())})
         await self.outbound.email(action, "eol_ended", people, action, outcome=action, by=why.by, reason=why.reason)
-        comment = f"End of life {action}. {why.reason}".strip()
-        done = self.input.template.tracker.done_status
-        issues = [i.issue_key for i in self.checklist.open_items() if i.issue_key]
-        await asyncio.gather(*(self.outbound.close_issue(key, done, comment, action) for key in issues))
-        if self.epic:
-            await self.outbound.close_issue(self.epic, done, comment, action)
-        self.wound_down = True
+        await self.close_open_issues(f"End of life {action}. {why.reason}".strip(), action)
 
     # ---- what users see ------------------------------------------------------
 
     @workflow.query
     def view(self) -> ProcessView:
         """The end of life as the API and the pages show it."""
-        links = {"epic": self.epic or ""} | {f"notice-{n}": child for n, child in enumerate(self.children, start=1)}
+        links = {"epic": self.main_issue or ""} | {
+            f"notice-{n}": child for n, child in enumerate(self.children, start=1)
+        }
         return ProcessView(
             id=self.id,
             kind="eol",
@@ -469,13 +388,6 @@ class EolWorkflow(ProcessWorkflow, TrackedItems):
             outcome=self.outcome,
             content=self.notice,
         )
-
-
-def _items(items: list[ItemState]) -> list[dict[str, str]]:
-    return [
-        {"key": i.key, "title": i.title, "owner": i.owner, "due": i.due.isoformat(), "issue_key": i.issue_key or ""}
-        for i in items
-    ]
 
 
 async def _settled(child: Child) -> None:

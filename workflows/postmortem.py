@@ -9,31 +9,23 @@ it, each at the cadence of its priority.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from itertools import groupby
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, is_cancelled_exception
 
-from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
+from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict, NotFound
-from domain.models import CancelInput, DecisionInput, GateState, ItemDoneInput, ItemState, ProcessView
+from domain.models import ApprovalRecord, CancelInput, ItemDoneInput, ItemState, ProcessView
 from domain.postmortem import ActionItemsInput, PostmortemInput, draft_due
-from domain.requests import IssueStatuses, StatusRequest
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import Reminders
-from workflows.options import RECONCILE
 from workflows.steps.approval import ApprovalGate
-from workflows.steps.audit import AuditTrail
-from workflows.steps.checklist import Checklist, TrackedItems, chase, require_reason
-from workflows.steps.lifecycle import ProcessWorkflow
-from workflows.steps.outbound import Outbound
+from workflows.steps.checklist import Checklist, chase
+from workflows.steps.gate import Email, GatedProcess
 from workflows.steps.refusal import refuse
-from workflows.steps.timers import sleep_until, wait_until
-
-with workflow.unsafe.imports_passed_through():
-    from activities.tracker import TrackerActivities
+from workflows.steps.timers import sleep_until
+from workflows.steps.tracked import TrackedChecklist, item_lines
 
 DRAFT = "draft"
 HORIZON = timedelta(days=365)
@@ -41,17 +33,36 @@ HORIZON = timedelta(days=365)
 
 
 @workflow.defn(name="postmortem")
-class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
+class PostmortemWorkflow(GatedProcess, TrackedChecklist):
     """One post-mortem, from the incident's resolution to its last action item."""
 
     kind = "postmortem"
     noun = "post-mortem"
+    input: PostmortemInput
+    gate_step = "review"
+    request_template = "postmortem_review"
+    gate_events = ("review_requested", "review_closed")
+    checklist_step = "actions"
+    items_come_and_go = True
+    drift = frozenset({"unaudited-requests", "unsettled-requests"})
 
     @workflow.init
     def __init__(self, input: PostmortemInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        self.begin(params.heading(), params.owner)
+        # The author may not approve their own draft; the incident manager (the owner) may review it.
+        gate = ApprovalGate.new(
+            template.review.key, template.review.title, params.reviewers, "all", owner=params.commander
+        )
+        context = {
+            "incident": params.incident,
+            "incident_title": params.title,
+            "severity": params.severity or "",
+            "owner": params.owner,
+            "commander": params.commander,
+            "about": f"the post-mortem of {params.incident}",
+        }
+        self.begin(params.heading(), params.owner, gate, context)
         draft = ItemState(
             key=DRAFT,
             title=f"Post-mortem draft: {params.incident}",
@@ -60,33 +71,13 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
             due=draft_due(params, template),
         )
         self.checklist = Checklist([draft])
-        # The author may not approve their own draft; the incident manager (the owner) may review it.
-        self.gate = ApprovalGate.new(
-            template.review.key, template.review.title, params.reviewers, "all", owner=params.commander
-        )
-        self.audit = AuditTrail(self.summary)
-        self.outbound = Outbound(
-            self.id,
-            self.audit,
-            {
-                "incident": params.incident,
-                "incident_title": params.title,
-                "severity": params.severity or "",
-                "owner": params.owner,
-                "commander": params.commander,
-                "process_id": self.id,
-                "about": f"the post-mortem of {params.incident}",
-            },
-            owner=params.owner,
-        )
-        self.issue: str | None = None
+        self.main_issue: str | None = None
         self.changes = 0
-        """Bumped when an item is added, resolved or reopened: the reminder schedule is worked out again."""
 
     @workflow.run
     async def run(self, input: PostmortemInput) -> ProcessView:
         """Run the post-mortem; a cancellation at any point runs the clean-up."""
-        return await self.run_body(self._postmortem, self.wind_down)
+        return await self.run_body(self._postmortem)
 
     async def _postmortem(self) -> None:
         params = self.input.params
@@ -95,10 +86,7 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
             await sleep_until(params.starts_at)
         await self.audit.record("started", actor=self.input.requested_by, params=params.model_dump(mode="json"))
         await self.kickoff()
-        background = [asyncio.create_task(chase(self.checklist, self.notices, self.send_notices, lambda: self.changes))]
-        every = self.input.template.tracker.reconcile_every_hours
-        if every:
-            background.append(asyncio.create_task(self.reconcile(timedelta(hours=every))))
+        background = self.track(chase(self.checklist, self.notices, self.send_notices, lambda: self.changes))
         try:
             await self.draft_until_approved()
             await self.action_items_until_resolved()
@@ -113,20 +101,11 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
         """The post-mortem issue for the commander; the commander and participants told what the draft answers."""
         params, template = self.input.params, self.input.template
         draft = self.checklist.item(DRAFT)
-        ref = await self.outbound.create_issue(
-            "postmortem",
-            DRAFT,
-            project=params.jira_project,
-            issue_type=template.tracker.item_type,
-            summary=self.title,
-            description=template.description,
-            assignee=params.commander,
-            due=draft.due,
-        )
-        self.issue = draft.issue_key = ref.key if ref else None
+        await self.open_main_issue("postmortem", DRAFT, template.tracker.item_type, params.commander, draft.due)
+        draft.issue_key = self.main_issue
         facts = {
             "due": draft.due.isoformat(),
-            "issue_key": self.issue or "",
+            "issue_key": self.main_issue or "",
             "resolved_at": f"{params.resolved_at:%Y-%m-%d %H:%M %Z}",
             "reviewers": params.reviewers,
         }
@@ -155,82 +134,47 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
         """One review round; True if every reviewer approved."""
         template = self.input.template.review
         self._start_step("review")
-        self.gate.open(workflow.now(), workflow.now() + timedelta(days=template.expires_after_days))
-        self.status = ProcessStatus.WAITING
-        state = self.gate.state
-        await self.audit.record("review_requested", step="review", round=state.round, reviewers=state.approvers)
-        await self.request_reviews(state.approvers)
-        await self.await_review()
-        self.status = ProcessStatus.RUNNING
-        await self.audit.record("review_closed", step="review", outcome=state.status.value, round=state.round)
-        if state.status == GateStatus.APPROVED:
+        expires_at = workflow.now() + timedelta(days=template.expires_after_days)
+        if await self.gate_round(expires_at, template.remind_every_days) == GateStatus.APPROVED:
             self._finish_step("review")
             return True
         return False
 
-    async def request_reviews(self, reviewers: list[str], reminder: int = 0) -> None:
+    def request_context(self, approver: str) -> dict[str, object]:
+        return {"issue_key": self.main_issue or "", "actions": len(self.action_items())}
+
+    def on_decision(self, record: ApprovalRecord) -> None:
+        """Anything but an approval sends the draft back with changes (a rejection does the same)."""
+        if record.decision != Decision.APPROVE:
+            self.gate.state.status = GateStatus.CHANGES_REQUESTED
+
+    def decision_email(self, record: ApprovalRecord) -> Email:
+        """The owner and the commander hear of every decision."""
+        params, state = self.input.params, self.gate.state
+        return Email(
+            "postmortem_decision",
+            sorted({params.owner, params.commander}),
+            {
+                "approver": record.approver,
+                "decision": record.decision.value,
+                "comment": record.comment,
+                "gate_status": state.status.value,
+                "approvals": self.gate.approvals,
+                "required": state.required,
+            },
+        )
+
+    async def gate_expired(self) -> None:
+        """Past the expiry the owner is told once, and the review keeps waiting: a post-mortem is not
+        dropped because it is slow."""
         state = self.gate.state
         assert state.expires_at is not None
-        await asyncio.gather(
-            *(
-                self.outbound.approval_request(
-                    state.key, state.round, reviewer, str(workflow.uuid4()), state.expires_at, "review",
-                    reminder=reminder, template="postmortem_review", issue_key=self.issue or "",
-                    actions=len(self.action_items()),
-                )
-                for reviewer in reviewers
-            )
-        )  # fmt: skip
-
-    async def await_review(self) -> None:
-        """Wait for the outcome, reminding silent reviewers; past the expiry the owner is told once,
-        and the review keeps waiting: a post-mortem is not dropped because it is slow."""
-        state = self.gate.state
-        assert state.opened_at is not None and state.expires_at is not None
-        every = timedelta(days=self.input.template.review.remind_every_days or 10_000)
-        moment, reminders = state.opened_at + every, 0
-        while moment < state.expires_at:
-            if await wait_until(lambda: self.gate.decided, moment):
-                return
-            reminders += 1
-            await self.request_reviews(state.waiting_on, reminder=reminders)
-            moment += every
-        if await wait_until(lambda: self.gate.decided, state.expires_at):
-            return
         await self.outbound.email(
             f"review-stuck:{state.round}", "postmortem_escalation", [self.input.params.owner], "review",
             items=[{"title": f"Review by {who}", "owner": who, "due": f"{state.expires_at:%Y-%m-%d}"}
                    for who in state.waiting_on],
         )  # fmt: skip
         await workflow.wait_condition(lambda: self.gate.decided)
-
-    @workflow.update
-    async def decide(self, input: DecisionInput) -> GateState:
-        """A reviewer approves the draft, or sends it back with changes (a rejection does the same)."""
-        record = self.gate.record(input, workflow.now())
-        state = self.gate.state
-        if record.decision != Decision.APPROVE:
-            state.status = GateStatus.CHANGES_REQUESTED
-        await self.audit.record(
-            "decision", actor=input.approver, channel=input.channel, step="review", decision=record.decision.value,
-            comment=record.comment, round=record.round, token_id=record.token_id,
-        )  # fmt: skip
-        params = self.input.params
-        await self.outbound.email(
-            f"decision:{state.key}:{record.round}:{record.approver}", "postmortem_decision",
-            sorted({params.owner, params.commander}), "review", approver=record.approver,
-            decision=record.decision.value, comment=record.comment, gate_status=state.status.value,
-            approvals=self.gate.approvals, required=state.required,
-        )  # fmt: skip
-        await self.outbound.settle_approval_request(
-            state.key, record.round, record.approver, "review", decision=record.decision.value,
-            via=record.channel.value, at=f"{record.at:%Y-%m-%d %H:%M} UTC", comment=record.comment,
-        )  # fmt: skip
-        return state
-
-    @decide.validator
-    def _check_decision(self, input: DecisionInput) -> None:
-        self.gate.validate(input)
 
     # ---- 3. action items ---------------------------------------------------------
 
@@ -269,13 +213,13 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
             ref = await self.outbound.create_issue(
                 item.key, "actions", project=params.jira_project, issue_type=template.tracker.item_type,
                 summary=f"{item.title} ({params.incident})", description=spec.description, assignee=item.owner,
-                due=item.due, parent=self.issue,
+                due=item.due, parent=self.main_issue,
             )  # fmt: skip
             item.issue_key = ref.key if ref else None
         for owner, owned in groupby(sorted(added, key=lambda i: i.owner), key=lambda i: i.owner):
             mine = list(owned)
             await self.outbound.email(
-                f"actions:{mine[0].key}:{owner}", "postmortem_actions", [owner], "actions", items=_items(mine)
+                f"actions:{mine[0].key}:{owner}", "postmortem_actions", [owner], "actions", items=item_lines(mine)
             )
         return added
 
@@ -287,36 +231,23 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
         if unknown:
             raise refuse(NotFound(f"this post-mortem's template has no priority {unknown[0]}"))
 
-    @workflow.update
-    async def mark_item_done(self, input: ItemDoneInput) -> ItemState:
-        """The draft is ready for review, or an action item is done (or accepted as won't-do)."""
-        return await self.item_done(input)
+    def item_step(self, item: ItemState) -> str:
+        return DRAFT if item.key == DRAFT else "actions"
 
-    async def item_done(self, input: ItemDoneInput) -> ItemState:
-        item = self.checklist.item(input.item)
-        if not self.checklist.mark_done(input.item, input.by, workflow.now(), input.resolution, input.reason):
-            return item
-        self.changes += 1
-        action = "draft_done" if item.key == DRAFT else f"item_{item.status}"
-        await self.audit.record(
-            action, actor=input.by, channel=input.channel, step=DRAFT if item.key == DRAFT else "actions",
-            item=item.key, reason=input.reason,
-        )  # fmt: skip
-        if item.key != DRAFT and item.issue_key and input.channel not in (Channel.SYSTEM, Channel.JIRA):
-            comment = f"Marked {item.status.replace('_', ' ')} by {input.by}. {input.reason}".strip()
-            await self.outbound.close_issue(item.issue_key, self.input.template.tracker.done_status, comment, "actions")
-        return item
+    def item_action(self, item: ItemState) -> str:
+        return "draft_done" if item.key == DRAFT else super().item_action(item)
 
-    @mark_item_done.validator
-    def _check_item_done(self, input: ItemDoneInput) -> None:
-        item = self.checklist.item(input.item)
-        if self.status.finished:
-            raise refuse(Conflict(f"the post-mortem is {self.status.value}"))
+    def tracked(self, item: ItemState) -> bool:
+        """Action items only: the draft's issue stays Done after changes are requested, and
+        must not hand an unchanged draft to review again."""
+        return item.key != DRAFT
+
+    def check_item(self, input: ItemDoneInput, item: ItemState) -> None:
+        """The draft is done only by its author, and not while it is in review."""
         if input.item == DRAFT and input.resolution == "wont_do":
             raise refuse(Conflict("the draft cannot be accepted as won't-do: cancel the post-mortem instead"))
         if input.item == DRAFT and self.steps["review"].status == StepStatus.ACTIVE:
             raise refuse(Conflict("the draft is in review: wait for the reviewers"))
-        require_reason(input, repr(item.title))
 
     # ---- reminders and reconciliation ------------------------------------------
 
@@ -341,49 +272,8 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
             return template.draft_reminders
         return template.priorities[item.priority].reminders
 
-    async def send_notices(self, notices: list[Notice]) -> None:
-        """Remind owners of their items; tell the process owner of escalations."""
-        at = notices[0].at
-        for kind, group in groupby(sorted(notices, key=lambda n: n.kind), key=lambda n: n.kind):
-            items = [self.checklist.items[n.item] for n in group]
-            if kind == "escalation":
-                await self.outbound.email(
-                    f"escalation:{at:%Y%m%d}", "postmortem_escalation", [self.input.params.owner], "actions",
-                    items=_items(items),
-                )  # fmt: skip
-                await self.audit.record("escalation", step="actions", items=[i.key for i in items])
-                continue
-            for owner, owned in groupby(sorted(items, key=lambda i: i.owner), key=lambda i: i.owner):
-                mine = list(owned)
-                await self.outbound.email(
-                    f"{kind}:{at:%Y%m%d}:{owner}", "postmortem_reminder", [owner], "actions", kind=kind,
-                    items=_items(mine),
-                )  # fmt: skip
-                await self.audit.record("reminder", step="actions", kind=kind, to=owner, items=[i.key for i in mine])
-
-    async def reconcile(self, every: timedelta) -> None:
-        """Every `every`, ask the tracker about open items' issues: the fallback for a lost webhook."""
-        while True:
-            await workflow.sleep(every)
-            # Action items only: the draft's issue stays Done after changes are requested, and
-            # must not hand an unchanged draft to review again.
-            tracked = {i.issue_key: i for i in self.checklist.open_items() if i.issue_key and i.key != DRAFT}
-            if not tracked:
-                continue
-            try:
-                answer: IssueStatuses = await workflow.execute_activity_method(
-                    TrackerActivities.issue_statuses, StatusRequest(process_id=self.id, keys=list(tracked)), **RECONCILE
-                )
-            except ActivityError as err:
-                if is_cancelled_exception(err):
-                    raise
-                continue
-            for key, category in answer.statuses.items():
-                item = tracked.get(key)
-                if category == "done" and item and self.checklist.is_open(item.key):
-                    await self.item_done(
-                        ItemDoneInput(item=item.key, by="tracker (reconciliation)", channel=Channel.JIRA)
-                    )
+    def notice_template(self, kind: str) -> str:
+        return "postmortem_escalation" if kind == "escalation" else "postmortem_reminder"
 
     # ---- 4. the summary ----------------------------------------------------------
 
@@ -393,7 +283,7 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
         self._start_step("published")
         actions = self.action_items()
         done, wont_do = sum(i.status == "done" for i in actions), sum(i.status == "wont_do" for i in actions)
-        facts: dict[str, int | str] = {"done": done, "wont_do": wont_do, "issue_key": self.issue or ""}
+        facts: dict[str, int | str] = {"done": done, "wont_do": wont_do, "issue_key": self.main_issue or ""}
         approvers = [d.approver for d in self.gate.state.decisions if d.round == self.gate.state.round]
         people = sorted({params.owner, params.commander, *params.participants, *params.reviewers})
         await self.outbound.email(
@@ -401,9 +291,9 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
             actions=[i.model_dump(mode="json") for i in actions], **facts,
         )  # fmt: skip
         await self.outbound.chat("summary", "postmortem_summary_chat", params.channel, "published", **facts)
-        if self.issue:
+        if self.main_issue:
             await self.outbound.close_issue(
-                self.issue, self.input.template.tracker.done_status, "Post-mortem closed.", "published"
+                self.main_issue, self.input.template.tracker.done_status, "Post-mortem closed.", "published"
             )
         self._finish_step("published")
         self.status = ProcessStatus.COMPLETED
@@ -412,27 +302,14 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
 
     # ---- the end, early -------------------------------------------------------
 
-    async def wind_down(self, why: CancelInput) -> None:
-        """Tell everyone involved and close the open issues."""
+    async def tell_ended(self, action: str, why: CancelInput) -> None:
+        """Everyone involved hears of it; the open action items' issues and the post-mortem's are closed."""
         params = self.input.params
-        self.status = ProcessStatus.CANCELLED
-        self.outcome = why.reason or "cancelled"
-        for step in self.steps.values():
-            if step.status in (StepStatus.ACTIVE, StepStatus.PENDING):
-                step.status = StepStatus.SKIPPED
-        self.gate.close(GateStatus.CLOSED)
-        await self.audit.record("cancelled", actor=why.by or "signoff", channel=why.channel, reason=why.reason)
         people = sorted({params.owner, params.commander, *params.reviewers, *(i.owner for i in self.action_items())})
         await self.outbound.email(
-            "cancelled", "postmortem_ended", people, "cancelled", outcome="cancelled", by=why.by, reason=why.reason
+            action, "postmortem_ended", people, action, outcome=action, by=why.by, reason=why.reason
         )
-        comment = f"Post-mortem cancelled. {why.reason}".strip()
-        done = self.input.template.tracker.done_status
-        issues = [i.issue_key for i in self.checklist.open_items() if i.issue_key and i.key != DRAFT]
-        await asyncio.gather(*(self.outbound.close_issue(key, done, comment, "cancelled") for key in issues))
-        if self.issue:
-            await self.outbound.close_issue(self.issue, done, comment, "cancelled")
-        self.wound_down = True
+        await self.close_open_issues(f"Post-mortem {action}. {why.reason}".strip(), action)
 
     # ---- what users see ------------------------------------------------------
 
@@ -450,16 +327,6 @@ class PostmortemWorkflow(ProcessWorkflow, TrackedItems):
             items=list(self.checklist.items.values()),
             gates=[self.gate.state],
             approvals=list(self.gate.state.decisions),
-            links={"issue": self.issue or "", **({"parent": self.input.parent} if self.input.parent else {})},
+            links={"issue": self.main_issue or "", **({"parent": self.input.parent} if self.input.parent else {})},
             outcome=self.outcome,
         )
-
-
-def _items(items: list[ItemState]) -> list[dict[str, str]]:
-    return [
-        {
-            "key": i.key, "title": i.title, "owner": i.owner, "due": i.due.isoformat(), "issue_key": i.issue_key or "",
-            "priority": i.priority or "",
-        }
-        for i in items
-    ]  # fmt: skip

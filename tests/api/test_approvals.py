@@ -14,6 +14,7 @@ from tests.api.helpers import (
     OWNER,
     approval_links,
     audit,
+    eventually,
     forms_of,
     launch_params,
     path_of,
@@ -183,8 +184,11 @@ async def test_owner_is_told_of_each_decision(app_client: httpx.AsyncClient, gat
     response = await decide(app_client, gate, VP, "approve", "Ship it")
     assert response.status_code == 200, response.text
 
-    outbox = (await app_client.get("/api/outbox", params={"process": gate.id})).json()
-    (told,) = [e for e in outbox if e["subject"] == f"{VP} approved the launch of {gate.product}"]
+    async def told_owner() -> list[dict[str, Any]]:
+        outbox = (await app_client.get("/api/outbox", params={"process": gate.id})).json()
+        return [e for e in outbox if e["subject"] == f"{VP} approved the launch of {gate.product}"]
+
+    (told,) = await eventually(told_owner, "the owner's email (it follows the decision)")
     assert told["channel"] == "email"
     assert told["to"] == [OWNER]
     assert "Ship it" in told["body"]

@@ -80,5 +80,9 @@ async def test_a_launch_item_accepted_as_wont_do_keeps_its_reason(app_client: ht
     assert without.status_code == 409 and "a reason is required" in without.json()["detail"]
     assert wont.status_code == 200, wont.text
     assert (wont.json()["status"], wont.json()["note"]) == ("wont_do", "No sales motion for a free tier.")
-    [event] = [e for e in await audit(app_client, pid) if e["action"] == "item_done"]
-    assert event["details"]["resolution"] == "wont_do"
+    [event] = [e for e in await audit(app_client, pid) if e["action"] == "item_wont_do"]
+    assert event["details"] == {
+        "item": "sales-enablement",
+        "resolution": "wont_do",
+        "reason": "No sales motion for a free tier.",
+    }

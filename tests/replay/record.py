@@ -21,18 +21,22 @@ from tests.replay.scenarios import SCENARIOS
 from workers.temporal import find_binary
 
 HISTORIES = Path(__file__).parent / "histories"
+GENERATION = 2
+"""Where new recordings go (`histories/GENERATION/`): bump it with a patch that changes what runs record,
+and keep the older generations for as long as their processes may run."""
 
 
 async def record(names: list[str]) -> None:
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"), data_converter=pydantic_data_converter
-    ) as env:
-        for name in names:
+    for name in names:  # a server per run, as in the tests: a run's leftovers never hold the next one's clock
+        async with await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=find_binary("temporal-test-server"), data_converter=pydantic_data_converter
+        ) as env:
             with tempfile.TemporaryDirectory() as scratch:
                 async with running_stack(env, Path(scratch)) as stack:
                     handle = await SCENARIOS[name](stack)
                     history = await handle.fetch_history()
-            path = HISTORIES / f"{name}.json"
+            path = HISTORIES / str(GENERATION) / f"{name}.json"
+            path.parent.mkdir(exist_ok=True)
             saved = {"workflow_id": history.workflow_id, "history": json.loads(history.to_json())}
             path.write_text(json.dumps(saved) + "\n")
             print(f"{path}: {len(history.events)} events")

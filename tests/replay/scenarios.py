@@ -81,6 +81,7 @@ async def postmortem(stack: Stack) -> Handle:
     ]
     await handle.execute_update("add_action_items", ActionItemsInput(items=items, by="ic@example.com"))
     for round_, decision in enumerate((Decision.CHANGES, Decision.APPROVE), start=1):
+        await _until(lambda n=round_: _count(stack, handle, "draft_reopened") >= n - 1, "the draft back with changes")
         await handle.execute_update("mark_item_done", ItemDoneInput(item="draft", by="ic@example.com"))
         await _until(lambda n=round_: _count(stack, handle, "review_requested") >= n, f"review round {round_}")
         await handle.execute_update(

@@ -1,7 +1,10 @@
 """Saved histories replay against today's workflows: a change that would break running processes fails here.
 
-Each file in `histories/` is a whole run of one process kind, recorded by
-`python -m tests.replay.record`. If a change to a workflow makes it issue
+Each file in `histories/GENERATION/` is a whole run of one process kind,
+recorded by `python -m tests.replay.record`: generation 1 before the
+workflow core was written once (#11), generation 2 after it (the
+`workflow-core-once` patch taken). Every generation replays as long as a
+process of its shape may still run. If a change to a workflow makes it issue
 different commands for the same history, the replayer raises a
 nondeterminism error — exactly what a worker would do to every process of
 that kind already running. docs/workflow-changes.md says what to do then.
@@ -10,7 +13,6 @@ that kind already running. docs/workflow-changes.md says what to do then.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from temporalio import workflow
@@ -21,26 +23,29 @@ from temporalio.workflow import NondeterminismError
 
 from domain.launch import LaunchInput
 from domain.models import ProcessView
+from tests.replay.record import GENERATION, HISTORIES
 from tests.replay.scenarios import SCENARIOS
 from workers.temporal import workflow_runner
 from workflows import WORKFLOWS
 from workflows.launch import LaunchWorkflow
 
-HISTORIES = Path(__file__).parent / "histories"
+SAVED = sorted(f"{path.parent.name}/{path.stem}" for path in HISTORIES.glob("*/*.json"))
+"""Every saved history, as ``GENERATION/NAME``."""
 
 
 def history(name: str) -> WorkflowHistory:
-    """A saved history, under the id it ran with (a process derives child ids from its own)."""
+    """A saved history (``GENERATION/NAME``), under the id it ran with (a process derives child ids from its own)."""
     saved = json.loads((HISTORIES / f"{name}.json").read_text())
     return WorkflowHistory.from_json(saved["workflow_id"], saved["history"])
 
 
-def test_every_kind_has_a_saved_history() -> None:
-    assert sorted(p.stem for p in HISTORIES.glob("*.json")) == sorted(SCENARIOS)
+def test_every_scenario_has_a_history_of_todays_generation() -> None:
+    assert sorted(p.stem for p in (HISTORIES / str(GENERATION)).glob("*.json")) == sorted(SCENARIOS)
     assert {name.split("-")[0] for name in SCENARIOS} == set(WORKFLOWS), "record a history for every process kind"
+    assert {name.split("/")[1] for name in SAVED if name.startswith("1/")} <= set(SCENARIOS)
 
 
-@pytest.mark.parametrize("name", sorted(SCENARIOS))
+@pytest.mark.parametrize("name", SAVED)
 async def test_saved_history_replays_against_todays_workflow(name: str) -> None:
     replayer = Replayer(
         workflows=list(WORKFLOWS.values()), data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
@@ -74,7 +79,7 @@ async def test_an_unpatched_change_fails_replay() -> None:
     )
 
     with pytest.raises(NondeterminismError):
-        await replayer.replay_workflow(history("launch"))
+        await replayer.replay_workflow(history(f"{GENERATION}/launch"))
 
 
 @workflow.defn(name="launch", sandboxed=False)
@@ -100,6 +105,6 @@ async def test_the_same_change_behind_a_patch_replays() -> None:
         workflows=[LaunchWithAPatchedStep], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
     )
 
-    result = await replayer.replay_workflow(history("launch"))
+    result = await replayer.replay_workflow(history(f"{GENERATION}/launch"))
 
     assert result.replay_failure is None

@@ -90,6 +90,10 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "eol_approval": RETIRING | {
         "reminder": False, "open_tasks": ITEMS[:1], "approval_url": APPROVAL_URL, "expires_at": "2027-07-07 09:00 UTC",
     },
+    "eol_decision": RETIRING | {
+        "approver": "vp@example.com", "decision": "reject", "comment": "Not before the migration guide is out.",
+        "gate_title": "Pull the plug", "gate_status": "rejected", "approvals": 0, "required": 1,
+    },
     "eol_ended": RETIRING | {"outcome": "cancelled", "by": "pm@example.com", "reason": "The product stays."},
     "eol_milestone": RETIRING | {"milestone": "end-of-sale", "role": "sales"},
     "eol_reminder": RETIRING | {"kind": "overdue", "items": ITEMS},

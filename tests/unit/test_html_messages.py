@@ -76,6 +76,11 @@ FACTS: dict[str, list[str]] = {
         "Still open:",
         "opening it changes nothing",
     ],
+    "eol_decision": [
+        'vp@example.com decided "reject" on the Pull the plug of the end of life of Acme Analytics 2.0',
+        "(shutdown on 2027-06-30)",
+        "Not before the migration guide is out.",
+    ],
     "eol_ended": ["(shutdown planned for 2027-06-30) was cancelled by pm@example.com. Reason: The product stays."],
     "eol_milestone": [
         "From today, 2027-02-01, Acme Analytics 2.0 is no longer sold: no new subscriptions and no renewals.",
@@ -226,7 +231,8 @@ def test_html_escapes_what_it_is_given(renderer: TemplateRenderer, template: str
 USED = {
     "announcement": "launch_date", "approval_request": "approval_url", "decision": "gate_status",
     "comms_decision": "decision", "comms_ended": "outcome", "comms_message": "body", "comms_review": "approval_url",
-    "comms_sent": "refused", "eol_approval": "approval_url", "eol_ended": "outcome", "eol_milestone": "milestone",
+    "comms_sent": "refused", "eol_approval": "approval_url", "eol_decision": "gate_status",
+    "eol_ended": "outcome", "eol_milestone": "milestone",
     "eol_reminder": "kind", "eol_tasks": "items", "postmortem_actions": "items", "postmortem_decision": "decision",
     "postmortem_ended": "outcome", "postmortem_escalation": "items", "postmortem_kickoff": "prompts",
     "postmortem_reminder": "kind", "postmortem_review": "approval_url", "postmortem_summary": "actions",

@@ -151,12 +151,22 @@ async def finished(handle: Handle, timeout: float = 60.0) -> ProcessView:
 async def decide(
     handle: Handle, approver: str, decision: Decision = Decision.APPROVE, comment: str = "", round: int | None = None
 ) -> GateState:
-    """An approver's decision at the go/no-go gate."""
-    state: GateState = await handle.execute_update(
+    """An approver's decision at the go/no-go gate, and its follow-ups (audit row, owner told, chat) done."""
+    view: ProcessView = await handle.execute_update(
         LaunchWorkflow.decide,
         DecisionInput(gate=GATE, approver=approver, decision=decision, comment=comment, round=round),
     )
-    return state
+    await followed_up(handle)
+    return view.gates[0]
+
+
+async def followed_up(handle: Handle) -> None:
+    """Wait until every decision's follow-ups are done (they run after the decision is answered)."""
+
+    async def quiet() -> bool:
+        return await handle.query(LaunchWorkflow.follow_ups) == 0
+
+    await eventually(quiet, "the decisions' follow-ups")
 
 
 async def mark_done(handle: Handle, *items: str, by: str = OWNER) -> list[ItemState]:

@@ -29,6 +29,7 @@ from tests.workflows.helpers import (
     events,
     eventually,
     finished,
+    followed_up,
     refusal,
 )
 from workflows.comms import CommsWorkflow
@@ -58,6 +59,7 @@ async def decide(handle: Handle, reviewer: str, decision: Decision, comment: str
         CommsWorkflow.decide,
         DecisionInput(gate="review", approver=reviewer, decision=decision, comment=comment, **extra),
     )
+    await followed_up(handle)
 
 
 async def revise(handle: Handle, body: str, **extra: Any) -> Content:

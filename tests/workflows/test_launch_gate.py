@@ -187,7 +187,7 @@ async def test_rejection_reopens_the_gate_when_the_template_says_so(launch: Laun
         assert len([r for r in requests if not r.subject.startswith("Reminder")]) == 2
 
     stale = await refusal(decide(handle, LEGAL, round=1))
-    assert stale.type == "Conflict" and "round 2" in stale.message
+    assert stale.type == "Expired" and "round 2" in stale.message
     await decide(handle, VP)
     await decide(handle, LEGAL)
     result = await finished(handle)

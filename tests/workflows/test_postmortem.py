@@ -20,6 +20,7 @@ from tests.workflows.helpers import (
     events,
     eventually,
     finished,
+    followed_up,
     issues,
     nine_utc,
     refusal,
@@ -65,6 +66,7 @@ async def review(handle: Handle, decision: Decision, comment: str = "") -> None:
     await handle.execute_update(
         PostmortemWorkflow.decide, DecisionInput(gate="review", approver=CTO, decision=decision, comment=comment)
     )
+    await followed_up(handle)
 
 
 async def add_items(handle: Handle, *specs: dict[str, Any]) -> list[ItemState]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.enums import Decision, GateStatus
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, Expired, NotFound
 from domain.models import ApprovalRecord, DecisionInput, GateState, Policy
 from domain.rules import gate_outcome, required_approvals
 from workflows.steps.refusal import refuse
@@ -55,7 +55,8 @@ class ApprovalGate:
         """Refuse a decision that must not be recorded.
 
         Raises:
-            ApplicationError: ``NotFound`` (no such gate or approver) or ``Conflict``.
+            ApplicationError: ``NotFound`` (no such gate or approver), ``Expired`` (a request of an
+                earlier round) or ``Conflict``.
         """
         state = self.state
         if decision.gate != state.key:
@@ -63,7 +64,9 @@ class ApprovalGate:
         if decision.approver not in state.approvers:
             raise refuse(NotFound(f"{decision.approver} is not an approver of {state.title}"))
         if decision.round is not None and decision.round != state.round:
-            raise refuse(Conflict(f"this request (round {decision.round}) was replaced by round {state.round}"))
+            raise refuse(
+                Expired(f"this request was replaced by a newer one (round {state.round}); use the latest email")
+            )
         earlier = state.decision_of(decision.approver)
         if earlier:
             raise refuse(

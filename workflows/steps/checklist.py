@@ -1,4 +1,6 @@
-"""A checklist: items with owners and due dates, done one by one."""
+"""A checklist: items with owners and due dates, done one by one; the walks that remind and reconcile it.
+
+The updates and steps of a process with a tracked checklist are `workflows.steps.tracked`."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from datetime import datetime, timedelta
 
 from temporalio import workflow
 
-from domain.errors import Conflict, NotFound
-from domain.models import IssueDoneInput, ItemDoneInput, ItemState
+from domain.errors import NotFound
+from domain.models import ItemState
 from domain.rules import Notice, schedule
 from workflows.steps.refusal import refuse
 from workflows.steps.timers import wait_until
@@ -80,39 +82,6 @@ class Checklist:
         return [item for item in self.items.values() if item.status == "open"]
 
 
-def require_reason(input: ItemDoneInput, what: str = "it") -> None:
-    """Refuse a won't-do that does not say why.
-
-    Raises:
-        ApplicationError: type ``Conflict``.
-    """
-    if input.resolution == "wont_do" and not input.reason.strip():
-        raise refuse(Conflict(f"say why {what} will not be done (a reason is required)"))
-
-
-class TrackedItems:
-    """The `issue_done` update of a process whose items have tracker issues (a webhook or the
-    reconciliation says one is done); the process brings its own `item_done` and its validator."""
-
-    checklist: Checklist
-
-    async def item_done(self, input: ItemDoneInput) -> ItemState:
-        raise NotImplementedError
-
-    def _check_item_done(self, input: ItemDoneInput) -> None:
-        raise NotImplementedError
-
-    @workflow.update
-    async def issue_done(self, input: IssueDoneInput) -> ItemState:
-        """The tracker moved an item's issue to a done status."""
-        item = self.checklist.by_issue(input.issue)
-        return await self.item_done(ItemDoneInput(item=item.key, by=input.by, channel=input.channel))
-
-    @issue_done.validator
-    def _check_issue_done(self, input: IssueDoneInput) -> None:
-        self._check_item_done(ItemDoneInput(item=self.checklist.by_issue(input.issue).key))
-
-
 async def remind(
     checklist: Checklist,
     schedule: list[list[Notice]],
@@ -136,16 +105,24 @@ async def reconcile(
     every: timedelta,
     fetch: Callable[[list[str]], Awaitable[dict[str, str]]],
     mark_done: Callable[[ItemState], Awaitable[object]],
+    tracked: Callable[[ItemState], bool] = lambda item: True,
+    forever: bool = False,
 ) -> None:
-    """Every `every`, ask the tracker where open items' issues stand; an issue in
+    """Every `every`, ask the tracker where open `tracked` items' issues stand; an issue in
     the *done* category marks its item done. The fallback for a webhook that never came.
+
+    Ends once every item is done, unless `forever` (items come and go: it runs until cancelled).
     """
-    while not await wait_until(lambda: checklist.all_done, workflow.now() + every):
-        tracked = {item.issue_key: item for item in checklist.open_items() if item.issue_key}
-        if not tracked:
+    while True:
+        if forever:
+            await workflow.sleep(every)
+        elif await wait_until(lambda: checklist.all_done, workflow.now() + every):
+            return
+        open_issues = {item.issue_key: item for item in checklist.open_items() if item.issue_key and tracked(item)}
+        if not open_issues:
             continue
-        for key, category in (await fetch(list(tracked))).items():
-            item = tracked.get(key)
+        for key, category in (await fetch(list(open_issues))).items():
+            item = open_issues.get(key)
             if category == "done" and item and checklist.is_open(item.key):
                 await mark_done(item)
 

@@ -1,0 +1,244 @@
+"""The workflows' base class: what every process does the same way.
+
+Its steps and status, the audit trail and the sends, a run that cleans up
+when cancelled, the `cancel` update, the end (rejected or cancelled) and the
+line the process list shows. The approval gate and the tracked checklist
+are mixins beside it (`workflows.steps.gate`, `workflows.steps.checklist`).
+
+A process class derives from `ProcessWorkflow`, sets it up in its
+``@workflow.init`` with `begin`, runs its story through `run_body`, and
+writes only what is its own: `tell_ended` (who hears of an early end, what
+is closed) and `view`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from datetime import UTC, datetime, time
+from typing import Any, ClassVar
+
+from temporalio import workflow
+from temporalio.common import RawValue
+from temporalio.exceptions import TemporalError, is_cancelled_exception
+
+from domain.audit import ProcessSummary
+from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
+from domain.errors import Conflict
+from domain.kinds import KINDS
+from domain.models import CancelInput, ProcessView, StepView
+from workflows.steps.approval import ApprovalGate
+from workflows.steps.audit import AuditTrail
+from workflows.steps.checklist import Checklist
+from workflows.steps.outbound import Outbound
+from workflows.steps.refusal import refuse
+
+WRITTEN_ONCE = "workflow-core-once"
+"""The patch of #11: the gate, the checklist and the lifecycle written once, decisions answered at once.
+
+A process that started before it replays with its kind's old ways, listed in
+`ProcessWorkflow.drift`; one started after it behaves the same as every kind.
+"""
+
+
+TAKES = {
+    "mark_item_done": "checklist items",
+    "issue_done": "checklist items",
+    "decide": "decisions",
+    "revise": "revisions",
+    "add_action_items": "action items",
+}
+"""What each update carries, to say what a kind without it does not take."""
+
+
+class ProcessWorkflow:
+    """The shared life of a process; subclasses are the four kinds."""
+
+    kind: ClassVar[str]
+    noun: ClassVar[str] = "process"
+    """How refusals name it: "the launch is already cancelled"."""
+    drift: ClassVar[frozenset[str]] = frozenset()
+    """How this kind differed from the others before `WRITTEN_ONCE`; kept only for processes started before it."""
+
+    input: Any
+    gate: ApprovalGate
+
+    def begin(self, title: str, owner: str, gate: ApprovalGate, context: dict[str, Any]) -> None:
+        """Set up the state every process has; call first in ``@workflow.init``.
+
+        `context` is merged into every message the process sends.
+        """
+        self.id = workflow.info().workflow_id
+        self.title = title
+        self.owner = owner
+        self.status = ProcessStatus.RUNNING
+        self.outcome: str | None = None
+        self.steps = {key: StepView(key=key, title=title) for key, title in KINDS[self.kind].steps.items()}
+        self.gate = gate
+        self.audit = AuditTrail(self.summary)
+        self.outbound = Outbound(self.id, self.audit, {"process_id": self.id} | context, owner=owner)
+        self.cancel_request: CancelInput | None = None
+        self.wound_down = False
+        self.legacy = False
+        self._body: asyncio.Task[None] | None = None
+        self._later: list[asyncio.Task[None]] = []
+
+    def drifts(self, way: str) -> bool:
+        """Whether this process still goes `way` (one of `drift`): it started before the core was written once."""
+        return self.legacy and way in self.drift
+
+    async def run_body(
+        self,
+        body: Callable[[], Coroutine[Any, Any, None]],
+        on_cancel: Callable[[CancelInput], Awaitable[None]] | None = None,
+    ) -> ProcessView:
+        """Run the story; a cancellation at any point (the `cancel` update, or Temporal's own) runs `on_cancel`
+        (by default `wind_down` as cancelled). Returns once every handler and follow-up is done."""
+        self.legacy = not workflow.patched(WRITTEN_ONCE)
+        self._body = asyncio.create_task(body())
+        try:
+            await self._body
+        except (asyncio.CancelledError, TemporalError) as err:
+            # Cancelling the body while it awaits an activity or a child surfaces as
+            # that activity's or child's error, caused by the cancellation; anything else is a bug.
+            if not is_cancelled_exception(err):
+                raise
+            if self.status.finished:  # it ended just as the cancel came: nothing left to clean up
+                self.wound_down = True
+            elif on_cancel is not None:
+                await on_cancel(self.cancel_request or CancelInput(by="temporal"))
+            else:
+                await self.wind_down(ProcessStatus.CANCELLED, self.cancel_request or CancelInput(by="temporal"))
+        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and all(t.done() for t in self._later))
+        for task in self._later:
+            task.result()  # a follow-up that failed is a bug: fail the workflow task, do not hide it
+        return self.view()
+
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Do `work` beside the story (a decision's audit row and messages): the process ends only after it."""
+        self._later.append(asyncio.create_task(work))
+
+    @workflow.query
+    def follow_ups(self) -> int:
+        """How many decisions' follow-ups (their audit rows and messages) are still under way."""
+        return sum(not task.done() for task in self._later)
+
+    # ---- cancel --------------------------------------------------------------
+
+    @workflow.update
+    async def cancel(self, input: CancelInput) -> ProcessView:
+        """Cancel the process; returns once its clean-up has run."""
+        self.cancel_request = input
+        await workflow.wait_condition(lambda: self._body is not None)
+        assert self._body is not None
+        self._body.cancel()
+        await workflow.wait_condition(lambda: self.wound_down)
+        return self.view()
+
+    @cancel.validator
+    def _check_cancel(self, input: CancelInput) -> None:
+        if self.status.finished:
+            raise refuse(Conflict(f"the {self.noun} is already {self.status.value}"))
+        if self.cancel_request:
+            raise refuse(Conflict(f"the {self.noun} is already being cancelled"))
+        refusal = self.cancel_refusal()
+        if refusal:
+            raise refuse(Conflict(refusal))
+
+    def cancel_refusal(self) -> str | None:
+        """Why this process cannot be cancelled now, if it cannot (a message being sent)."""
+        return None
+
+    @workflow.update(dynamic=True)
+    async def other_update(self, name: str, args: Sequence[RawValue]) -> None:
+        """An update this kind does not take (a revision of a launch): its validator refuses it, typed."""
+
+    @other_update.validator
+    def _refuse_other_update(self, name: str, args: Sequence[RawValue]) -> None:
+        raise refuse(Conflict(f"process {self.id} is a {self.kind}: it takes no {TAKES.get(name, name)}"))
+
+    # ---- the end, early --------------------------------------------------------
+
+    async def reject(self, step: str, otherwise: str) -> None:
+        """End as rejected at `step`, saying who said no and why (or `otherwise`, when nobody decided)."""
+        self._finish_step(step, StepStatus.FAILED)
+        reasons = [f"{d.approver}: {d.comment or d.decision.value}" for d in self.gate.rejections()]
+        reason = "; ".join(reasons) or otherwise
+        await self.wind_down(ProcessStatus.REJECTED, CancelInput(by="", reason=reason, channel=Channel.SYSTEM))
+
+    async def wind_down(self, status: ProcessStatus, why: CancelInput) -> None:
+        """End early (rejected or cancelled): record it, take the buttons off unanswered requests, and
+        `tell_ended`."""
+        self.status = status
+        self.outcome = why.reason or status.value
+        self.end_steps(status)
+        gate_was_open = self.gate.state.status == GateStatus.OPEN
+        self.gate.close(GateStatus.CLOSED)
+        action = "cancelled" if status == ProcessStatus.CANCELLED else "rejected"
+        await self.audit.record(action, actor=why.by or "signoff", channel=why.channel, reason=why.reason)
+        if gate_was_open and not self.drifts("unsettled-requests"):
+            await self.settle_requests()
+        await self.tell_ended(action, why)
+        self.wound_down = True
+
+    async def settle_requests(self) -> None:
+        """Take the buttons off the chat requests still unanswered (the gate's mixin)."""
+        raise NotImplementedError
+
+    async def tell_ended(self, action: str, why: CancelInput) -> None:
+        """Tell the people involved that the process ended early (`action`: cancelled or rejected), close
+        what it opened."""
+        raise NotImplementedError
+
+    def end_steps(self, status: ProcessStatus) -> None:
+        """Mark what did not get done: the active step failed (rejected) or skipped (cancelled), the rest skipped."""
+        for step in self.steps.values():
+            if step.status == StepStatus.ACTIVE:
+                step.status = StepStatus.FAILED if status == ProcessStatus.REJECTED else StepStatus.SKIPPED
+            elif step.status == StepStatus.PENDING:
+                step.status = StepStatus.SKIPPED
+
+    # ---- what users see ------------------------------------------------------
+
+    def view(self) -> ProcessView:
+        """The process as users see it (each kind's `@workflow.query`)."""
+        raise NotImplementedError
+
+    def summary(self) -> ProcessSummary:
+        """The one line the process list shows, with how far it is and what is due next."""
+        progress, deadline = self.progress()
+        return ProcessSummary(
+            id=self.id,
+            kind=self.kind,
+            title=self.title,
+            owner=self.owner,
+            status=self.status,
+            progress=progress,
+            next_deadline=None if self.status.finished else deadline,
+        )
+
+    def progress(self) -> tuple[str | None, datetime | None]:
+        """Items done (or approvals given, for a process without items) and the next thing due."""
+        checklist: Checklist | None = getattr(self, "checklist", None)
+        gate = self.gate
+        deadlines: list[datetime] = []
+        text = None
+        if checklist is not None and checklist.items:
+            items = list(checklist.items.values())
+            resolved = sum(item.status != "open" for item in items)
+            text = f"{resolved} of {len(items)} item{'s' if len(items) != 1 else ''} done"
+            hour = time(self.input.template.notify_hour_utc, tzinfo=UTC)
+            deadlines += [datetime.combine(item.due, hour) for item in checklist.open_items()]
+        if gate.state.status == GateStatus.OPEN:
+            if text is None:
+                required = gate.state.required
+                text = f"{gate.approvals} of {required} approval{'s' if required != 1 else ''}"
+            if gate.state.expires_at:
+                deadlines.append(gate.state.expires_at)
+        return text, min(deadlines, default=None)
+
+    def _start_step(self, key: str) -> None:
+        self.steps[key].status, self.steps[key].at = StepStatus.ACTIVE, workflow.now()
+
+    def _finish_step(self, key: str, status: StepStatus = StepStatus.DONE) -> None:
+        self.steps[key].status, self.steps[key].at = status, workflow.now()
