@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.errors import integration_errors
-from domain.audit import AuditEvent
+from domain.audit import AuditBatch, AuditEvent
 from integrations.ports import AuditLog
 
 
@@ -20,3 +20,9 @@ class AuditActivities:
         """Keep `event` in the audit store; a retry finds the first copy."""
         with integration_errors():
             self.log.append(event)
+
+    @activity.defn(name="record_events")
+    def record_events(self, batch: AuditBatch) -> None:
+        """Keep a process's events, in order, in one transaction; a retry skips those already kept."""
+        with integration_errors():
+            self.log.append_all(batch.events)

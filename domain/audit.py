@@ -39,6 +39,12 @@ class AuditEvent(Model):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class AuditBatch(Model):
+    """Events of one process, in order, written in one transaction."""
+
+    events: list[AuditEvent]
+
+
 class StoredAuditEvent(Model):
     """An audit event as the store keeps it, with its place in the hash chain."""
 

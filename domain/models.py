@@ -209,6 +209,8 @@ class ProcessView(Model):
     """The message under review (comms): its current version."""
     pending: list[PendingApproval] = []
     """Who the open gates still wait on; worked out from `gates`."""
+    recorded_events: int = 0
+    """How many audit events the process has recorded; the store has them all once its trail is as long."""
 
     @model_validator(mode="after")
     def _pending_from_gates(self) -> ProcessView:

@@ -101,6 +101,10 @@ class AuditLog(Protocol):
         """Keep `event` once per (process, seq), chained to the one before."""
         ...
 
+    def append_all(self, events: list[AuditEvent]) -> None:
+        """Keep `events` (one process's, in order) as `append` does, in one transaction."""
+        ...
+
 
 class Links(Protocol):
     """Builds the absolute URLs that go into messages."""

@@ -122,6 +122,31 @@ class Store:
         Raises:
             Unavailable: the event before it is not stored yet (retry later).
         """
+        try:
+            with self.engine.begin() as conn:
+                return self._append(conn, event)
+        except sa.exc.IntegrityError:
+            # Another attempt of the same activity wrote it first: that copy stands.
+            first = self.event(event.process.id, event.seq)
+            if first is None:
+                raise
+            return first
+
+    def append_all(self, events: list[AuditEvent]) -> None:
+        """Keep `events` (one process's, in order) as `append` does, in one transaction.
+
+        Raises:
+            Unavailable: the event before the first is not stored yet (retry later).
+        """
+        try:
+            with self.engine.begin() as conn:
+                for event in events:
+                    self._append(conn, event)
+        except sa.exc.IntegrityError:
+            for event in events:  # another attempt got there first: keep what it did not
+                self.append(event)
+
+    def _append(self, conn: sa.Connection, event: AuditEvent) -> StoredAuditEvent:
         at = event.at.astimezone(UTC)
         row: dict[str, Any] = {
             "process_id": event.process.id,
@@ -134,27 +159,19 @@ class Store:
             "status": str(event.process.status),
             "details": json.dumps(event.details, sort_keys=True, default=str),
         }
-        try:
-            with self.engine.begin() as conn:
-                existing = self._event(conn, event.process.id, event.seq)
-                if existing:
-                    return existing
-                prev_hash = GENESIS
-                if event.seq > 1:
-                    prev = self._event(conn, event.process.id, event.seq - 1)
-                    if prev is None:
-                        raise Unavailable(f"audit event {event.seq - 1} of {event.process.id} not stored yet")
-                    prev_hash = prev.hash
-                row["prev_hash"] = prev_hash
-                row["hash"] = event_hash(prev_hash, {**row, "at": at.isoformat()})
-                conn.execute(audit_events.insert().values(**row))
-                self._project(conn, event.process, at)
-        except sa.exc.IntegrityError:
-            # Another attempt of the same activity wrote it first: that copy stands.
-            first = self.event(event.process.id, event.seq)
-            if first is None:
-                raise
-            return first
+        existing = self._event(conn, event.process.id, event.seq)
+        if existing:
+            return existing
+        prev_hash = GENESIS
+        if event.seq > 1:
+            prev = self._event(conn, event.process.id, event.seq - 1)
+            if prev is None:
+                raise Unavailable(f"audit event {event.seq - 1} of {event.process.id} not stored yet")
+            prev_hash = prev.hash
+        row["prev_hash"] = prev_hash
+        row["hash"] = event_hash(prev_hash, {**row, "at": at.isoformat()})
+        conn.execute(audit_events.insert().values(**row))
+        self._project(conn, event.process, at)
         return self._stored(row)
 
     def _project(self, conn: sa.Connection, summary: ProcessSummary, at: datetime) -> None:

@@ -51,6 +51,10 @@ TAKES = {
 """What each update carries, to say what a kind without it does not take."""
 
 
+AUDIT_IN_BATCHES = "audit-in-batches"
+"""The patch that writes the audit trail beside the story, in batches (`workflows.steps.audit.AuditTrail`)."""
+
+
 class ProcessWorkflow:
     """The shared life of a process; subclasses are the four kinds."""
 
@@ -75,11 +79,12 @@ class ProcessWorkflow:
         self.outcome: str | None = None
         self.steps = {key: StepView(key=key, title=title) for key, title in KINDS[self.kind].steps.items()}
         self.gate = gate
-        self.audit = AuditTrail(self.summary)
+        self.audit = AuditTrail(self.summary, batched=lambda: self.audit_in_batches)
         self.outbound = Outbound(self.id, self.audit, {"process_id": self.id} | context, owner=owner)
         self.cancel_request: CancelInput | None = None
         self.wound_down = False
         self.legacy = False
+        self.audit_in_batches = False
         self._body: asyncio.Task[None] | None = None
         self._later: list[asyncio.Task[None]] = []
 
@@ -95,6 +100,7 @@ class ProcessWorkflow:
         """Run the story; a cancellation at any point (the `cancel` update, or Temporal's own) runs `on_cancel`
         (by default `wind_down` as cancelled). Returns once every handler and follow-up is done."""
         self.legacy = not workflow.patched(WRITTEN_ONCE)
+        self.audit_in_batches = not self.legacy and workflow.patched(AUDIT_IN_BATCHES)
         self._body = asyncio.create_task(body())
         try:
             await self._body
@@ -109,7 +115,9 @@ class ProcessWorkflow:
                 await on_cancel(self.cancel_request or CancelInput(by="temporal"))
             else:
                 await self.wind_down(ProcessStatus.CANCELLED, self.cancel_request or CancelInput(by="temporal"))
-        await workflow.wait_condition(lambda: workflow.all_handlers_finished() and all(t.done() for t in self._later))
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and all(t.done() for t in self._later) and self.audit.written
+        )
         for task in self._later:
             task.result()  # a follow-up that failed is a bug: fail the workflow task, do not hide it
         return self.view()
@@ -119,9 +127,9 @@ class ProcessWorkflow:
         self._later.append(asyncio.create_task(work))
 
     @workflow.query
-    def follow_ups(self) -> int:
-        """How many decisions' follow-ups (their audit rows and messages) are still under way."""
-        return sum(not task.done() for task in self._later)
+    def settling(self) -> int:
+        """How much is still under way beside the story: decisions' follow-ups, and the audit trail's writes."""
+        return sum(not task.done() for task in self._later) + (not self.audit.written)
 
     # ---- cancel --------------------------------------------------------------
 
@@ -156,6 +164,18 @@ class ProcessWorkflow:
     @other_update.validator
     def _refuse_other_update(self, name: str, args: Sequence[RawValue]) -> None:
         raise refuse(Conflict(f"process {self.id} is a {self.kind}: it takes no {TAKES.get(name, name)}"))
+
+    # ---- the end -----------------------------------------------------------------
+
+    async def finish(
+        self, outcome: str, step: str, status: ProcessStatus = ProcessStatus.COMPLETED, **details: Any
+    ) -> None:
+        """End the story as `status` with `outcome`: what decisions set going is done first, so the trail
+        ends with this event."""
+        if not all(task.done() for task in self._later):  # (never for a process from before them: no yield)
+            await workflow.wait_condition(lambda: all(task.done() for task in self._later))
+        self.status, self.outcome = status, outcome
+        await self.audit.record(status.value, step=step, **details)
 
     # ---- the end, early --------------------------------------------------------
 
@@ -201,8 +221,25 @@ class ProcessWorkflow:
     # ---- what users see ------------------------------------------------------
 
     def view(self) -> ProcessView:
-        """The process as users see it (each kind's `@workflow.query`)."""
+        """The process as users see it (each kind's `@workflow.query`, built with `process_view`)."""
         raise NotImplementedError
+
+    def process_view(self, **own: Any) -> ProcessView:
+        """The view every kind shares, with the kind's `own` fields (items, links, content …)."""
+        return ProcessView(
+            id=self.id,
+            kind=self.kind,
+            title=self.title,
+            status=self.status,
+            owner=self.owner,
+            params=self.input.params.model_dump(mode="json"),
+            steps=list(self.steps.values()),
+            gates=[self.gate.state],
+            approvals=list(self.gate.state.decisions),
+            outcome=self.outcome,
+            recorded_events=self.audit.recorded,
+            **own,
+        )
 
     def summary(self) -> ProcessSummary:
         """The one line the process list shows, with how far it is and what is due next."""

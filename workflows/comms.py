@@ -299,11 +299,11 @@ class CommsWorkflow(GatedProcess):
             refused=refused,
         )
         # A message nobody received (a relay down for a day) did not go out: a parent must not take it as sent.
-        self.status = ProcessStatus.FAILED if recipients and not sent else ProcessStatus.COMPLETED
-        self.outcome = f"sent to {sent} of {len(recipients)}"
-        await self.audit.record(
-            self.status.value, step="send", version=version.version, content_hash=version.content_hash, sent=sent,
-            refused=len(refused), total=len(recipients),
+        await self.finish(
+            f"sent to {sent} of {len(recipients)}", "send",
+            status=ProcessStatus.FAILED if recipients and not sent else ProcessStatus.COMPLETED,
+            version=version.version, content_hash=version.content_hash, sent=sent, refused=len(refused),
+            total=len(recipients),
         )  # fmt: skip
 
     def approvers(self) -> list[str]:
@@ -362,16 +362,6 @@ class CommsWorkflow(GatedProcess):
     @workflow.query
     def view(self) -> ProcessView:
         """The message as the API and the pages show it, with its current version."""
-        return ProcessView(
-            id=self.id,
-            kind="comms",
-            title=self.title,
-            status=self.status,
-            owner=self.input.params.owner,
-            params=self.input.params.model_dump(mode="json"),
-            steps=list(self.steps.values()),
-            gates=[self.gate.state],
-            approvals=list(self.gate.state.decisions),
-            outcome=self.outcome,
+        return self.process_view(
             content=self.current,
         )

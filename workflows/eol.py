@@ -336,9 +336,7 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
             await self.outbound.close_issue(
                 self.main_issue, self.input.template.tracker.done_status, "Retired.", "data-retention"
             )
-        self.status = ProcessStatus.COMPLETED
-        self.outcome = "retired"
-        await self.audit.record("completed", step="data-retention")
+        await self.finish("retired", step="data-retention")
 
     # ---- tasks: reminders, done ----------------------------------------------------
 
@@ -373,19 +371,9 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
         links = {"epic": self.main_issue or ""} | {
             f"notice-{n}": child for n, child in enumerate(self.children, start=1)
         }
-        return ProcessView(
-            id=self.id,
-            kind="eol",
-            title=self.title,
-            status=self.status,
-            owner=self.input.params.owner,
-            params=self.input.params.model_dump(mode="json"),
-            steps=list(self.steps.values()),
+        return self.process_view(
             items=list(self.checklist.items.values()),
-            gates=[self.gate.state],
-            approvals=list(self.gate.state.decisions),
             links=links,
-            outcome=self.outcome,
             content=self.notice,
         )
 

@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
-from domain.enums import GateStatus, ProcessStatus, StepStatus
+from domain.enums import GateStatus, StepStatus
 from domain.launch import LaunchInput
 from domain.models import ApprovalRecord, CancelInput, ItemState, ProcessView
 from domain.postmortem import PostmortemInput, PostmortemParams
@@ -236,9 +236,7 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
             # Approved at go / no-go: the checklist is accepted; open items stay visible as open.
             self._finish_step("checklist")
         await self.schedule_retrospective()
-        self.status = ProcessStatus.COMPLETED
-        self.outcome = "launched"
-        await self.audit.record("completed", step="launch-day")
+        await self.finish("launched", step="launch-day")
 
     async def schedule_retrospective(self) -> None:
         """Start the launch's retrospective: a post-mortem that outlives the launch and kicks off
@@ -300,20 +298,8 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
     @workflow.query
     def view(self) -> ProcessView:
         """The launch as the API and the dashboard show it."""
-        return ProcessView(
-            id=self.id,
-            kind="launch",
-            title=self.title,
-            status=self.status,
-            owner=self.input.params.owner,
-            params=self.input.params.model_dump(mode="json"),
-            steps=list(self.steps.values()),
+        return self.process_view(
             items=list(self.checklist.items.values()),
-            gates=[self.gate.state],
-            approvals=list(self.gate.state.decisions),
-            links={
-                "epic": self.main_issue or "",
-                **({"retrospective": self.retrospective} if self.retrospective else {}),
-            },
-            outcome=self.outcome,
+            links={"epic": self.main_issue or ""}
+            | ({"retrospective": self.retrospective} if self.retrospective else {}),
         )

@@ -14,7 +14,7 @@ from itertools import groupby
 
 from temporalio import workflow
 
-from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
+from domain.enums import Decision, GateStatus, StepStatus
 from domain.errors import Conflict, NotFound
 from domain.models import ApprovalRecord, CancelInput, ItemDoneInput, ItemState, ProcessView
 from domain.postmortem import ActionItemsInput, PostmortemInput, draft_due
@@ -296,9 +296,7 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
                 self.main_issue, self.input.template.tracker.done_status, "Post-mortem closed.", "published"
             )
         self._finish_step("published")
-        self.status = ProcessStatus.COMPLETED
-        self.outcome = f"{done} action items done, {wont_do} won't do"
-        await self.audit.record("completed", step="published", done=done, wont_do=wont_do)
+        await self.finish(f"{done} action items done, {wont_do} won't do", "published", done=done, wont_do=wont_do)
 
     # ---- the end, early -------------------------------------------------------
 
@@ -316,17 +314,7 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
     @workflow.query
     def view(self) -> ProcessView:
         """The post-mortem as the API and the pages show it."""
-        return ProcessView(
-            id=self.id,
-            kind="postmortem",
-            title=self.title,
-            status=self.status,
-            owner=self.input.params.owner,
-            params=self.input.params.model_dump(mode="json"),
-            steps=list(self.steps.values()),
+        return self.process_view(
             items=list(self.checklist.items.values()),
-            gates=[self.gate.state],
-            approvals=list(self.gate.state.decisions),
             links={"issue": self.main_issue or "", **({"parent": self.input.parent} if self.input.parent else {})},
-            outcome=self.outcome,
         )

@@ -137,7 +137,20 @@ async def wait_until_idle(client: httpx.AsyncClient, pid: str) -> dict[str, Any]
             return current
         return None
 
-    return await eventually(probe, f"{pid} to finish its kickoff")
+    idle = await eventually(probe, f"{pid} to finish its kickoff")
+    await trail_written(client, pid)
+    return idle
+
+
+async def trail_written(client: httpx.AsyncClient, pid: str) -> list[dict[str, Any]]:
+    """The process's audit trail once the store has every event the process recorded (written beside it)."""
+
+    async def caught_up() -> list[dict[str, Any]] | None:
+        recorded = (await view(client, pid))["recorded_events"]
+        trail = await audit(client, pid)
+        return trail if len(trail) >= recorded else None
+
+    return await eventually(caught_up, f"{pid}'s audit trail to be written")
 
 
 async def wait_closed(stack: Stack, pid: str) -> WorkflowExecutionStatus:

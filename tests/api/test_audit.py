@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from domain.audit import AuditEvent, ProcessSummary
 from domain.enums import ProcessStatus
 from integrations.schema import audit_events
-from tests.api.helpers import OWNER, audit, launch_params, start, wait_until_idle
+from tests.api.helpers import OWNER, audit, launch_params, start, trail_written, wait_until_idle
 from tests.conftest import Stack
 
 GENESIS = "0" * 64
@@ -27,6 +27,7 @@ async def test_audit_is_a_numbered_hash_chain(app_client: httpx.AsyncClient, tod
     await wait_until_idle(app_client, pid)
     done = await app_client.post(f"/api/processes/{pid}/items/legal-review/done", headers={"X-Signoff-Actor": OWNER})
     assert done.status_code == 200, done.text
+    await trail_written(app_client, pid)
 
     response = await app_client.get(f"/api/processes/{pid}/audit")
 

@@ -3,7 +3,8 @@
 Each file in `histories/GENERATION/` is a whole run of one process kind,
 recorded by `python -m tests.replay.record`: generation 1 before the
 workflow core was written once (#11), generation 2 after it (the
-`workflow-core-once` patch taken). Every generation replays as long as a
+`workflow-core-once` patch taken), generation 3 with the audit trail written
+in batches (`audit-in-batches`). Every generation replays as long as a
 process of its shape may still run. If a change to a workflow makes it issue
 different commands for the same history, the replayer raises a
 nondeterminism error — exactly what a worker would do to every process of
@@ -26,8 +27,8 @@ from domain.models import ProcessView
 from tests.replay.record import GENERATION, HISTORIES
 from tests.replay.scenarios import SCENARIOS
 from workers.temporal import workflow_runner
-from workflows import WORKFLOWS
 from workflows.launch import LaunchWorkflow
+from workflows.registry import WORKFLOWS
 
 SAVED = sorted(f"{path.parent.name}/{path.stem}" for path in HISTORIES.glob("*/*.json"))
 """Every saved history, as ``GENERATION/NAME``."""
@@ -58,7 +59,7 @@ async def test_saved_history_replays_against_todays_workflow(name: str) -> None:
 
 @workflow.defn(name="launch", sandboxed=False)
 class LaunchWithAnExtraStep(LaunchWorkflow):
-    """The launch as a careless change would leave it: one more activity at kickoff, unpatched."""
+    """The launch as a careless change would leave it: one more chat post at kickoff, unpatched."""
 
     @workflow.init
     def __init__(self, input: LaunchInput) -> None:
@@ -69,7 +70,7 @@ class LaunchWithAnExtraStep(LaunchWorkflow):
         return await super().run(input)
 
     async def kickoff(self) -> None:
-        await self.audit.record("kickoff_planned")
+        await self.outbound.chat("kickoff-planned", "kickoff_chat", self.input.params.channel, "kickoff")
         await super().kickoff()
 
 
@@ -96,7 +97,7 @@ class LaunchWithAPatchedStep(LaunchWorkflow):
 
     async def kickoff(self) -> None:
         if workflow.patched("kickoff-planned"):
-            await self.audit.record("kickoff_planned")
+            await self.outbound.chat("kickoff-planned", "kickoff_chat", self.input.params.channel, "kickoff")
         await super().kickoff()
 
 

@@ -124,6 +124,7 @@ async def kicked_off(handle: Handle) -> ProcessView:
         return any(s.key == "kickoff" and s.status == "done" for s in (await view_of(handle)).steps)
 
     await eventually(done, "the kickoff to finish")
+    await settled(handle)
     return await view_of(handle)
 
 
@@ -156,17 +157,17 @@ async def decide(
         LaunchWorkflow.decide,
         DecisionInput(gate=GATE, approver=approver, decision=decision, comment=comment, round=round),
     )
-    await followed_up(handle)
+    await settled(handle)
     return view.gates[0]
 
 
-async def followed_up(handle: Handle) -> None:
-    """Wait until every decision's follow-ups are done (they run after the decision is answered)."""
+async def settled(handle: Handle) -> None:
+    """Wait until what runs beside the story is done: decisions' follow-ups, the audit trail's writes."""
 
     async def quiet() -> bool:
-        return await handle.query(LaunchWorkflow.follow_ups) == 0
+        return await handle.query(LaunchWorkflow.settling) == 0
 
-    await eventually(quiet, "the decisions' follow-ups")
+    await eventually(quiet, "the follow-ups and the audit trail")
 
 
 async def mark_done(handle: Handle, *items: str, by: str = OWNER) -> list[ItemState]:

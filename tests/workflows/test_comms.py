@@ -29,8 +29,8 @@ from tests.workflows.helpers import (
     events,
     eventually,
     finished,
-    followed_up,
     refusal,
+    settled,
 )
 from workflows.comms import CommsWorkflow
 
@@ -59,7 +59,7 @@ async def decide(handle: Handle, reviewer: str, decision: Decision, comment: str
         CommsWorkflow.decide,
         DecisionInput(gate="review", approver=reviewer, decision=decision, comment=comment, **extra),
     )
-    await followed_up(handle)
+    await settled(handle)
 
 
 async def revise(handle: Handle, body: str, **extra: Any) -> Content:

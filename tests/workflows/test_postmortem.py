@@ -20,10 +20,10 @@ from tests.workflows.helpers import (
     events,
     eventually,
     finished,
-    followed_up,
     issues,
     nine_utc,
     refusal,
+    settled,
     transitioned,
 )
 from workflows.postmortem import PostmortemWorkflow
@@ -66,7 +66,7 @@ async def review(handle: Handle, decision: Decision, comment: str = "") -> None:
     await handle.execute_update(
         PostmortemWorkflow.decide, DecisionInput(gate="review", approver=CTO, decision=decision, comment=comment)
     )
-    await followed_up(handle)
+    await settled(handle)
 
 
 async def add_items(handle: Handle, *specs: dict[str, Any]) -> list[ItemState]:
