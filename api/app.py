@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
-from api import approvals, evidence, hooks, pages, rest, slack_hook, start_page
 from api.deps import Services
-from api.pages import TEMPLATES
+from api.rendering import TEMPLATES
+from api.routes import ROUTERS
 from api.service import ParamsError
 from api.tokens import InvalidToken
 from domain.errors import BadInput, Conflict, Expired, NotFound, SignoffError
@@ -46,13 +46,8 @@ def create_app(services: Services) -> FastAPI:
         version="0.1.0",
     )
     app.state.services = services
-    app.include_router(rest.router)
-    app.include_router(evidence.router)
-    app.include_router(approvals.router)
-    app.include_router(hooks.router)
-    app.include_router(slack_hook.router)
-    app.include_router(pages.router)
-    app.include_router(start_page.router)
+    for router in ROUTERS:
+        app.include_router(router)
 
     @app.exception_handler(SignoffError)
     async def _domain_error(request: Request, err: SignoffError) -> Response:

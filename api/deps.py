@@ -1,14 +1,20 @@
-"""What the routes work with: the services the entry point built."""
+"""What the routes work with: the services the entry point built, and who is asking.
+
+Routes take them as parameters, `svc: ServicesDep` and `caller: CurrentUser`,
+in the shape of FastAPI's own full-stack template (`api/deps.py` there).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Header, Request
 
 from api.service import Processes
 from api.tokens import ApprovalTokens
 from config.triggers import Triggers
+from domain.enums import Channel
 from integrations.slack import SlackChat
 from integrations.store import Store
 
@@ -35,3 +41,25 @@ def services(request: Request) -> Services:
     """The services of the app serving `request`."""
     found: Services = request.app.state.services
     return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who makes a request, and through which channel: what the audit trail records as its actor."""
+
+    name: str
+    channel: Channel
+
+
+def current_user(
+    actor: Annotated[str, Header(alias="X-Signoff-Actor", description="Who acts (an email).")] = "api",
+    channel: Annotated[str | None, Header(alias="X-Signoff-Channel", description="`cli` from the CLI.")] = None,
+) -> Caller:
+    """The caller, as the request names them (until people sign in: see docs/security.md)."""
+    return Caller(name=actor, channel=Channel.CLI if channel == "cli" else Channel.API)
+
+
+CurrentUser = Annotated[Caller, Depends(current_user)]

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from api.hooks import MAX_BODY
+from api.routes.hooks import MAX_BODY
 from domain.requests import process_label
 from tests.api.conftest import EVENTS_SECRET, JIRA_WEBHOOK_SECRET
 from tests.api.helpers import eventually, launch_params, start, view, wait_for_action

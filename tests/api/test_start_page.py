@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import httpx
 import pytest
 
-from api.start_page import form_fields, params_of
+from api.routes.start_page import form_fields, params_of
 from domain.kinds import KINDS
 from tests.api.helpers import OWNER, audit, forms_of, text_of, view, wait_for_action, wait_until_idle
 from tests.api.test_comms import comms_params

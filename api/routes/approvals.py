@@ -7,14 +7,15 @@ a form token bound to the approval token (CSRF protection without cookies).
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import services
-from api.pages import TEMPLATES
+from api.deps import Services, ServicesDep
+from api.rendering import TEMPLATES
 from api.tokens import InvalidToken
 from domain.enums import Channel, Decision
 from domain.errors import BadInput, Conflict, Expired, NotFound
@@ -54,8 +55,7 @@ def _role(view: ProcessView, approver: str) -> str:
     return next((r.get("role", "") for r in reviewers if isinstance(r, dict) and r.get("email") == approver), "")
 
 
-async def _context(request: Request, token: str) -> dict[str, Any]:
-    svc = services(request)
+async def _context(svc: Services, token: str) -> dict[str, Any]:
     claims = svc.tokens.read(token, datetime.now(UTC))
     view = await svc.processes.view(claims.process_id)
     return _page(view, claims, _gate(view, claims), svc.tokens.form_token(claims))
@@ -63,9 +63,9 @@ async def _context(request: Request, token: str) -> dict[str, Any]:
 
 @router.head("/approve/{token}", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/approve/{token}", response_class=HTMLResponse)
-async def confirmation_page(token: str, request: Request) -> Response:
+async def confirmation_page(token: str, request: Request, svc: ServicesDep) -> Response:
     """What is being approved, by whom, and the gate's state; changes nothing."""
-    context = await _context(request, token)
+    context = await _context(svc, token)
     return TEMPLATES.TemplateResponse(request, "approve.html", context)
 
 
@@ -73,6 +73,7 @@ async def confirmation_page(token: str, request: Request) -> Response:
 async def decide(
     token: str,
     request: Request,
+    svc: ServicesDep,
     decision: str = Form(...),
     comment: str = Form(""),
     form_token: str = Form(""),
@@ -80,9 +81,9 @@ async def decide(
     """Record the decision posted from the confirmation page, and show the page as it is with it.
 
     The process is not asked anything first: the update's validator refuses what must not be
-    recorded, and its answer is the process as the page shows it.
+    recorded, and its answer is the process as the page shows it. The answer's ``Server-Timing``
+    says how long the update and the page took.
     """
-    svc = services(request)
     claims = svc.tokens.read(token, datetime.now(UTC))
     if not svc.tokens.check_form(claims, form_token):
         raise InvalidToken("this form did not come from the approval page: open your link again and decide there")
@@ -90,6 +91,7 @@ async def decide(
         choice = Decision(decision)
     except ValueError:
         raise BadInput(f"decision must be one of {', '.join(d.value for d in Decision)}") from None
+    began = time.perf_counter()
     try:
         view = await svc.processes.decide(
             claims.process_id,
@@ -105,8 +107,15 @@ async def decide(
             ),
         )
     except Conflict as refusal:
-        context = await _context(request, token)
+        context = await _context(svc, token)
         return TEMPLATES.TemplateResponse(request, "approve.html", context | {"refusal": str(refusal)}, status_code=409)
+    decided = time.perf_counter()
     gate = next(g for g in view.gates if g.key == claims.gate)
     context = _page(view, claims, gate, svc.tokens.form_token(claims)) | {"recorded": True}
-    return TEMPLATES.TemplateResponse(request, "approve.html", context)
+    page = TEMPLATES.TemplateResponse(request, "approve.html", context)
+    page.headers["Server-Timing"] = f"update;dur={(decided - began) * 1000:.1f}, page;dur={_ms_since(decided):.1f}"
+    return page
+
+
+def _ms_since(moment: float) -> float:
+    return (time.perf_counter() - moment) * 1000

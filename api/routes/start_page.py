@@ -17,8 +17,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic_core import PydanticUndefined
 
-from api.deps import services
-from api.pages import TEMPLATES
+from api.deps import Services, ServicesDep
+from api.rendering import TEMPLATES
 from api.service import ParamsError
 from config.templates import TemplateError
 from domain.errors import BadInput, Conflict, UnknownKind
@@ -132,9 +132,9 @@ def start_form(request: Request, kind: str | None = None) -> Response:
 
 
 @router.post("/start", include_in_schema=False)
-async def start_submit(request: Request) -> Response:
+async def start_submit(request: Request, svc: ServicesDep) -> Response:
     """Start the process the form describes; on a refusal, the form again with what was wrong."""
-    if not _same_site(request):
+    if not _same_site(request, svc):
         return TEMPLATES.TemplateResponse(
             request, "error.html", {"status": 403, "message": "a process starts from this site's own form"}, 403
         )
@@ -146,7 +146,7 @@ async def start_submit(request: Request) -> Response:
     if errors:
         return _render(request, kind, form, errors, status=422)
     try:
-        view = await services(request).processes.start(kind, params, actor="dashboard")
+        view = await svc.processes.start(kind, params, actor="dashboard")
     except ParamsError as err:
         for error in err.errors:
             where = [str(part) for part in error["loc"][1:]]
@@ -178,7 +178,7 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{port}"
 
 
-def _same_site(request: Request) -> bool:
+def _same_site(request: Request, svc: Services) -> bool:
     """Whether a form post comes from this site: its Origin is the public URL's or the request's own.
 
     Browsers send Origin with every form POST; a sandboxed or ``data:`` page
@@ -190,4 +190,4 @@ def _same_site(request: Request) -> bool:
         return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
     if origin == "null":
         return False
-    return _origin(origin) in {_origin(str(request.base_url)), _origin(services(request).public_url)}
+    return _origin(origin) in {_origin(str(request.base_url)), _origin(svc.public_url)}

@@ -20,7 +20,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import Services, services
+from api.deps import Services, ServicesDep
 from config.triggers import Rule, fill
 from domain.errors import BadInput, Conflict, NotFound
 from domain.requests import process_label
@@ -72,18 +72,18 @@ EVENTS = Intake("events", "SIGNOFF_EVENTS_SECRET", "x-signoff-delivery", lambda 
 
 
 @router.post("/jira")
-async def jira_webhook(request: Request) -> JSONResponse:
+async def jira_webhook(request: Request, svc: ServicesDep) -> JSONResponse:
     """A Jira webhook, signed with ``SIGNOFF_JIRA_WEBHOOK_SECRET`` (``X-Hub-Signature``)."""
-    return await receive(request, JIRA, services(request).jira_webhook_secret)
+    return await receive(request, svc, JIRA, svc.jira_webhook_secret)
 
 
 @router.post("/events")
-async def event_webhook(request: Request) -> JSONResponse:
+async def event_webhook(request: Request, svc: ServicesDep) -> JSONResponse:
     """A JSON event from any system: ``{"type": …, "id": …, …}`` signed with ``SIGNOFF_EVENTS_SECRET``."""
-    return await receive(request, EVENTS, services(request).events_secret)
+    return await receive(request, svc, EVENTS, svc.events_secret)
 
 
-async def receive(request: Request, intake: Intake, secret: str | None) -> JSONResponse:
+async def receive(request: Request, svc: Services, intake: Intake, secret: str | None) -> JSONResponse:
     """Check, parse and deduplicate one delivery, then apply the matching trigger rules."""
     if not secret:
         return _error(404, f"the {intake.source} webhook is off: set {intake.setting}")
@@ -102,7 +102,6 @@ async def receive(request: Request, intake: Intake, secret: str | None) -> JSONR
     delivery = (
         request.headers.get(intake.delivery_header) or str(event.get("id") or "") or hashlib.sha256(body).hexdigest()
     )
-    svc = services(request)
     if not svc.store.first_delivery(intake.source, delivery):
         return JSONResponse({"status": "duplicate", "delivery": delivery})
     rules = svc.triggers.matching(intake.source, event_type, event)

@@ -20,8 +20,8 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Services, services
-from api.hooks import MAX_BODY, read_capped
+from api.deps import Services, ServicesDep
+from api.routes.hooks import MAX_BODY, read_capped
 from domain.enums import Channel, Decision
 from domain.errors import BadInput, SignoffError
 from domain.models import DecisionInput
@@ -37,9 +37,8 @@ class NotTheApprover(SignoffError):
 
 
 @router.post("/slack")
-async def slack_interaction(request: Request, background: BackgroundTasks) -> Response:
+async def slack_interaction(request: Request, background: BackgroundTasks, svc: ServicesDep) -> Response:
     """A click in Slack, signed with ``SIGNOFF_SLACK_SIGNING_SECRET`` (v0 signature, 5-minute window)."""
-    svc = services(request)
     if not svc.slack_signing_secret or svc.slack is None:
         return _error(404, "Slack interactivity is off: set SIGNOFF_SLACK_TOKEN and SIGNOFF_SLACK_SIGNING_SECRET")
     body = await read_capped(request)

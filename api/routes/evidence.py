@@ -15,14 +15,14 @@ import jinja2
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from api.deps import services
-from api.pages import TEMPLATES
+from api.deps import Services, ServicesDep
+from api.rendering import TEMPLATES
 from domain.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["audit"])
 
 MARKDOWN = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=jinja2.FileSystemLoader(Path(__file__).parents[1] / "templates"),
     trim_blocks=True,
     lstrip_blocks=True,
     autoescape=False,
@@ -49,9 +49,9 @@ DECISIONS = {"decision"}
 MESSAGES = {"message_sent", "delivery_failed", "batch_sent"}
 
 
-def evidence(request: Request, process_id: str) -> dict[str, Any]:
+def evidence(svc: Services, process_id: str) -> dict[str, Any]:
     """The facts of the report, from the audit store."""
-    store = services(request).store
+    store = svc.store
     process = store.process(process_id)
     if process is None:
         raise NotFound(f"no audit trail for process {process_id}")
@@ -74,11 +74,11 @@ def evidence(request: Request, process_id: str) -> dict[str, Any]:
 
 @router.get("/processes/{process_id}/evidence", response_class=PlainTextResponse)
 def evidence_report(
-    process_id: str, request: Request, format: Literal["markdown", "html"] = Query("markdown")
+    process_id: str, request: Request, svc: ServicesDep, format: Literal["markdown", "html"] = Query("markdown")
 ) -> Response:
     """The evidence report: the process, every decision (who, when, what, on which version), every
     message sent, and the verification of its hash chain. Markdown, or printable HTML."""
-    context = evidence(request, process_id)
+    context = evidence(svc, process_id)
     if format == "html":
         return TEMPLATES.TemplateResponse(request, "evidence.html", context, media_type="text/html")
     text = MARKDOWN.get_template("evidence.md").render(context)

@@ -5,30 +5,25 @@ Server-rendered, no JavaScript needed, readable on a phone.
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from fastapi.templating import Jinja2Templates
 
-from api.deps import services
+from api.deps import ServicesDep
+from api.rendering import TEMPLATES
 from domain.enums import ProcessStatus
 from domain.kinds import KINDS
-from integrations.messages import markdown_html
-
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TEMPLATES.env.filters["markdown"] = markdown_html
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 
 
 @router.get("/", include_in_schema=False)
 def process_list(
-    request: Request, kind: str | None = None, status: str | None = None, owner: str | None = None
+    request: Request, svc: ServicesDep, kind: str | None = None, status: str | None = None, owner: str | None = None
 ) -> Response:
     """Every process, newest first, filterable."""
-    rows = services(request).store.processes(kind=kind, status=status, owner=owner)
+    rows = svc.store.processes(kind=kind, status=status, owner=owner)
     return TEMPLATES.TemplateResponse(
         request,
         "processes.html",
@@ -42,9 +37,8 @@ def process_list(
 
 
 @router.get("/processes/{process_id}", include_in_schema=False)
-async def process_page(process_id: str, request: Request) -> Response:
+async def process_page(process_id: str, request: Request, svc: ServicesDep) -> Response:
     """A process: its steps, checklist, gate, and timeline from the audit trail."""
-    svc = services(request)
     view = await svc.processes.view(process_id)
     timeline = list(svc.store.trail(process_id))
     temporal = f"{svc.temporal_workflows_url}/{quote(process_id)}" if svc.temporal_workflows_url else None
@@ -54,7 +48,7 @@ async def process_page(process_id: str, request: Request) -> Response:
 
 
 @router.get("/outbox", include_in_schema=False)
-def outbox_page(request: Request, process: str | None = None) -> Response:
+def outbox_page(request: Request, svc: ServicesDep, process: str | None = None) -> Response:
     """What the outbox recorded, as a person would read it; links are clickable."""
-    entries = services(request).store.outbox(process)
+    entries = svc.store.outbox(process)
     return TEMPLATES.TemplateResponse(request, "outbox.html", {"entries": entries, "process": process})
