@@ -73,7 +73,8 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
 
 def _postgres_or_skip() -> str:
     try:
-        store = Store(create_engine(POSTGRES_URL))
+        url = _own_database(POSTGRES_URL)
+        store = Store(create_engine(url))
         store.ping()
     except Exception as err:  # no server, no driver, no access: say so and skip
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(err).__name__}); set SIGNOFF_TEST_POSTGRES_URL")
@@ -81,7 +82,25 @@ def _postgres_or_skip() -> str:
     with store.engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
     store.engine.dispose()
-    return POSTGRES_URL
+    return url
+
+
+def _own_database(url: str) -> str:
+    """`url` for this test process: under pytest-xdist each worker gets a database of its own
+    (``test_gw0`` …), created on first use, so workers never drop each other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = sa.engine.make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first() is None:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
