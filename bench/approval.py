@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from bench.bare import WORKFLOW as BARE
@@ -160,7 +161,7 @@ async def poll(probe: Callable[[], Awaitable[Any]], every: float = 0.025, timeou
     raise TimeoutError("the benchmark waited too long")
 
 
-async def approval_link(http: httpx.AsyncClient, process_id: str, every: float = 0.05) -> str:
+async def approval_link(http: httpx.AsyncClient, process_id: str, every: float = 0.05, timeout: float = 600) -> str:
     """The reviewer's link, once the outbox has their request."""
 
     async def emailed() -> str | None:
@@ -170,7 +171,7 @@ async def approval_link(http: httpx.AsyncClient, process_id: str, every: float =
                 return found.group(0)
         return None
 
-    link: str = await poll(emailed, every=every)
+    link: str = await poll(emailed, every=every, timeout=timeout)
     return link
 
 
@@ -318,37 +319,58 @@ async def runs(stack: Stack, clients: int, seconds: float) -> dict[str, float]:
 
 
 async def waiting(stack: Stack, count: int, clients: int) -> dict[str, float]:
-    """`count` messages waiting at their review: how fast they start, what they cost, how old links answer."""
+    """`count` messages started as fast as 20 clients can, then left waiting at their review: how fast they
+    start and reach the review, the memory they cost (the peak, sampled every 5 s), whether any workflow task
+    timed out, and how long the oldest links take to answer."""
     http = stack.http
     baseline = {"signoff": rss_mib(stack.signoff.pid), "server": rss_mib(stack.server_pid)}
+    peak = dict(baseline)
     started: list[str] = []
+    claimed = 0
     began = time.monotonic()
 
-    async def starter() -> None:
-        while len(started) < count:
-            started.append("")
-            started[started.index("")] = await start_message(http)
+    async def sample() -> None:
+        while True:
+            await asyncio.sleep(5)
+            peak["signoff"] = max(peak["signoff"], rss_mib(stack.signoff.pid))
+            peak["server"] = max(peak["server"], rss_mib(stack.server_pid))
 
+    async def starter() -> None:
+        nonlocal claimed
+        while claimed < count:
+            claimed += 1
+            started.append(await start_message(http))
+
+    sampling = asyncio.create_task(sample())
     await asyncio.gather(*(starter() for _ in range(clients)))
     accepted = time.monotonic() - began
-    oldest = started[:20]
-    await asyncio.gather(*(approval_link(http, pid) for pid in started[-clients:]))
+    patience = max(600.0, count / 2)  # the slowest start rate worth reporting: 2 a second
+    await asyncio.gather(*(approval_link(http, pid, every=1, timeout=patience) for pid in started[-clients:]))
     reached = time.monotonic() - began
+    sampling.cancel()
     rss = {"signoff": rss_mib(stack.signoff.pid), "server": rss_mib(stack.server_pid)}
+    timeouts = 0
+    for pid in started[:: max(1, count // 50)]:  # 50 histories across the burst
+        async for event in stack.temporal.get_workflow_handle(pid).fetch_history_events():
+            timeouts += event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
     old_ms = []
-    for pid in oldest:
+    for pid in started[:20]:
         link = await approval_link(http, pid)
         began_click = time.perf_counter()
         form = await open_page(http, link)
         old_ms.append((time.perf_counter() - began_click) * 1000 + await click(http, link, form))
     return {
         "processes": count,
-        "starts_per_s": count / accepted,
-        "waiting_per_s": count / reached,
-        "signoff_rss_mib": rss["signoff"],
-        "signoff_rss_before_mib": baseline["signoff"],
-        "server_rss_mib": rss["server"],
-        "server_rss_before_mib": baseline["server"],
+        "starts_accepted_per_s": count / accepted,
+        "reached_review_per_s": count / reached,
+        "minutes_until_all_at_review": reached / 60,
+        "workflow_task_timeouts_in_50_histories": timeouts,
+        "signoff_rss_mib_after": rss["signoff"],
+        "signoff_rss_mib_peak": peak["signoff"],
+        "signoff_rss_mib_before": baseline["signoff"],
+        "server_rss_mib_after": rss["server"],
+        "server_rss_mib_peak": peak["server"],
+        "server_rss_mib_before": baseline["server"],
         "old_link_page_and_click_ms_p50": statistics.median(old_ms),
         "old_link_page_and_click_ms_max": max(old_ms),
     }

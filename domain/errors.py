@@ -5,10 +5,17 @@
     SignoffError
     ├── BadInput            the caller sent something wrong (HTTP 422, CLI exit 2)
     │   ├── InvalidField    one named field is wrong
-    │   └── UnknownKind     no process of that kind
+    │   ├── UnknownKind     no process of that kind
+    │   ├── ParamsError     a start's parameters, every wrong field named (api.service)
+    │   ├── TemplateError   a process template that does not load (config.templates)
+    │   ├── TriggerError    a trigger rule that does not load (config.triggers)
+    │   ├── InvalidToken    a tampered approval link or form (HTTP 400; api.tokens)
+    │   ├── BadSignature    a Slack request not signed by Slack (integrations.slack_interactions)
+    │   └── NotADecision    a Slack payload that is no button of ours (same)
     ├── NotFound            no such process, item or gate (HTTP 404)
     ├── Conflict            the request clashes with the state (HTTP 409)
-    ├── Expired             an approval link past its gate (HTTP 410)
+    ├── Expired             an approval link past its gate, or replaced by a newer round (HTTP 410)
+    ├── NotTheApprover      a Slack click by someone the request was not for (api.routes.slack)
     └── IntegrationError    a tracker, mailer or chat call failed
         ├── Refused         the other side said no: do not retry (4xx-like)
         └── Unavailable     a timeout, 5xx or 429: retry later

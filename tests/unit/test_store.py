@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -72,6 +73,32 @@ def test_chain_can_be_checked_from_the_stored_rows(store: Store) -> None:
         assert row["prev_hash"] == prev_hash
         assert event_hash(prev_hash, {**row, "at": at.isoformat()}) == row["hash"]
         prev_hash = row["hash"]
+
+
+def test_a_batch_is_chained_in_order_as_one_by_one_appends_would_be(store: Store, tmp_path: Path) -> None:
+    store.append_all([event(1), event(2), event(3)])
+    one_by_one = Store.connect(f"sqlite:///{tmp_path}/other.db")
+    for seq in (1, 2, 3):
+        one_by_one.append(event(seq))
+
+    assert [e.hash for e in store.trail("launch-acme")] == [e.hash for e in one_by_one.trail("launch-acme")]
+
+
+def test_a_batch_retried_after_a_partial_write_keeps_each_event_once(store: Store) -> None:
+    store.append_all([event(1), event(2)])
+
+    store.append_all([event(1), event(2), event(3)])
+
+    assert [e.seq for e in store.trail("launch-acme")] == [1, 2, 3]
+    assert audit_rows(store) == 3
+
+
+def test_a_batch_after_a_gap_is_refused_whole(store: Store) -> None:
+    store.append(event(1))
+
+    with pytest.raises(Unavailable, match="audit event 2 of launch-acme not stored yet"):
+        store.append_all([event(3), event(4)])
+    assert audit_rows(store) == 1
 
 
 def test_appended_event_keeps_its_facts(store: Store) -> None:
