@@ -152,7 +152,13 @@ async def finished(handle: Handle, timeout: float = 60.0) -> ProcessView:
 async def decide(
     handle: Handle, approver: str, decision: Decision = Decision.APPROVE, comment: str = "", round: int | None = None
 ) -> GateState:
-    """An approver's decision at the go/no-go gate, and its follow-ups (audit row, owner told, chat) done."""
+    """An approver's decision at the go/no-go gate, and its follow-ups (audit row, owner told, chat) done.
+
+    Waiting for the follow-ups before the next decision also keeps clear of a bug of the time-skipping
+    test server: an update answered in the same workflow task as the commands it set going, while
+    another update arrives, can fail that task with "invalid history builder state for action" and
+    wedge the run (seen once in a CI run; the Go dev server takes the same runs by the thousand).
+    """
     view: ProcessView = await handle.execute_update(
         LaunchWorkflow.decide,
         DecisionInput(gate=GATE, approver=approver, decision=decision, comment=comment, round=round),

@@ -2,8 +2,7 @@
 
 from datetime import timedelta
 
-from domain.enums import Decision, ProcessStatus
-from domain.models import DecisionInput
+from domain.enums import ProcessStatus
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     CHANNEL,
@@ -14,6 +13,7 @@ from tests.workflows.helpers import (
     advance_to,
     assert_trail_consistent,
     chats,
+    decide,
     emails,
     events,
     gate_moment,
@@ -23,7 +23,6 @@ from tests.workflows.helpers import (
     transitioned,
     view_of,
 )
-from workflows.launch import LaunchWorkflow
 
 
 async def test_launch_runs_from_kickoff_to_announcement(stack: Stack) -> None:
@@ -40,10 +39,7 @@ async def test_launch_runs_from_kickoff_to_announcement(stack: Stack) -> None:
         "launch-day": "pending",
     }
     for approver in ("vp@example.com", "legal@example.com"):
-        await handle.execute_update(
-            LaunchWorkflow.decide,
-            DecisionInput(gate="go-no-go", approver=approver, decision=Decision.APPROVE),
-        )
+        await decide(handle, approver)  # one at a time, with its follow-ups done (see tests/workflows/helpers.py)
     result = await handle.result()
     assert result.status == ProcessStatus.COMPLETED
     assert result.outcome == "launched"
