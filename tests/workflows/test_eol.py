@@ -17,6 +17,7 @@ from tests.workflows.helpers import (
     finished,
     issues,
     nine_utc,
+    settled,
 )
 from workflows.comms import CommsWorkflow
 from workflows.eol import EolWorkflow
@@ -52,6 +53,7 @@ async def approve_notice(child: Handle) -> None:
         await child.execute_update(
             CommsWorkflow.decide, DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
         )
+        await settled(child)  # one decision at a time (tests/workflows/helpers.py: decide)
 
 
 async def finish_tasks(handle: Handle) -> None:
@@ -109,6 +111,7 @@ async def test_an_end_of_life_from_kickoff_to_the_deletion_of_its_data(stack: St
         await handle.execute_update(
             EolWorkflow.decide, DecisionInput(gate="pull-the-plug", approver=approver, decision=Decision.APPROVE)
         )
+        await settled(handle)  # one decision at a time (tests/workflows/helpers.py: decide)
 
     await advance_to(stack, nine_utc(milestone_date(view, "shutdown_date")) + timedelta(hours=1))
     assert {i.key for i in (await view_of(handle)).items} >= {"turn-off", "final-billing", "delete-data"}

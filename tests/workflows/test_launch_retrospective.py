@@ -7,7 +7,18 @@ from datetime import timedelta
 from domain.enums import Decision, ProcessStatus
 from domain.models import DecisionInput, ProcessView
 from tests.conftest import Stack
-from tests.workflows.helpers import LEGAL, OWNER, VP, emails, events, eventually, finished, gate_open, launch_moment
+from tests.workflows.helpers import (
+    LEGAL,
+    OWNER,
+    VP,
+    emails,
+    events,
+    eventually,
+    finished,
+    gate_open,
+    launch_moment,
+    settled,
+)
 from workflows.launch import LaunchWorkflow
 from workflows.postmortem import PostmortemWorkflow
 
@@ -19,6 +30,7 @@ async def test_launch_day_schedules_a_retrospective_that_kicks_off_later(stack: 
         await handle.execute_update(
             LaunchWorkflow.decide, DecisionInput(gate="go-no-go", approver=approver, decision=Decision.APPROVE)
         )
+        await settled(handle)  # one decision at a time (tests/workflows/helpers.py: decide)
 
     launch = await finished(handle)
 
