@@ -63,7 +63,6 @@ class CommsWorkflow(GatedProcess):
         ]
         self.reviewing = self.versions[0]
         self.revised = False
-        self.changes_requested = False
         self.sending = False
         self._send: asyncio.Task[None] | None = None
         self.outcomes: dict[str, str] = {}
@@ -126,7 +125,7 @@ class CommsWorkflow(GatedProcess):
         template = self.input.template.review
         while True:
             self.reviewing = self.current
-            self.revised = self.changes_requested = False
+            self.revised = False
             expires_at = workflow.now() + timedelta(days=template.expires_after_days)
             outcome = await self.gate_round(expires_at, template.remind_every_days)
             if outcome == GateStatus.APPROVED:
@@ -183,7 +182,6 @@ class CommsWorkflow(GatedProcess):
         """The decision is bound to the version's hash; changes requested hold the round, whatever the policy."""
         record.content_hash = self.current.content_hash
         if record.decision == Decision.CHANGES:
-            self.changes_requested = True
             self.gate.state.status = GateStatus.CHANGES_REQUESTED
 
     def decision_email(self, record: ApprovalRecord) -> Email:

@@ -25,7 +25,7 @@ from domain.models import ApprovalRecord, CancelInput, Content, ItemState, Proce
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
 from workflows.steps.approval import ApprovalGate
-from workflows.steps.checklist import Checklist, chase
+from workflows.steps.checklist import chase
 from workflows.steps.gate import Email, GatedProcess
 from workflows.steps.timers import sleep_until, wait_until
 from workflows.steps.tracked import TrackedChecklist, item_lines
@@ -59,12 +59,10 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
         facts = {k: v for k, v in params.facts().items() if k != "days_left"}
         context = {"owner": params.owner, "about": f"the end of life of {params.product}"} | facts
         self.begin(params.heading(), params.owner, gate, context)
-        self.checklist = Checklist([self.task(t) for t in template.tasks])
-        self.main_issue: str | None = None
+        self.begin_checklist([self.task(t) for t in template.tasks])
         self.notice: Content | None = None
         self.notice_approvers: list[str] = []
         self.children: list[str] = []
-        self.changes = 0
 
     def moment(self, key: str, offset_days: int = 0) -> datetime:
         """When a milestone (``announce``, ``end_of_sale``, ``end_of_support``, ``shutdown``) falls, plus days."""

@@ -20,7 +20,7 @@ from domain.models import ApprovalRecord, CancelInput, ItemState, ProcessView
 from domain.postmortem import PostmortemInput, PostmortemParams
 from domain.rules import Notice, at_hour, due_date, item_notices, schedule
 from workflows.steps.approval import ApprovalGate
-from workflows.steps.checklist import Checklist, remind
+from workflows.steps.checklist import remind
 from workflows.steps.gate import Email, GatedProcess, Moment
 from workflows.steps.timers import sleep_until, wait_until
 from workflows.steps.tracked import TrackedChecklist, item_lines
@@ -42,18 +42,16 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
         self.input = input
         self.launch_at = at_hour(params.launch_date, template.notify_hour_utc)
         self.gate_opens_at = self.launch_at - timedelta(days=template.gate.offset_days)
-        self.checklist = Checklist(
-            [
-                ItemState(
-                    key=item.key,
-                    title=item.title,
-                    role=item.role,
-                    owner=params.owner_of(item.role),
-                    due=due_date(params.launch_date, item.due_offset_days),
-                )
-                for item in template.items
-            ]
-        )
+        items = [
+            ItemState(
+                key=item.key,
+                title=item.title,
+                role=item.role,
+                owner=params.owner_of(item.role),
+                due=due_date(params.launch_date, item.due_offset_days),
+            )
+            for item in template.items
+        ]
         gate = ApprovalGate.new(
             template.gate.key,
             template.gate.title,
@@ -69,8 +67,7 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
             "about": f"the launch of {params.product} on {params.launch_date}",
         }
         self.begin(params.heading(), params.owner, gate, context)
-        self.main_issue: str | None = None
-        self.changes = 0
+        self.begin_checklist(items)
         self.retrospective: str | None = None
 
     @workflow.run

@@ -21,7 +21,7 @@ from domain.postmortem import ActionItemsInput, PostmortemInput, draft_due
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import Reminders
 from workflows.steps.approval import ApprovalGate
-from workflows.steps.checklist import Checklist, chase
+from workflows.steps.checklist import chase
 from workflows.steps.gate import Email, GatedProcess
 from workflows.steps.refusal import refuse
 from workflows.steps.timers import sleep_until
@@ -70,9 +70,7 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
             owner=params.commander,
             due=draft_due(params, template),
         )
-        self.checklist = Checklist([draft])
-        self.main_issue: str | None = None
-        self.changes = 0
+        self.begin_checklist([draft])
 
     @workflow.run
     async def run(self, input: PostmortemInput) -> ProcessView:

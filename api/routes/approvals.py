@@ -25,11 +25,12 @@ from domain.requests import ApprovalClaims
 router = APIRouter(tags=["approvals"])
 
 
-def _gate(view: ProcessView, claims: ApprovalClaims) -> GateState:
+def _gate(view: ProcessView, claims: ApprovalClaims, same_round: bool = True) -> GateState:
+    """The gate `claims` names; by default only while it is still at the claims' round."""
     gate = next((g for g in view.gates if g.key == claims.gate), None)
     if gate is None:
         raise NotFound(f"process {view.id} has no gate {claims.gate!r}")
-    if gate.round != claims.round:
+    if same_round and gate.round != claims.round:
         raise Expired(f"this request was replaced by a newer one (round {gate.round}); use the latest email")
     return gate
 
@@ -110,7 +111,7 @@ async def decide(
         context = await _context(svc, token)
         return TEMPLATES.TemplateResponse(request, "approve.html", context | {"refusal": str(refusal)}, status_code=409)
     decided = time.perf_counter()
-    gate = next(g for g in view.gates if g.key == claims.gate)
+    gate = _gate(view, claims, same_round=False)  # a rejection that reopens the gate starts the next round
     context = _page(view, claims, gate, svc.tokens.form_token(claims)) | {"recorded": True}
     page = TEMPLATES.TemplateResponse(request, "approve.html", context)
     page.headers["Server-Timing"] = f"update;dur={(decided - began) * 1000:.1f}, page;dur={_ms_since(decided):.1f}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -75,7 +76,7 @@ class AuditTrail:
         return self._seq
 
     def _event(
-        self, at: Any, process: ProcessSummary, action: str, actor: str, channel: Channel, step: str | None,
+        self, at: datetime, process: ProcessSummary, action: str, actor: str, channel: Channel, step: str | None,
         details: dict[str, Any],
     ) -> AuditEvent:  # fmt: skip
         self._seq += 1

@@ -79,6 +79,13 @@ class TrackedChecklist(ProcessWorkflow):
         """Whether the tracker says when `item` is done (and hears when it is done elsewhere)."""
         return True
 
+    def begin_checklist(self, items: list[ItemState]) -> None:
+        """Set up the checklist of `items`, its main issue (none yet) and its change count; call in
+        ``@workflow.init`` after `begin`."""
+        self.checklist = Checklist(items)
+        self.main_issue = None
+        self.changes = 0
+
     # ---- filing -------------------------------------------------------------------
 
     async def open_main_issue(self, marker: str, step: str, issue_type: str, assignee: str, due: date) -> None:
