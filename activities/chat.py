@@ -17,13 +17,13 @@ class ChatActivities:
         self.renderer = renderer
         self.links = links
 
-    @activity.defn(name="post_message")
+    @activity.defn(name="post_message", no_thread_cancel_exception=True)
     def post_message(self, request: MessageRequest) -> Delivery:
         """Render and post one message to the channel in `request.to`."""
         channel = request.to[0] if request.to else "#general"
         return self._post(request.key, request.process_id, channel, request.template, request.context)
 
-    @activity.defn(name="post_approval_request")
+    @activity.defn(name="post_approval_request", no_thread_cancel_exception=True)
     def post_approval_request(self, request: ApprovalLinkRequest) -> Delivery:
         """Message an approver with Approve / Reject buttons that carry their approval token.
 
@@ -42,7 +42,7 @@ class ChatActivities:
         context = {**request.context, "expires_at": f"{request.expires_at:%Y-%m-%d %H:%M} UTC"}
         return self._post(request.key, request.process_id, request.approver, request.template, context, actions)
 
-    @activity.defn(name="update_message")
+    @activity.defn(name="update_message", no_thread_cancel_exception=True)
     def update_message(self, request: MessageRequest) -> Delivery:
         """Replace the message posted under `request.key` by `request.template` rendered; skipped if none was."""
         context = {**request.context, "process_url": self.links.process_url(request.process_id)}

@@ -19,13 +19,13 @@ class MailActivities:
         self.renderer = renderer
         self.links = links
 
-    @activity.defn(name="send_email")
+    @activity.defn(name="send_email", no_thread_cancel_exception=True)
     def send_email(self, request: MessageRequest) -> Delivery:
         """Render and send one email."""
         context = {**request.context, "process_url": self.links.process_url(request.process_id)}
         return self._send(request.key, request.process_id, request.to, request.template, context)
 
-    @activity.defn(name="send_approval_request")
+    @activity.defn(name="send_approval_request", no_thread_cancel_exception=True)
     def send_approval_request(self, request: ApprovalLinkRequest) -> Delivery:
         """Send an approver their own signed approval link."""
         claims = request.claims()
@@ -37,7 +37,7 @@ class MailActivities:
         }
         return self._send(request.key, request.process_id, [request.approver], request.template, context)
 
-    @activity.defn(name="send_batch")
+    @activity.defn(name="send_batch", no_thread_cancel_exception=True)
     def send_batch(self, request: BatchRequest) -> BatchResult:
         """Send one message to each recipient of a batch, each once (key ``request.key:recipient``).
 
@@ -59,13 +59,13 @@ class MailActivities:
             )
             try:
                 with integration_errors():
-                    self.mailer.send(email)
+                    delivery = self.mailer.send(email)
             except ApplicationError as err:
                 if not isinstance(err.__cause__, Refused):
                     raise
                 outcomes[recipient] = f"refused: {err.message}"
             else:
-                outcomes[recipient] = "sent"
+                outcomes[recipient] = "sent again" if delivery.outcome == "sent_again" else "sent"
         return BatchResult(outcomes=outcomes)
 
     def _send(self, key: str, process_id: str, to: list[str], template: str, context: dict[str, object]) -> Delivery:

@@ -15,7 +15,7 @@ class TrackerActivities:
     def __init__(self, tracker: Tracker) -> None:
         self.tracker = tracker
 
-    @activity.defn(name="create_issue")
+    @activity.defn(name="create_issue", no_thread_cancel_exception=True)
     def create_issue(self, request: IssueRequest) -> IssueRef:
         """Create the issue for `request.marker`, or find the one made before."""
         with integration_errors():
@@ -27,7 +27,7 @@ class TrackerActivities:
         with integration_errors():
             return IssueStatuses(statuses=self.tracker.issue_statuses(request.keys))
 
-    @activity.defn(name="transition_issue")
+    @activity.defn(name="transition_issue", no_thread_cancel_exception=True)
     def transition_issue(self, request: TransitionRequest) -> None:
         """Move an issue to a status, with a comment."""
         with integration_errors():

@@ -7,14 +7,15 @@ in the shape of FastAPI's own full-stack template (`api/deps.py` there).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
+from api import access
+from api.auth import Authenticator
 from api.service import Processes
 from api.tokens import ApprovalTokens
 from config.triggers import Triggers
-from domain.enums import Channel
 from integrations.slack import SlackChat
 from integrations.store import Store
 
@@ -25,6 +26,8 @@ class Services:
 
     processes: Processes
     store: Store
+    auth: Authenticator
+    """Who is asking (`api.auth`)."""
     tokens: ApprovalTokens
     public_url: str
     temporal_workflows_url: str | None = None
@@ -35,6 +38,8 @@ class Services:
     slack: SlackChat | None = None
     """Slack's Web API, to learn who clicked a button and to answer them."""
     slack_signing_secret: str | None = None
+    sign_in: Any | None = None
+    """The OpenID Connect provider people sign in through (an Authlib client: `api.routes.sign_in`), if any."""
 
 
 def services(request: Request) -> Services:
@@ -46,20 +51,5 @@ def services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who makes a request, and through which channel: what the audit trail records as its actor."""
-
-    name: str
-    channel: Channel
-
-
-def current_user(
-    actor: Annotated[str, Header(alias="X-Signoff-Actor", description="Who acts (an email).")] = "api",
-    channel: Annotated[str | None, Header(alias="X-Signoff-Channel", description="`cli` from the CLI.")] = None,
-) -> Caller:
-    """The caller, as the request names them (until people sign in: see docs/security.md)."""
-    return Caller(name=actor, channel=Channel.CLI if channel == "cli" else Channel.API)
-
-
-CurrentUser = Annotated[Caller, Depends(current_user)]
+CurrentUser = access.CurrentUser
+"""The proven caller (`api.access.authorize` proved them before the route runs)."""

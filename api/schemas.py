@@ -13,9 +13,10 @@ from domain.postmortem import ActionItemSpec
 class StartRequest(BaseModel):
     """Start a process: its kind and its parameters."""
 
-    kind: str = Field(examples=["launch"])
+    kind: str = Field(max_length=40, examples=["launch"])
     params: dict[str, Any] = Field(
         default_factory=dict,
+        max_length=50,  # far more than any kind has; each kind's own model bounds every value
         examples=[
             {
                 "product": "Acme Analytics 2.0",
@@ -26,6 +27,12 @@ class StartRequest(BaseModel):
             }
         ],
     )
+
+
+class ResendRequest(BaseModel):
+    """Which undelivered message to deliver again: its key, as the process's `undelivered` lists it."""
+
+    key: str = Field(min_length=1, max_length=400)
 
 
 class CancelRequest(BaseModel):

@@ -8,17 +8,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    RPCTimeoutOrCancelledError,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.enums import Channel, ProcessStatus, StepStatus
-from domain.errors import BadInput, Conflict, InvalidField, NotFound, SignoffError, UnknownKind, error_named
+from domain.errors import (
+    BadInput,
+    Conflict,
+    InvalidField,
+    NotFound,
+    SignoffError,
+    Unavailable,
+    UnknownKind,
+    error_named,
+)
 from domain.kinds import KINDS, ProcessTemplate
 from domain.models import (
     CancelInput,
@@ -28,8 +44,10 @@ from domain.models import (
     ItemDoneInput,
     ItemState,
     ProcessView,
+    ResendInput,
     RevisionInput,
     StepView,
+    UndeliveredMessage,
 )
 from domain.postmortem import ActionItemsInput
 
@@ -50,6 +68,45 @@ def params_errors(err: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+MAX_INPUT_BYTES = 1536 * 1024
+"""The most a process's input (parameters and template) may weigh as JSON. Temporal refuses a payload over
+2 MiB by default, and only after the work is done; the body cap (1 MiB) keeps an API request well under this,
+and this guard holds for every way in (a webhook's rule, a parent process)."""
+
+
+def _check_size(workflow_input: BaseModel) -> None:
+    """Refuse an input that fits every field's limit but not, all together, in one Temporal payload.
+
+    Raises:
+        ParamsError: naming ``params`` and the size.
+    """
+    size = len(workflow_input.model_dump_json())
+    if size > MAX_INPUT_BYTES:
+        reason = (
+            f"the process's input comes to {size:,} bytes, over the {MAX_INPUT_BYTES:,} one process can carry: "
+            "send fewer or shorter addresses, or a shorter body"
+        )
+        raise ParamsError([{"loc": ["params"], "msg": reason, "type": "too_long"}])
+
+
+LIVE_WITHIN = timedelta(seconds=1.5)
+"""How long a page waits for a process's live state before it shows the store's copy instead.
+
+A page must answer within 2 s even when no worker polls (every deploy) or Temporal is down. A
+process in a worker's cache answers its query in about 10 ms, one the worker must replay first
+(after a deploy, or out of the cache) in well under a second; half a second is left for the
+store and the page. The bound holds for the whole call, not only Temporal's own deadline: with
+Temporal down the client tries to connect again for about 10 s, whatever the deadline says."""
+
+
+class StoredViews(Protocol):
+    """Where a process's page is kept while it runs (`integrations.store.Store`)."""
+
+    def process_view(self, process_id: str) -> ProcessView | None:
+        """The kept copy of a process's page (not live), if the process ever started."""
+        ...
+
+
 class Processes:
     """Starts and drives processes on Temporal."""
 
@@ -59,11 +116,17 @@ class Processes:
         task_queue: str,
         templates: Callable[[str, str], ProcessTemplate],
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        patience: timedelta = timedelta(seconds=15),
+        live_within: timedelta = LIVE_WITHIN,
     ) -> None:
         self.client = client
         self.task_queue = task_queue
         self.templates = templates
         self.today = today
+        self.patience = patience
+        """How long a person's request waits for a process (its query or update) before it is told to try again."""
+        self.live_within = live_within
+        """How long a page waits for the live state before it shows the store's copy (`LIVE_WITHIN`)."""
 
     async def start(self, kind: str, params: dict[str, Any], actor: str, parent: str | None = None) -> ProcessView:
         """Start a process of `kind`; its id derives from its business key.
@@ -86,6 +149,7 @@ class Processes:
                 id=view.id,
                 task_queue=self.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                request_eager_start=True,
             )
         except WorkflowAlreadyStartedError:
             raise Conflict(f"a process with id {view.id} already exists; ids are never reused") from None
@@ -115,6 +179,7 @@ class Processes:
         workflow_input = spec.input.model_validate(
             {"params": validated, "template": template, "requested_by": actor, **extra}
         )
+        _check_size(workflow_input)
         view = ProcessView(
             id=validated.id(today),
             kind=kind,
@@ -129,16 +194,49 @@ class Processes:
     def _handle(self, process_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(process_id)
 
-    async def view(self, process_id: str) -> ProcessView:
-        """The live state of a process.
+    async def view(self, process_id: str, stored: StoredViews | None = None) -> ProcessView:
+        """The live state of a process; with `stored`, the store's copy when the live state cannot be had.
+
+        Without `stored` (an approval page, an access check: they act on the
+        live process) it waits up to `patience`. With it (the process's page
+        and ``GET /api/processes/{id}``, which only read) it waits `live_within`,
+        then answers from `stored`, marked not `live` and saying why: no
+        worker answered (none polls, during a deploy, or a backlog), Temporal
+        cannot be reached, or Temporal no longer keeps the process (it ended
+        longer ago than its namespace's retention).
 
         Raises:
-            NotFound: no process has that id.
+            NotFound: neither Temporal nor `stored` knows the id.
+            Unavailable: the process did not answer and `stored` has no copy of it.
         """
+        if stored is None:
+            try:
+                return await self._live(process_id, self.patience)
+            except RPCError as err:
+                raise _translate_rpc(err, process_id) from None
         try:
-            view: ProcessView = await self._handle(process_id).query("view", result_type=ProcessView)
-        except RPCError as err:
-            raise _translate_rpc(err, process_id) from None
+            return await self._live(process_id, self.live_within)
+        except (RPCError, TimeoutError, WorkflowQueryFailedError) as err:
+            problem = err
+        copy = stored.process_view(process_id)
+        if copy is None:
+            if isinstance(problem, RPCError):
+                raise _translate_rpc(problem, process_id) from None
+            raise _busy(process_id, "try again") from None
+        return copy.model_copy(update={"unavailable": _why_not_live(problem, self.live_within)})
+
+    async def _live(self, process_id: str, within: timedelta) -> ProcessView:
+        """The process's answer to its `view` query, in `within` at most (Temporal's deadline, and ours).
+
+        Raises:
+            RPCError: Temporal's refusal (no such process, its deadline passed, it cannot be reached).
+            TimeoutError: nothing came back in `within`.
+            WorkflowQueryFailedError: the process failed to answer.
+        """
+        async with asyncio.timeout(within.total_seconds()):
+            view: ProcessView = await self._handle(process_id).query(
+                "view", result_type=ProcessView, rpc_timeout=within
+            )
         return view
 
     async def mark_done(
@@ -171,6 +269,11 @@ class Processes:
         result: Content = await self._update(process_id, "revise", revision, Content)
         return result
 
+    async def resend(self, process_id: str, resend: ResendInput) -> UndeliveredMessage:
+        """Deliver again a message the process could not deliver; answers once the resend is under way."""
+        result: UndeliveredMessage = await self._update(process_id, "resend", resend, UndeliveredMessage)
+        return result
+
     async def cancel(self, process_id: str, by: str, reason: str, channel: Channel) -> ProcessView:
         """Cancel a running process; returns once its clean-up has run."""
         result: ProcessView = await self._update(
@@ -181,12 +284,16 @@ class Processes:
     async def _update(self, process_id: str, update: str, argument: BaseModel, result_type: type[Any]) -> Any:
         """Run the update named `update`; every kind that has it gives it the same name and types."""
         try:
-            return await self._handle(process_id).execute_update(update, argument, result_type=result_type)
+            return await self._handle(process_id).execute_update(
+                update, argument, result_type=result_type, rpc_timeout=self.patience
+            )
         except WorkflowUpdateFailedError as err:
             raise _translate_failure(err.cause) from None
+        except RPCTimeoutOrCancelledError:
+            raise _busy(process_id, "what you asked may still be done: look again") from None
         except RPCError as err:
             if err.status != RPCStatusCode.NOT_FOUND:
-                raise
+                raise _translate_rpc(err, process_id) from None
             raise await self._missing_or_finished(process_id) from None
 
     async def _missing_or_finished(self, process_id: str) -> SignoffError:
@@ -209,7 +316,29 @@ def _translate_failure(cause: BaseException | None) -> Exception:
     return BadInput(str(cause or "refused"))
 
 
+BUSY = {RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.RESOURCE_EXHAUSTED}  # fmt: skip
+"""What Temporal answers when a process (or Temporal itself) cannot answer now: worth trying again."""
+
+
+def _busy(process_id: str, then: str) -> Unavailable:
+    return Unavailable(f"process {process_id} did not answer in time (it is busy); {then} in a few seconds", 5)
+
+
+def _why_not_live(problem: Exception, waited: timedelta) -> str:
+    """Why the live state could not be had, in a few words for the page."""
+    if isinstance(problem, RPCError) and problem.status == RPCStatusCode.NOT_FOUND:
+        return "Temporal no longer keeps this process"
+    if isinstance(problem, RPCError) and problem.status == RPCStatusCode.UNAVAILABLE:
+        return "Temporal cannot be reached"
+    if isinstance(problem, WorkflowQueryFailedError):
+        return "the process failed to answer"
+    return f"the process did not answer within {waited.total_seconds():g} s"
+
+
 def _translate_rpc(err: RPCError, process_id: str) -> Exception:
     if err.status == RPCStatusCode.NOT_FOUND:
         return NotFound(f"no process with id {process_id}")
+    if err.status in BUSY:  # (a query's deadline; an update's comes as RPCTimeoutOrCancelledError)
+        return _busy(process_id, "try again")
     return err

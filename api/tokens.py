@@ -3,10 +3,15 @@
 Pure: no settings, no clock of its own (the caller passes `now`). Tokens are
 signed with itsdangerous under a salt per purpose, so a form token can never
 pass for an approval token. A token expires with its gate (its `expires_at`).
+
+Keys rotate without voiding live links: tokens are signed with the current key
+and accepted under it or any retired key still listed (itsdangerous's key
+list), so a link mailed last month opens until its key is dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -23,9 +28,11 @@ class InvalidToken(BadInput):
 class ApprovalTokens:
     """Signs and reads approval tokens and the confirmation form's token."""
 
-    def __init__(self, secret: str) -> None:
-        self._links = URLSafeSerializer(secret, salt="signoff.approval-link")
-        self._forms = URLSafeSerializer(secret, salt="signoff.approval-form")
+    def __init__(self, secret: str, fallbacks: Sequence[str] = ()) -> None:
+        """Sign with `secret`; accept what it or one of the retired keys in `fallbacks` signed."""
+        keys = [*fallbacks, secret]  # itsdangerous signs with the last key and accepts any of them
+        self._links = URLSafeSerializer(keys, salt="signoff.approval-link")
+        self._forms = URLSafeSerializer(keys, salt="signoff.approval-form")
 
     def sign(self, claims: ApprovalClaims) -> str:
         """The token for `claims` (the same claims always give the same token)."""

@@ -1,6 +1,6 @@
 """Where signoff stands where a person waits: the approval click, approval-shaped runs, 10,000 waiting.
 
-    .venv/bin/python -m bench.approval [--clicks 200] [--seconds 30] [--clients 20] [--waiting 10000]
+    .venv/bin/python -m bench.approval [--clicks 200] [--seconds 30] [--clients 20] [--burst 1000] [--waiting 10000]
 
 One run, one machine: `signoff dev` (the embedded stack: the Temporal dev
 server, the worker and the web service) in a process of its own, and beside
@@ -15,7 +15,11 @@ machines are noisy: the ratios hold, the milliseconds do not.
   bare update's round trip to a waiting workflow, one after the other.
 - **runs/s**: 20 clients each starting a one-reviewer message, approving it
   from its link's page and waiting for it to be sent, against 20 clients
-  running the bare shape (start → activity → update → activity → done).
+  running the bare shape (start → activity → update → activity → done);
+  and the CPU a run costs each process (server, signoff, bare worker, client).
+- **burst**: N messages started at once by 20 clients: every history read
+  for workflow task timeouts, the time until all reach their review, and
+  the web service's answers (health, a process page) probed meanwhile.
 - **waiting**: N messages waiting at their review: the start rate, RSS of the
   signoff process (worker and web) and of the Temporal server, and how long
   the oldest links (long out of the worker's cache) take to answer.
@@ -28,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -38,6 +43,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 
 from bench.stack import (
+    BUSY,
     SPENT,
     Stack,
     approval_link,
@@ -45,6 +51,7 @@ from bench.stack import (
     bare_update,
     click,
     open_page,
+    poll,
     rss_mib,
     running,
     signoff_run,
@@ -117,8 +124,11 @@ async def clicks(stack: Stack, count: int) -> dict[str, Any]:
     return {"signoff": ours, "bare": theirs, "ratio_p50": ours["p50"] / theirs["p50"]} | spent
 
 
-async def throughput(run: Callable[[], Awaitable[None]], clients: int, seconds: float) -> float:
-    """Runs completed per second by `clients` clients running `run` back to back for `seconds`."""
+async def throughput(
+    stack: Stack, run: Callable[[], Awaitable[None]], clients: int, seconds: float
+) -> tuple[float, dict[str, float]]:
+    """Runs completed per second by `clients` clients running `run` back to back for `seconds`, and the CPU
+    each process spent per run (ms)."""
     done = 0
     stop = time.monotonic() + seconds
 
@@ -128,19 +138,85 @@ async def throughput(run: Callable[[], Awaitable[None]], clients: int, seconds: 
             await run()
             done += 1
 
-    began = time.monotonic()
+    began, cpu = time.monotonic(), stack.cpu_seconds()
     await asyncio.gather(*(client() for _ in range(clients)))
-    return done / (time.monotonic() - began)
+    spent = {name: (seconds - cpu[name]) * 1000 / done for name, seconds in stack.cpu_seconds().items()}
+    return done / (time.monotonic() - began), spent
 
 
-async def runs(stack: Stack, clients: int, seconds: float) -> dict[str, float]:
-    """Approval-shaped runs/s, bare and signoff, alternating twice to share the machine's moods."""
+async def runs(stack: Stack, clients: int, seconds: float) -> dict[str, Any]:
+    """Approval-shaped runs/s, bare and signoff, alternating twice to share the machine's moods; and what a
+    run costs each process in CPU (the machine's two cores are the limit: both sides keep them busy)."""
     rates: dict[str, list[float]] = {"bare": [], "signoff": []}
+    costs: dict[str, list[dict[str, float]]] = {"bare": [], "signoff": []}
     for _ in range(2):
-        rates["bare"].append(await throughput(lambda: bare_run(stack), clients, seconds))
-        rates["signoff"].append(await throughput(lambda: signoff_run(stack), clients, seconds))
+        for side, run in (("bare", lambda: bare_run(stack)), ("signoff", lambda: signoff_run(stack))):
+            rate, cost = await throughput(stack, run, clients, seconds)
+            rates[side].append(rate)
+            costs[side].append(cost)
     bare, ours = statistics.mean(rates["bare"]), statistics.mean(rates["signoff"])
-    return {"signoff_runs_s": ours, "bare_runs_s": bare, "ratio": ours / bare}
+    cpu = {
+        f"{side}_cpu_ms_per_run": {
+            name: round(statistics.mean(c[name] for c in costs[side]), 1) for name in costs[side][0]
+        }
+        for side in costs
+    }
+    return {"signoff_runs_s": ours, "bare_runs_s": bare, "ratio": ours / bare} | cpu
+
+
+async def burst(stack: Stack, count: int, clients: int) -> dict[str, Any]:
+    """`count` messages started as fast as `clients` clients can: how fast they are accepted and all reach their
+    review (the first step), whether any workflow task timed out (every history is read), and how the web service
+    answers meanwhile (its health and one process's page, probed every second)."""
+    http = stack.http
+    started: list[str] = []
+    probes: dict[str, list[float]] = {"healthz": [], "process_page": []}
+    began = time.monotonic()
+
+    async def timed(path: str) -> float:
+        at = time.perf_counter()
+        (await http.get(path)).raise_for_status()
+        return (time.perf_counter() - at) * 1000
+
+    async def probe() -> None:
+        while True:
+            probes["healthz"].append(await timed("/healthz"))
+            if started:
+                probes["process_page"].append(await timed(f"/processes/{started[0]}"))
+            await asyncio.sleep(1)
+
+    claimed = 0
+
+    async def starter() -> None:
+        nonlocal claimed
+        while claimed < count:
+            claimed += 1
+            started.append(await start_message(http))
+
+    async def all_at_review() -> bool:
+        rows = (await http.get("/api/processes", params={"kind": "comms", "status": "waiting"})).json()
+        return len(rows) >= count
+
+    probing = asyncio.create_task(probe())
+    await asyncio.gather(*(starter() for _ in range(clients)))
+    accepted = time.monotonic() - began
+    await poll(all_at_review, every=2, timeout=max(600.0, count / 2))
+    reached = time.monotonic() - began
+    probing.cancel()
+    timeouts = 0
+    for pid in started:
+        async for event in stack.temporal.get_workflow_handle(pid).fetch_history_events():
+            timeouts += event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
+    return {
+        "processes": count,
+        "starts_accepted_per_s": count / accepted,
+        "seconds_until_all_at_review": reached,
+        "workflow_task_timeouts": timeouts,
+    } | {
+        f"{name}_ms_{stat}": value
+        for name, samples in probes.items()
+        for stat, value in (("p50", statistics.median(samples)), ("max", max(samples)))
+    }
 
 
 async def waiting(stack: Stack, count: int, clients: int) -> dict[str, float]:
@@ -178,13 +254,7 @@ async def waiting(stack: Stack, count: int, clients: int) -> dict[str, float]:
     for pid in started[:: max(1, count // 50)]:  # 50 histories across the burst
         async for event in stack.temporal.get_workflow_handle(pid).fetch_history_events():
             timeouts += event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
-    old_ms = []
-    for pid in started[:20]:
-        link = await approval_link(http, pid)
-        began_click = time.perf_counter()
-        form = await open_page(http, link)
-        old_ms.append((time.perf_counter() - began_click) * 1000 + await click(http, link, form))
-    return {
+    measured = {
         "processes": count,
         "starts_accepted_per_s": count / accepted,
         "reached_review_per_s": count / reached,
@@ -196,22 +266,40 @@ async def waiting(stack: Stack, count: int, clients: int) -> dict[str, float]:
         "server_rss_mib_after": rss["server"],
         "server_rss_mib_peak": peak["server"],
         "server_rss_mib_before": baseline["server"],
+    }
+    print(json.dumps(measured), flush=True)  # before the old links, which a backlog can keep waiting
+    old_ms = []
+    BUSY.clear()
+    for pid in started[:20]:
+        link = await approval_link(http, pid)
+        began_click = time.perf_counter()
+        form = await open_page(http, link)
+        old_ms.append((time.perf_counter() - began_click) * 1000 + await click(http, link, form))
+    return measured | {
         "old_link_page_and_click_ms_p50": statistics.median(old_ms),
         "old_link_page_and_click_ms_max": max(old_ms),
+        "old_link_clicks_answered_503": len(BUSY),
     }
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"first_task": await first_task_cpu()}
     print(json.dumps(results), flush=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        async with running(Path(scratch)) as stack:
+    scratch = Path(tempfile.mkdtemp(prefix="signoff-bench-"))
+    print(f"the stack's data and log: {scratch}", flush=True)
+    async with running(scratch) as stack:
+        if args.clicks:
             results["click"] = await clicks(stack, args.clicks)
             print(json.dumps(results["click"]), flush=True)
+        if args.seconds:
             results["runs"] = await runs(stack, args.clients, args.seconds)
             print(json.dumps(results["runs"]), flush=True)
-            if args.waiting:
-                results["waiting"] = await waiting(stack, args.waiting, args.clients)
+        if args.burst:
+            results["burst"] = await burst(stack, args.burst, args.clients)
+            print(json.dumps(results["burst"]), flush=True)
+        if args.waiting:
+            results["waiting"] = await waiting(stack, args.waiting, args.clients)
+    shutil.rmtree(scratch)  # kept when the run fails, for its log
     return results
 
 
@@ -220,6 +308,7 @@ if __name__ == "__main__":
     parser.add_argument("--clicks", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--burst", type=int, default=1_000)
     parser.add_argument("--waiting", type=int, default=10_000)
     parser.add_argument("--out", type=Path, help="also write the results here (JSON)")
     results = asyncio.run(main(parser.parse_args()))

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BeforeValidator, Field, ValidationInfo, fiel
 
 from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Email, Model, NonEmpty, People, Policy, ProcessParams
+from domain.models import MAX_APPROVERS, Audience, ChatChannel, Email, Model, NonEmpty, Policy, ProcessParams
 from domain.rules import required_approvals
 from domain.templates import CommsTemplate
 
@@ -46,7 +46,9 @@ class Reviewer(Model):
 
 
 Reviewers = Annotated[
-    list[Annotated[Reviewer, BeforeValidator(_reviewer)]], BeforeValidator(_one_per_comma), Field(min_length=1)
+    list[Annotated[Reviewer, BeforeValidator(_reviewer)]],
+    Field(min_length=1, max_length=MAX_APPROVERS),
+    BeforeValidator(_one_per_comma),
 ]
 """Reviewers; ``"cs@acme.com:Customer Success, eng@acme.com:Engineering"`` is accepted too."""
 
@@ -57,14 +59,16 @@ class CommsParams(ProcessParams):
     subject: NonEmpty
     body: str = Field(min_length=1, max_length=100_000)
     """Markdown: the plain-text part as written, rendered to HTML for the HTML part and the review page."""
-    audience: People = Field(min_length=1, max_length=100_000)
-    channels: Annotated[list[str], BeforeValidator(_one_per_comma)] = Field(default_factory=lambda: ["email"])
+    audience: Audience
+    channels: Annotated[list[ChatChannel], Field(max_length=10), BeforeValidator(_one_per_comma)] = Field(
+        default_factory=lambda: ["email"]
+    )
     """``email`` (each person in the audience), and chat channels (``#status``) that get the message too."""
     send_at: AwareDatetime | None = None
     reviewers: Reviewers
     policy: Policy = "all"
-    template: str = Field("comms", pattern=r"^[A-Za-z0-9_-]+$")
-    key: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,250}$")
+    template: str = Field("comms", max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
+    key: str | None = Field(None, max_length=251, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,250}$")
     """A business key of the caller's (an end-of-life names its notice); else the subject and the send date."""
 
     @field_validator("channels")

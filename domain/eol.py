@@ -9,7 +9,7 @@ from pydantic import Field, HttpUrl, ValidationInfo, field_validator
 
 from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Approvers, Email, Model, People, Policy, ProcessParams
+from domain.models import Approvers, Audience, ChatChannel, Model, Owners, Policy, ProcessParams
 from domain.rules import required_approvals
 from domain.templates import CommsTemplate, EolTemplate
 
@@ -25,15 +25,15 @@ class EolParams(ProcessParams):
     end_of_sale: date
     end_of_support: date
     shutdown_date: date
-    customers: People = Field(min_length=1, max_length=100_000)
+    customers: Audience
     migration_guide: HttpUrl
     approvers: Approvers
     policy: Policy = "all"
-    owners: dict[str, Email] = Field(default_factory=dict)
+    owners: Owners = Field(default_factory=dict)
     """Task role → who (legal, engineering, docs, support, sales, finance, partnerships); the rest fall to the owner."""
-    channel: str = "#product"
-    jira_project: str = Field("EOL", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
-    template: str = Field("eol", pattern=r"^[A-Za-z0-9_-]+$")
+    channel: ChatChannel = "#product"
+    jira_project: str = Field("EOL", max_length=20, pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
+    template: str = Field("eol", max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
 
     @field_validator("end_of_sale", "end_of_support", "shutdown_date")
     @classmethod

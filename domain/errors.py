@@ -11,7 +11,11 @@
     │   ├── TriggerError    a trigger rule that does not load (config.triggers)
     │   ├── InvalidToken    a tampered approval link or form (HTTP 400; api.tokens)
     │   ├── BadSignature    a Slack request not signed by Slack (integrations.slack_interactions)
-    │   └── NotADecision    a Slack payload that is no button of ours (same)
+    │   ├── NotADecision    a Slack payload that is no button of ours (same)
+    │   ├── Unsigned        a webhook delivery not signed with its secret (HTTP 401; integrations.webhooks)
+    │   └── Stale           a signed webhook delivery outside its freshness window (HTTP 400; same)
+    ├── Unauthenticated     no proven identity where one is needed (HTTP 401; api.auth)
+    ├── Forbidden           a proven identity that may not do this (HTTP 403; domain.access)
     ├── NotFound            no such process, item or gate (HTTP 404)
     ├── Conflict            the request clashes with the state (HTTP 409)
     ├── Expired             an approval link past its gate, or replaced by a newer round (HTTP 410)
@@ -52,6 +56,14 @@ class UnknownKind(BadInput):
         super().__init__(f"unknown process kind {kind!r}; known kinds: {', '.join(known)}")
         self.kind = kind
         self.known = known
+
+
+class Unauthenticated(SignoffError):
+    """The request proves no identity (or a bad one: an unknown, revoked or expired token) where one is needed."""
+
+
+class Forbidden(SignoffError):
+    """Who asks is known, and may not do this; the message says who may."""
 
 
 class NotFound(SignoffError):

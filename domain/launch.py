@@ -9,7 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Approvers, Email, Model, People, Policy, ProcessParams
+from domain.models import Approvers, ChatChannel, Model, Owners, People, Policy, ProcessParams
 from domain.rules import required_approvals
 from domain.templates import LaunchTemplate, PostmortemTemplate
 
@@ -21,11 +21,11 @@ class LaunchParams(ProcessParams):
     launch_date: date
     approvers: Approvers
     policy: Policy = "all"
-    owners: dict[str, Email] = Field(default_factory=dict)
+    owners: Owners = Field(default_factory=dict)
     stakeholders: People = Field(default_factory=list)
-    channel: str = "#launches"
-    jira_project: str = Field("LAUNCH", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
-    template: str = Field("launch", pattern=r"^[A-Za-z0-9_-]+$")
+    channel: ChatChannel = "#launches"
+    jira_project: str = Field("LAUNCH", max_length=20, pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
+    template: str = Field("launch", max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
 
     @field_validator("policy")
     @classmethod

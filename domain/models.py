@@ -9,6 +9,7 @@ returns one. New fields must be optional so running workflows keep replaying.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -40,19 +41,50 @@ def _split_commas(value: object) -> object:
     return value
 
 
-People = Annotated[list[Email], BeforeValidator(_split_commas)]
+# How many of each a process takes. The maximum sits on the list itself (before
+# the validators that wrap it), so a list is refused as soon as it passes its
+# maximum rather than after every item is validated (an address costs ~0.1 ms):
+# 100,000 approvers are a 422 in milliseconds. The whole process input must
+# also fit in one Temporal payload (see `api.service.MAX_INPUT_BYTES`).
+MAX_APPROVERS = 50
+"""Approvers or reviewers of one gate: each gets a link, an email and a chat message of their own."""
+MAX_PEOPLE = 100
+"""Stakeholders or participants: they get one email together, and an SMTP server must take 100 recipients
+per message (RFC 5321), not necessarily more; a bigger group is a mailing list's address."""
+MAX_AUDIENCE = 10_000
+"""A customer message's recipients, sent in batches: 10,000 addresses stay well inside Temporal's payload
+limit (the audience travels in the process's input) and take about a second to validate."""
+
+
+People = Annotated[list[Email], Field(max_length=MAX_PEOPLE), BeforeValidator(_split_commas)]
 """A list of email addresses; ``"a@x.com, b@x.com"`` is accepted too (CLI, forms)."""
+
+Audience = Annotated[list[Email], Field(min_length=1, max_length=MAX_AUDIENCE), BeforeValidator(_split_commas)]
+"""The customers a message goes to: at least one, at most `MAX_AUDIENCE`."""
 
 
 def _distinct(people: list[str]) -> list[str]:
-    twice = sorted({person for person in people if people.count(person) > 1})
+    """Refuse a person listed twice; linear, so a long list costs no more than reading it."""
+    twice = sorted(person for person, times in Counter(people).items() if times > 1)
     if twice:
         raise ValueError(f"{twice[0]} is listed twice")
     return people
 
 
-Approvers = Annotated[People, AfterValidator(_distinct), Field(min_length=1)]
-"""The people who decide at a gate: at least one, each once."""
+Approvers = Annotated[
+    list[Email],
+    Field(min_length=1, max_length=MAX_APPROVERS),
+    BeforeValidator(_split_commas),
+    AfterValidator(_distinct),
+]
+"""The people who decide at a gate: at least one, at most `MAX_APPROVERS`, each once."""
+
+Owners = Annotated[dict[Annotated[str, Field(max_length=60)], Email], Field(max_length=50)]
+"""Who owns the items or tasks of each role (``docs`` → an email); roles are at most 60 characters, as in
+templates, and a template has far fewer than 50 of them."""
+
+ChatChannel = Annotated[str, Field(max_length=100)]
+"""A chat channel (``#launches``): Slack names are at most 80 characters, with room for the ``#`` and more."""
 
 Policy = Literal["all", "any"] | PositiveInt
 """How many approvals a gate needs: everyone, anyone, or a quorum."""
@@ -70,7 +102,7 @@ class ProcessParams(Model):
     """What every process kind's parameters have and can say about themselves."""
 
     owner: Email
-    template: str = Field("", pattern=r"^[A-Za-z0-9_-]*$")
+    template: str = Field("", max_length=100, pattern=r"^[A-Za-z0-9_-]*$")
     """The template to use; empty means the kind's own (``launch``, ``comms`` …)."""
 
     filled_in: ClassVar[dict[str, str]] = {}
@@ -162,6 +194,8 @@ class GateState(Model):
     opened_at: datetime | None = None
     expires_at: datetime | None = None
     decisions: list[ApprovalRecord] = []
+    require_sign_in: bool = False
+    """Whether an approver must be signed in (as themselves) to decide, not only hold their link."""
 
     def decision_of(self, approver: str) -> ApprovalRecord | None:
         """This round's decision of `approver`, if they took one."""
@@ -190,6 +224,21 @@ class PendingApproval(Model):
     since: datetime | None = None
 
 
+class UndeliveredMessage(Model):
+    """A message the process could not deliver, kept until it is resent (update `resend`)."""
+
+    key: str
+    via: Literal["email", "chat"]
+    to: list[str]
+    what: str
+    """What it was, in words: "email vp@example.com their approval link"."""
+    step: str
+    error: str
+    at: datetime
+    resending: bool = False
+    """A resend is under way."""
+
+
 class ProcessView(Model):
     """Everything a user sees about a process; the answer of the `view` query."""
 
@@ -211,6 +260,15 @@ class ProcessView(Model):
     """Who the open gates still wait on; worked out from `gates`."""
     recorded_events: int = 0
     """How many audit events the process has recorded; the store has them all once its trail is as long."""
+    undelivered: list[UndeliveredMessage] = []
+    """The messages that could not be delivered (after their retries, or refused), until resent."""
+    live: bool = True
+    """False when the process could not answer (no worker polling, Temporal down) and this is the store's copy,
+    kept from its audit events: the state as of `as_of`, for the reason in `unavailable`."""
+    as_of: datetime | None = None
+    """When the store's copy was taken (None when `live`)."""
+    unavailable: str | None = None
+    """Why the live state could not be had (None when `live`)."""
 
     @model_validator(mode="after")
     def _pending_from_gates(self) -> ProcessView:
@@ -256,6 +314,9 @@ class DecisionInput(Model):
     channel: Channel = Channel.LINK
     content_hash: str | None = None
     """The version the approver saw (from their link); refused if the message has changed since."""
+    signed_in: bool = False
+    """Whether the approver proved who they are (signed in as themselves, or Slack vouched), beyond holding
+    their link: a gate that requires sign-in refuses a decision without it."""
 
 
 class RevisionInput(Model):
@@ -266,6 +327,14 @@ class RevisionInput(Model):
     """Unchanged when left out."""
     by: str = "api"
     comment: str = Field("", max_length=5000)
+    channel: Channel = Channel.API
+
+
+class ResendInput(Model):
+    """Deliver again a message that could not be delivered (update `resend`)."""
+
+    key: str = Field(max_length=400)
+    by: str = "system"
     channel: Channel = Channel.API
 
 

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from domain.errors import InvalidField
 from domain.ids import process_id
-from domain.models import Approvers, Email, Model, NonEmpty, People, ProcessParams
+from domain.models import Approvers, ChatChannel, Email, Model, NonEmpty, People, ProcessParams
 from domain.templates import PostmortemTemplate, Priority, Severity
 
 
@@ -28,9 +28,9 @@ class PostmortemParams(ProcessParams):
     participants: People = Field(default_factory=list)
     reviewers: Approvers
     resolved_at: AwareDatetime
-    channel: str = "#incidents"
-    jira_project: str = Field("OPS", pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
-    template: str = Field("postmortem", pattern=r"^[A-Za-z0-9_-]+$")
+    channel: ChatChannel = "#incidents"
+    jira_project: str = Field("OPS", max_length=20, pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
+    template: str = Field("postmortem", max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
     starts_at: AwareDatetime | None = None
     """Wait until then before kicking off (a launch schedules its retrospective this way)."""
 

@@ -62,12 +62,16 @@ class TransitionRequest(Model):
     issue_key: str
     status: str
     comment: str = ""
+    resolution: Literal["done", "wont_do"] = "done"
+    """``wont_do``: the work was dropped (an item accepted as won't-do, a process ended early); the tracker
+    records a won't-do resolution where it has one, else says so in a comment."""
 
 
 class MessageRequest(Model):
     """An email or chat message, rendered from the message template `template`.
 
-    `key` makes the send idempotent: the same key is delivered at most once.
+    `key` makes the send idempotent: the same key is delivered once, or again under the same identity
+    (an email's Message-ID) when an attempt's outcome is unknown.
     """
 
     process_id: str
@@ -126,8 +130,10 @@ class Delivery(Model):
     key: str
     channel: str
     to: list[str] = Field(default_factory=list)
-    outcome: Literal["sent", "duplicate", "skipped"] = "sent"
-    """``skipped``: the channel cannot carry this message (Teams cannot message a person), so nothing went out."""
+    outcome: Literal["sent", "sent_again", "duplicate", "skipped"] = "sent"
+    """``sent_again``: an earlier attempt's outcome was unknown (it may have gone out), so it went out again;
+    ``duplicate``: an earlier attempt made it; ``skipped``: the channel cannot carry this message (Teams cannot
+    message a person), so nothing went out."""
 
 
 class ApprovalClaims(Model):

@@ -40,6 +40,8 @@ class GateTemplate(Model):
     offset_days: NonNegativeInt = 3
     on_reject: Literal["end", "reopen"] = "end"
     allow_owner_approval: bool = False
+    require_sign_in: bool = False
+    """Approvers must sign in before they decide (the link alone shows the page, not the form)."""
     remind_every_days: PositiveInt | None = 1
     hold_days: PositiveInt = 7
 
@@ -91,6 +93,8 @@ class ReviewTemplate(Model):
 
     key: str = Field("review", pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = "Review"
+    require_sign_in: bool = False
+    """Reviewers must sign in before they decide (the link alone shows the page, not the form)."""
     remind_every_days: PositiveInt | None = 1
     expires_after_days: PositiveInt = 14
     """A round without an outcome for this long ends the process as expired."""

@@ -6,22 +6,25 @@ marker label (``signoff-`` and 20 hex digits of the marker's SHA-256) that is
 looked up before anything is created, and each comment ends with a tag
 (``[signoff:…]``) looked up before it is added.
 
+An issue is moved by walking its project's workflow (`integrations.jira_workflow.Walk`): one transition
+at a time toward the status asked for, never backwards, so a Temporal retry
+after a partial walk goes on from wherever the issue stands. Work dropped
+(``resolution="wont_do"``) is closed with the instance's won't-do resolution
+where the last transition's screen takes one, else with a comment saying so.
+
 What it needs of Jira (REST API v2, HTTP basic auth):
 
 - on the create screen of each project and issue type: Summary, Description,
   Labels, Due date, Assignee; on Cloud, Parent; on Data Center, Epic Link
   (and Epic Name for epics) when those fields exist;
 - for its user, in each project: Browse Projects, Create Issues, Edit Issues,
-  Transition Issues, Add Comments, Assign Issues; the assignees need
-  Assignable User; to find people by email, the global Browse users and
-  groups permission (without it the issue is created unassigned, with
-  "Owner: <email>" in its description).
+  Transition Issues, Resolve Issues, Add Comments, Assign Issues; the
+  assignees need Assignable User; to find people by email, the global Browse
+  users and groups permission (without it the issue is created unassigned,
+  with "Owner: <email>" in its description).
 
-Errors come out as the domain's: `Refused` (a 4xx; retrying will not help)
-and `Unavailable` (429, 5xx, timeouts, a dropped connection; retry later,
-after `retry_after` seconds when Jira said). The token never appears in a
-message, and Jira's own exceptions (whose text carries response headers) are
-not chained onto ours, so nothing of them reaches workflow history.
+Errors come out as the domain's, `Refused` or `Unavailable`, with a sentence
+a person can act on and never the token (`integrations.jira_errors`).
 """
 
 from __future__ import annotations
@@ -31,8 +34,6 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -41,6 +42,8 @@ from jira.exceptions import JIRAError
 
 from domain.errors import IntegrationError, Refused, Unavailable
 from domain.requests import IssueRef, IssueRequest, TransitionRequest
+from integrations.jira_errors import TRANSIENT, field_errors, jira_error
+from integrations.jira_workflow import WONT_DO, Walk, plain
 
 SIGNOFF_LABEL = "signoff"
 """Every issue signoff creates carries this label, besides its marker label."""
@@ -54,7 +57,6 @@ an immediate retry might not find the issue the lost answer had created.
 
 _ISSUE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+")
 _BATCH = 100
-_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 def marker_label(marker: str) -> str:
@@ -85,6 +87,7 @@ class JiraTracker:
         self._jira: JIRA | None = None
         self._cloud = False
         self._field_ids: dict[str, str] | None = None
+        self._resolutions: dict[str, str] | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -111,27 +114,33 @@ class JiraTracker:
         return IssueRef(key=key, url=f"{self.url}/browse/{key}")
 
     def transition_issue(self, request: TransitionRequest) -> None:
-        """Comment on an issue (once) and move it to the status `request.status`.
+        """Walk an issue through its workflow to the status `request.status`, commenting once before the last move.
 
-        Nothing moves when the issue is already in that status.
+        Nothing moves when the issue is in that status, or in any done status,
+        already. With ``resolution="wont_do"`` the last move sets the
+        instance's won't-do resolution, or the comment says why it could not.
 
         Raises:
-            Refused: no transition leads there (the message lists those that
-                exist), or Jira refused the comment or the move.
+            Refused: no way forward leads there (the message names the status
+                the issue is in and its transitions), or Jira refused the
+                comment or a move.
             Unavailable: Jira did not answer.
         """
         client = self._client()
         key = request.issue_key
         with self._translated(f"move {key} to '{request.status}'"):
             issue = client.issue(key, fields="status")
-            current = str((issue.raw or {})["fields"]["status"]["name"])
-            transition = None
-            if current.casefold() != request.status.casefold():
-                transition = _pick_transition(client.transitions(key), key, current, request.status)
-            if request.comment:
-                self._comment_once(client, key, request.comment, comment_tag(request.marker))
-            if transition is not None:
-                client.transition_issue(key, str(transition["id"]))
+            walk = Walk(key, request.status, (issue.raw or {})["fields"]["status"], request.resolution)
+            while not walk.arrived:
+                step = walk.choose(client.transitions(key, expand="transitions.fields"))
+                if walk.is_last(step):
+                    fields, note = self._resolution_fields(client, step, request.resolution)
+                    self._comment(client, request, note)
+                    client.transition_issue(key, str(step["id"]), fields=fields)
+                    return
+                client.transition_issue(key, str(step["id"]))
+                walk.moved(step)
+            self._comment(client, request, "")
 
     # ---- beyond the port --------------------------------------------------
 
@@ -228,12 +237,12 @@ class JiraTracker:
         try:
             return str(client.create_issue(fields=fields, prefetch=False).key)
         except JIRAError as err:
-            if err.status_code == 400 and "assignee" in fields and "assignee" in _field_errors(err):
+            if err.status_code == 400 and "assignee" in fields and "assignee" in field_errors(err):
                 unassigned = {name: value for name, value in fields.items() if name != "assignee"}
                 unassigned["description"] = _with_owner(request.description, request.assignee or "")
                 return self._post_issue(client, unassigned, request, action)
             error = self._error(action, err)
-        except _TRANSIENT as err:
+        except TRANSIENT as err:
             error = self._error(action, err)
         if isinstance(error, Unavailable):  # the issue may exist: give search time to show it
             error = Unavailable(f"{error} (the issue may have been created)", max(error.retry_after or 0, SEARCH_LAG))
@@ -260,6 +269,37 @@ class JiraTracker:
 
     # ---- moving -------------------------------------------------------------
 
+    def _resolution_fields(
+        self, client: JIRA, transition: dict[str, Any], resolution: str
+    ) -> tuple[dict[str, Any] | None, str]:
+        """The fields to set on the last move, and what the comment must add when won't-do cannot be recorded."""
+        if resolution != "wont_do":
+            return None, ""
+        screen = (transition.get("fields") or {}).get("resolution")
+        if screen is None:
+            why = f"the '{transition.get('name')}' transition's screen has no Resolution field"
+            return None, f"Closed as won't do; the resolution could not be set to won't do: {why}."
+        allowed = {str(value.get("id")) for value in screen.get("allowedValues") or []}
+        found = self._wont_do_resolution(client, allowed)
+        if found is None:
+            names = ", ".join(WONT_DO[:-2]) + " or " + WONT_DO[-2]
+            why = f"this Jira has no resolution named {names}"
+            return None, f"Closed as won't do; the resolution could not be set to won't do: {why}."
+        return {"resolution": {"id": found}}, ""
+
+    def _wont_do_resolution(self, client: JIRA, allowed: set[str]) -> str | None:
+        """The id of this Jira's won't-do resolution (first of `WONT_DO` it has), among `allowed` when given."""
+        if self._resolutions is None:  # read once per adapter: resolutions are instance-wide and rarely change
+            self._resolutions = {plain(str(r.raw["name"])): str(r.raw["id"]) for r in client.resolutions()}
+        ids = [self._resolutions.get(plain(name)) for name in WONT_DO]
+        return next((i for i in ids if i and (not allowed or i in allowed)), None)
+
+    def _comment(self, client: JIRA, request: TransitionRequest, note: str) -> None:
+        """The request's comment (and `note`), once per marker; nothing when both are empty."""
+        text = "\n\n".join(part for part in (request.comment, note) if part)
+        if text:
+            self._comment_once(client, request.issue_key, text, comment_tag(request.marker))
+
     def _comment_once(self, client: JIRA, key: str, comment: str, tag: str) -> None:
         """Add `comment` to `key` unless a comment carrying `tag` is already there."""
         if any(tag in str((existing.raw or {}).get("body", "")) for existing in client.comments(key)):
@@ -277,95 +317,10 @@ class JiraTracker:
             raise self._error(action, err) from None
 
     def _error(self, action: str, err: Exception) -> IntegrationError:
-        """The domain error for `err`, with a message a person can act on."""
-        if isinstance(err, JIRAError):
-            error = self._http_error(action, err)
-        elif isinstance(err, requests.exceptions.SSLError):
-            error = Refused(f"TLS with Jira at {self.url} failed: check its certificate and SIGNOFF_JIRA_URL")
-        elif isinstance(err, _TRANSIENT):
-            error = Unavailable(f"Jira at {self.url} did not answer while trying to {action}: {type(err).__name__}")
-        elif isinstance(err, requests.exceptions.JSONDecodeError):
-            error = Refused(f"{self.url} did not answer like Jira while trying to {action}: check SIGNOFF_JIRA_URL")
-        else:
-            error = Refused(f"cannot reach Jira at {self.url!r} ({type(err).__name__}): check SIGNOFF_JIRA_URL")
-        # Scrub the token should Jira echo it; a short one would scrub ordinary words.
-        if len(self._token) >= 8 and self._token in str(error):
-            error.args = (str(error).replace(self._token, "***"),)
-        return error
-
-    def _http_error(self, action: str, err: JIRAError) -> IntegrationError:
-        status = err.status_code
-        detail = _detail(err)
-        headers = err.response.headers if err.response is not None else {}
-        if status == 401:
-            return Refused(
-                f"Jira rejected the credentials for user {self.user} at {self.url}: "
-                "check SIGNOFF_JIRA_USER and SIGNOFF_JIRA_TOKEN"
-            )
-        if status == 403 and "X-Authentication-Denied-Reason" in headers:
-            reason = headers["X-Authentication-Denied-Reason"]
-            return Refused(f"Jira denied the login of {self.user} ({reason}): log in once in a browser, then retry")
-        if status == 403:
-            return Refused(f"Jira user {self.user} may not {action}: {detail}")
-        if status == 404:
-            return Refused(f"Jira could not {action}: not found, or not visible to {self.user} ({detail})")
-        if status == 429:
-            wait = _retry_after(headers.get("Retry-After"))
-            return Unavailable(f"Jira is rate-limiting {self.user} (while trying to {action})", wait)
-        if status is None or status >= 500:
-            wait = _retry_after(headers.get("Retry-After"))
-            return Unavailable(f"Jira failed to {action}: {detail}", wait)
-        return Refused(f"Jira refused to {action}: {detail}")
-
-
-def _pick_transition(transitions: list[dict[str, Any]], key: str, current: str, status: str) -> dict[str, Any]:
-    """The transition leading to `status` (by target status, then by name), or `Refused`."""
-    wanted = status.casefold()
-    by_target = [t for t in transitions if str(t.get("to", {}).get("name", "")).casefold() == wanted]
-    by_name = [t for t in transitions if str(t.get("name", "")).casefold() == wanted]
-    if by_target or by_name:
-        return (by_target or by_name)[0]
-    available = ", ".join(f"{t.get('name')} (→ {t.get('to', {}).get('name')})" for t in transitions) or "none"
-    raise Refused(f"{key} cannot move from '{current}' to '{status}'; its transitions: {available}")
+        """The domain error for `err`, with a message a person can act on (`integrations.jira_errors`)."""
+        return jira_error(action, err, self.url, self.user, self._token)
 
 
 def _with_owner(description: str, email: str) -> str:
     """The description with the owner named in it, for an issue Jira would not assign."""
     return f"{description}\n\nOwner: {email}" if description else f"Owner: {email}"
-
-
-def _body(err: JIRAError) -> dict[str, Any]:
-    try:
-        body = err.response.json() if err.response is not None else {}
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _field_errors(err: JIRAError) -> dict[str, Any]:
-    """Jira's per-field errors of a 400 (``{"assignee": "User 'x' cannot be assigned issues."}``)."""
-    errors = _body(err).get("errors")
-    return errors if isinstance(errors, dict) else {}
-
-
-def _detail(err: JIRAError) -> str:
-    """Jira's own words for an error: its errorMessages and per-field errors."""
-    body = _body(err)
-    parts = [str(message) for message in body.get("errorMessages") or []]
-    parts += [f"{field}: {message}" for field, message in _field_errors(err).items()]
-    text = "; ".join(parts) or (err.text or "").strip() or "no details"
-    return f"HTTP {err.status_code}: {text[:500]}" if err.status_code else text[:500]
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (a number or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds(), 0.0)
-    except (TypeError, ValueError):
-        return None

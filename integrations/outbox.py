@@ -61,7 +61,7 @@ class OutboxTracker:
             [],
             f"{request.issue_key} → {request.status}",
             request.comment,
-            {"issue_key": request.issue_key, "status": request.status},
+            {"issue_key": request.issue_key, "status": request.status, "resolution": request.resolution},
         )
 
     def issue_statuses(self, keys: list[str]) -> dict[str, str]:

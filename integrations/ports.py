@@ -9,7 +9,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel
 
-from domain.audit import AuditEvent, StoredAuditEvent
+from domain.audit import AuditEvent, StoredAuditEvent, ViewCopy
 from domain.requests import ApprovalClaims, Delivery, IssueRef, IssueRequest, TransitionRequest
 
 
@@ -101,8 +101,8 @@ class AuditLog(Protocol):
         """Keep `event` once per (process, seq), chained to the one before."""
         ...
 
-    def append_all(self, events: list[AuditEvent]) -> None:
-        """Keep `events` (one process's, in order) as `append` does, in one transaction."""
+    def append_all(self, events: list[AuditEvent], view: ViewCopy | None = None) -> None:
+        """Keep `events` (one process's, in order) as `append` does, in one transaction, with the process's `view`."""
         ...
 
 

@@ -3,11 +3,13 @@
 The schema is versioned: `migrate` applies the Alembic migrations in
 ``integrations/migrations/`` on start; the tables below are what they make
 (the queries of `integrations.store` are written against them, and
-tests/unit/test_audit_integrity.py holds the two alike). Four tables:
+tests/unit/test_audit_integrity.py holds the two alike). Six tables:
 ``audit_events`` (the hash-chained trail of every process), ``processes`` (the
-list view, kept from the latest event of each process), ``outbox`` (what would
-have gone out to Jira, email and chat) and ``webhook_deliveries`` (the
-deliveries already taken).
+list view, kept from the latest event of each process, and a copy of each
+process's page, kept from its latest batch of events), ``outbox`` (what would
+have gone out to Jira, email and chat), ``webhook_deliveries`` (the
+deliveries already taken), ``people`` (who has which role) and ``api_tokens``
+(tokens for the CLI and automation, stored as hashes).
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ processes = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("progress", sa.String(100)),
     sa.Column("next_deadline", sa.DateTime(timezone=True), index=True),
+    # the store's copy of the process's page, for when the process cannot answer (migration 0007)
+    sa.Column("view_fields", sa.Text),
+    sa.Column("view_seq", sa.Integer),
+    sa.Column("view_at", sa.DateTime(timezone=True)),
 )
 
 audit_events = sa.Table(
@@ -81,10 +87,35 @@ deliveries = sa.Table(
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("email", sa.String(320), primary_key=True),  # as given, compared case-folded: stored folded
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("added_by", sa.String(320), nullable=False),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(20), primary_key=True),  # public: what lists show and revoke takes
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),  # SHA-256 of the token; the token is never kept
+    sa.Column("email", sa.String(320), nullable=False, index=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", sa.String(320), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Column("uses", sa.Integer, nullable=False, server_default="0"),
+)
+
 
 def create_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets WAL and a busy timeout for concurrent writers."""
-    engine = sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, pool_pre_ping=not url.startswith("sqlite"))  # a file does not drop connections
     if engine.dialect.name == "sqlite":
 
         @sa.event.listens_for(engine, "connect")

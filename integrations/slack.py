@@ -1,13 +1,17 @@
 """Slack: posts with decision buttons and in-place updates.
 
-Slack has no idempotency key, so a post is made at most once per message key
-through a row of the outbox table (`ChatLedger`): it is recorded as
-``posting`` *before* the request goes out and becomes ``posted`` (with the
-channel id and ``ts`` that `SlackChat.update` needs) once Slack
-answers. Where Slack certainly did not post (it answered with an error, or
-could not be reached) the row becomes ``failed`` and a retry posts; where it
-may have (no answer after the request was sent, a 5xx) the row stays
-``posting`` and a retry does not post again.
+Slack has no idempotency key, so a post goes through a row of the outbox
+table (`ChatLedger`), recorded as ``posting`` *before* the request goes out
+and marked ``posted`` (with the channel id and ``ts`` that `SlackChat.update`
+needs) once Slack answers. Where Slack certainly did not post (it answered
+with an error, or could not be reached) the row becomes ``failed`` and a
+retry posts. Where it may have (no answer after the request was sent, a
+5xx, a worker that died mid-call) the row stays ``posting``, and the retry
+looks for the message in the channel before posting: every post carries its
+key in its message metadata (``event_type`` ``signoff_message``), which
+``conversations.history`` returns. Found, it is marked posted where it is;
+not found, it is posted. A person to message is looked up *before* the row
+is claimed, so a failed look-up leaves nothing half-done.
 
 A decision button carries the approval token as its ``value`` and the decision
 in its ``action_id`` (``signoff_decision:approve`` / ``signoff_decision:reject``,
@@ -19,7 +23,10 @@ and reads it.
 from __future__ import annotations
 
 import http.client
+import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 from urllib.error import URLError
 from urllib.parse import urlsplit
@@ -32,7 +39,7 @@ from slack_sdk.webhook import WebhookClient
 
 from domain.errors import IntegrationError, Refused, Unavailable
 from domain.requests import Delivery
-from integrations.ledger import ChatLedger
+from integrations.ledger import SETTLE_MARGIN, ChatLedger, Claim
 from integrations.ports import ChatAction, ChatMessage
 from integrations.store import Store
 
@@ -47,6 +54,15 @@ DECISIONS: dict[str, Literal["approve", "reject"]] = {"primary": "approve", "dan
 SECTION_LIMIT = 3000
 """Slack's limit on the text of one section block."""
 
+METADATA_TYPE = "signoff_message"
+"""The ``event_type`` of the message metadata every post carries, its ``event_payload`` holding the key."""
+
+LOOK_BACK = 1000
+"""The most messages read back through a channel's history when looking for a post whose outcome is unknown."""
+
+
+_ID = re.compile(r"^[CGDUW][A-Z0-9]{2,}$")
+"""A Slack id (a channel's, a DM's, a person's), as opposed to a channel's name."""
 
 # Error codes Slack answers when a call may be retried; the first two may
 # have been partly carried out ("it's possible some aspect of the operation succeeded").
@@ -82,6 +98,8 @@ class SlackChat:
         # connection dropped after it was sent; Temporal decides retries.
         self.client = WebClient(token=token, base_url=api_url, timeout=timeout, retry_handlers=[])
         self.timeout = timeout
+        self.settle = timeout + SETTLE_MARGIN
+        """Seconds an unconfirmed post is left to its attempt before a retry looks for it (`SendLedger.claim`)."""
         self.ledger = ChatLedger(store, "slack")
         self.host = urlsplit(api_url).netloc
 
@@ -90,15 +108,27 @@ class SlackChat:
 
         Raises:
             Refused: Slack said no (bad token, unknown channel or person, bot not in the channel).
-            Unavailable: rate limited, a 5xx, or no answer; a retry posts only if Slack certainly did not.
+            Unavailable: rate limited, a 5xx, or no answer; the retry looks for the post before posting again.
         """
         delivery = Delivery(key=message.key, channel="chat", to=[message.channel])
-        if not self.ledger.claim_post(message):
+        if self.ledger.where(message.key) is not None:  # posted: nothing to look up (the person may have left)
             return delivery.model_copy(update={"outcome": "duplicate"})
+        channel = self._resolve(message.channel)  # before the claim: a look-up that fails posted nothing
+        claim = self.ledger.claim_post(message, settle=self.settle)
+        if claim is None:
+            return delivery.model_copy(update={"outcome": "duplicate"})
+        looked: dict[str, str] = {}
+        if claim.again:
+            try:
+                found = self._find(channel, message, claim)
+            except Refused as err:  # (a scope the app was installed without): better twice than never
+                log.warning("could not look for an earlier post; posting", key=message.key, error=str(err))
+                found, looked = None, {"not_looked_for": str(err)}
+            if found is not None:
+                self.ledger.done(message.key, claim, channel=found[0], ts=found[1], found="in the channel")
+                return delivery.model_copy(update={"outcome": "duplicate"})
         text = escape(message.text)
-        channel = None
         try:
-            channel = self._resolve(message.channel)
             response = self._call(
                 lambda: self.client.chat_postMessage(
                     channel=channel,
@@ -106,15 +136,73 @@ class SlackChat:
                     blocks=blocks(message.text, message.actions),
                     unfurl_links=False,
                     unfurl_media=False,
+                    metadata={"event_type": METADATA_TYPE, "event_payload": {"key": message.key}},
                 ),
                 message.channel,
             )
         except IntegrationError as error:
-            if channel is None or not _maybe_done(error.__cause__):  # a failed look-up posted nothing
-                self.ledger.failed(message.key)
+            if _maybe_done(error.__cause__):
+                self.ledger.uncertain(message.key, claim, unconfirmed=str(error))
+            else:
+                self.ledger.failed(message.key, claim, error=str(error))
             raise
-        self.ledger.done(message.key, channel=str(response["channel"]), ts=str(response["ts"]))
+        self.ledger.done(message.key, claim, channel=str(response["channel"]), ts=str(response["ts"]), **looked)
         return delivery
+
+    def _find(self, channel: str, message: ChatMessage, claim: Claim) -> tuple[str, str] | None:
+        """Where the post of `message` is, if the earlier attempt made it: (channel id, ts), or None.
+
+        Reads the channel's history over the time that attempt could have posted (from a minute before
+        it claimed the post to a minute after its request timed out), at most `LOOK_BACK` messages.
+        """
+        earlier = (claim.earlier or datetime.now(UTC)).timestamp()
+        oldest, latest = earlier - 60, earlier + self.settle + 60
+        conversation = self._conversation(channel, message.channel)
+        cursor: str | None = None
+        seen = 0
+        while seen < LOOK_BACK:
+            page = self._call(
+                partial(
+                    self.client.conversations_history, channel=conversation, oldest=f"{oldest:.6f}",
+                    latest=f"{latest:.6f}", inclusive=True, include_all_metadata=True, limit=200, cursor=cursor,
+                ),
+                message.channel,
+            )  # fmt: skip
+            for posted in page.get("messages") or []:
+                metadata = posted.get("metadata") or {}
+                if (
+                    metadata.get("event_type") == METADATA_TYPE
+                    and metadata.get("event_payload", {}).get("key") == message.key
+                ):
+                    return conversation, str(posted["ts"])
+                seen += 1
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
+
+    def _conversation(self, channel: str, target: str) -> str:
+        """The conversation id ``conversations.history`` takes for `channel`: a user's DM, a channel by name."""
+        if _ID.match(channel) and channel[0] in "UW":
+            opened = self._call(lambda: self.client.conversations_open(users=channel), target)
+            return str(opened["channel"]["id"])
+        if _ID.match(channel):
+            return channel  # a conversation's id already (C…, G…, D…)
+        name, cursor = channel.removeprefix("#"), None
+        while True:
+            page = self._call(
+                partial(
+                    self.client.conversations_list, types="public_channel,private_channel", exclude_archived=True,
+                    limit=1000, cursor=cursor,
+                ),
+                target,
+            )  # fmt: skip
+            for found in page.get("channels") or []:
+                if found.get("name") == name:
+                    return str(found["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                raise Refused(_REFUSALS["channel_not_found"].format(target=target))
 
     def update(self, key: str, text: str) -> bool:
         """Replace the message posted under `key` by `text`, without its buttons (a decision was taken).

@@ -10,19 +10,17 @@ outbox table, written *before* the mail server is contacted, whose
 - ``failed`` — it broke before the server could have taken the message
   (connection refused, login refused, a 4xx/5xx reply to MAIL, RCPT or DATA).
 
-A send whose key is ``sent`` or ``sending`` does nothing and reports a
-``duplicate``; a ``failed`` one is claimed again and sent. The one ambiguous
+A send whose key is ``sent`` does nothing and reports a ``duplicate``; a
+``failed`` one is claimed again and sent. The one ambiguous
 moment is after the message data went out and before the server's final
 reply (the connection dropped, the reply timed out), or a worker that died
 mid-send: the server may have queued the message, and SMTP gives no way to
-ask. There signoff chooses at most once: the row stays ``sending``, so a
-retry does not send a second copy. A second approval request or
-announcement in a person's inbox is worse than one that never came, which
-shows as ``sending`` in the outbox (with the reason) and can be resent by
-hand; a second copy cannot be recalled.
-
-Every message carries a Message-ID derived from its key, so a copy sent
-twice anyway (by a person, or by a relay's own retries) threads as one.
+ask. There signoff chooses at least once: the row stays ``sending`` with the
+reason, and the retry sends the message again (`Delivery` outcome
+``sent_again``) under the same Message-ID, derived from its key, which mail
+systems collapse into one message. A lost approval request stalls a
+process with nobody knowing; a repeat is hidden by the recipient's mail
+client, and the trail says it was sent again.
 
 Errors: a reply or failure that retrying will not change (5xx, login refused,
 a certificate that does not verify, a TLS handshake that cannot work,
@@ -121,29 +119,30 @@ class SmtpMailer:
         Raises:
             Refused: the server (or the message itself) will not do; do not retry.
             Unavailable: try again later. After an ambiguous failure the
-                retry reports a duplicate instead of sending again.
+                retry sends again, under the same Message-ID.
         """
         message = self._message(email)
         mid = str(message["Message-ID"])
-        if not self.ledger.claim(email.key, email.process_id, email.to, email.subject, email.text, message_id=mid):
+        claim = self.ledger.claim(email.key, email.process_id, email.to, email.subject, email.text, message_id=mid)
+        if claim is None:
             return Delivery(key=email.key, channel="email", to=email.to, outcome="duplicate")
         try:
             self._transfer(message, email.to)
         except _Uncertain as err:
             reason = self._scrub(str(err))
-            self.ledger.uncertain(email.key, message_id=mid, uncertain=reason)
+            self.ledger.uncertain(email.key, claim, message_id=mid, unconfirmed=reason)
             raise Unavailable(
                 f"the connection to the mail server {self.address} broke after the message was sent and before "
-                f"the server confirmed it ({reason}); it may have been delivered, so it will not be sent again"
+                f"the server confirmed it ({reason}); it will be sent again under the same Message-ID"
             ) from None
         except Exception as err:
             error = self._error(err)
-            self.ledger.failed(email.key, message_id=mid, error=str(error))
+            self.ledger.failed(email.key, claim, message_id=mid, error=str(error))
             if error is err:
                 raise
             raise error from None
-        self.ledger.done(email.key, message_id=mid, sent_at=datetime.now(UTC).isoformat())
-        return Delivery(key=email.key, channel="email", to=email.to, outcome="sent")
+        self.ledger.done(email.key, claim, message_id=mid, sent_at=datetime.now(UTC).isoformat())
+        return Delivery(key=email.key, channel="email", to=email.to, outcome="sent_again" if claim.again else "sent")
 
     def check(self) -> str:
         """Connect, start TLS and log in as configured, NOOP, quit; one line saying how.

@@ -6,8 +6,13 @@ is). A webhook posts to its one channel: a message addressed to a person
 (an email) is refused rather than posted where the whole channel could use
 that person's approval link.
 
+A post whose outcome is unknown (no answer after the card went out, a
+worker that died mid-call) is posted again by the retry (`Delivery`
+outcome ``sent_again``): a webhook can neither take an idempotency key nor
+read the channel back, and a card shown twice is better than a card lost.
+
 The webhook URL is a secret (whoever holds it can post): it never appears in
-an error message, nor in the cause of one. Posts are made at most once per
+an error message, nor in the cause of one. Posts are made once per
 key through the same `ChatLedger` as Slack's.
 
 Answers: the classic webhook says ``200`` with the body ``1``; it reports a
@@ -26,7 +31,7 @@ from urllib3.exceptions import NewConnectionError
 
 from domain.errors import IntegrationError, Refused, Unavailable
 from domain.requests import Delivery
-from integrations.ledger import ChatLedger
+from integrations.ledger import SETTLE_MARGIN, ChatLedger
 from integrations.ports import ChatAction, ChatMessage
 from integrations.store import Store
 
@@ -58,6 +63,8 @@ class TeamsChat:
     def __init__(self, store: Store, webhook_url: str, timeout: float = 10.0) -> None:
         self.webhook_url = webhook_url
         self.timeout = timeout
+        self.settle = timeout + SETTLE_MARGIN
+        """Seconds an unconfirmed post is left to its attempt before a retry posts it again (`SendLedger.claim`)."""
         self.ledger = ChatLedger(store, "teams")
 
     def __repr__(self) -> str:
@@ -68,7 +75,7 @@ class TeamsChat:
 
         Raises:
             Refused: addressed to a person, or the webhook refused the card (4xx: gone, disabled, too large).
-            Unavailable: rate limited, a 5xx, or no answer; a retry posts only if Teams certainly did not.
+            Unavailable: rate limited, a 5xx, or no answer; the retry posts again if Teams may not have it.
         """
         if "@" in message.channel:
             raise Refused(
@@ -76,14 +83,17 @@ class TeamsChat:
                 "send it by email or Slack"
             )
         delivery = Delivery(key=message.key, channel="chat", to=[message.channel])
-        if not self.ledger.claim_post(message):
+        claim = self.ledger.claim_post(message, settle=self.settle)
+        if claim is None:
             return delivery.model_copy(update={"outcome": "duplicate"})
         error, maybe_done = self._send(card(message.text, message.actions))
         if error is None:
-            self.ledger.done(message.key)
-            return delivery
-        if not maybe_done:
-            self.ledger.failed(message.key)
+            self.ledger.done(message.key, claim)
+            return delivery.model_copy(update={"outcome": "sent_again" if claim.again else "sent"})
+        if maybe_done:
+            self.ledger.uncertain(message.key, claim, unconfirmed=str(error))
+        else:
+            self.ledger.failed(message.key, claim, error=str(error))
         raise error
 
     def update(self, key: str, text: str) -> bool:

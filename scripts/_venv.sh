@@ -31,3 +31,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -c 'import workers.cli' # fails loudly if the install did not happen
   echo "$want" > "$stamp"
 fi
+
+# The tests' OpenID provider is npm's oidc-provider: with the test extras, install it, again when its lock moves.
+if [[ ",$extras," == *,test,* ]] && command -v npm >/dev/null 2>&1 &&
+   [ tests/idp/package-lock.json -nt tests/idp/node_modules/.package-lock.json ]; then
+  echo "installing the tests' OpenID provider into tests/idp/node_modules" >&2
+  npm ci --prefix tests/idp --no-audit --no-fund --silent
+fi

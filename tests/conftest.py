@@ -35,9 +35,10 @@ from domain.postmortem import PostmortemInput, PostmortemParams
 from domain.templates import CommsTemplate, EolTemplate, LaunchTemplate, PostmortemTemplate
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
+from integrations.outbox_records import OutboxEntry
 from integrations.ports import Mailer, Tracker
 from integrations.schema import create_engine, metadata
-from integrations.store import OutboxEntry, Store
+from integrations.store import Store
 from tests.clock import start_test
 from workers.temporal import activity_methods, build_worker, find_binary
 from workflows.comms import CommsWorkflow

@@ -5,8 +5,6 @@ Exit codes (DESIGN.md): 0 done, 1 failed, 2 bad input (with a sentence).
 
 from __future__ import annotations
 
-import getpass
-import socket
 from typing import Any
 
 import requests
@@ -35,16 +33,13 @@ def describe(detail: Any) -> str:
 class ApiClient:
     """Calls the signoff web service at `base_url`."""
 
-    def __init__(self, base_url: str, timeout: float = 60) -> None:
+    def __init__(self, base_url: str, timeout: float = 60, token: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
-        self.session.headers.update(
-            {
-                "X-Signoff-Actor": f"{getpass.getuser()}@{socket.gethostname()}",
-                "X-Signoff-Channel": "cli",
-            }
-        )
+        self.session.headers["X-Signoff-Channel"] = "cli"  # the trail's channel; who it is, the token proves
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def call(self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:
         """One request; returns the decoded JSON (or text for CSV).
@@ -68,7 +63,10 @@ class ApiClient:
                 detail = response.json().get("detail", response.text)
             except ValueError:
                 detail = response.text
-            raise CliError(describe(detail), 2 if response.status_code < 500 else 1)
+            message = describe(detail)
+            if response.status_code == 401:
+                message += "\nset SIGNOFF_TOKEN, or keep a token with `signoff login` (signoff token create makes one)"
+            raise CliError(message, 2 if response.status_code < 500 else 1)
         if response.headers.get("content-type", "").startswith("application/json"):
             return response.json()
         return response.text

@@ -9,18 +9,21 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-import yaml
-from pydantic import ValidationError
 
-from config.settings import Settings
 from domain.audit import AUDIT_CSV_COLUMNS, audit_csv_row
+from domain.enums import ProcessStatus
+from domain.kinds import KINDS
+from workers import credentials
 from workers.api_client import ApiClient, CliError
+from workers.cli_access import login, people_app, tokens_app
+from workers.cli_support import fail, local_settings, one_of, parse_params, settings
 from workers.render import print_audit, print_process, print_processes
 
 app = typer.Typer(
@@ -35,26 +38,42 @@ UrlOption = Annotated[
     str | None,
     typer.Option("--url", envvar="SIGNOFF_URL", help="The web service (default: SIGNOFF_PUBLIC_URL)."),
 ]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(help="The data dir of the stack to look at (default: SIGNOFF_DATA_DIR, else .signoff here)."),
+]
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print `message` to stderr and exit with `code`."""
-    typer.echo(f"signoff: {message}", err=True)
-    raise typer.Exit(code)
+def serve(main: Coroutine[Any, Any, None]) -> NoReturn:
+    """Run a long-running command (`dev`, `worker`, `web`) to its end, then leave without interpreter teardown.
 
+    The Temporal SDK's Rust threads can outlive the event loop and abort a
+    finalizing interpreter ("Fatal Python error: PyGILState_Release",
+    temporalio/sdk-python#300), which turns a clean stop into a crash. By the
+    time `main` returns everything it started is stopped, so once the output
+    is flushed there is nothing left for the teardown to do.
+    """
+    from domain.errors import BadInput
 
-def settings() -> Settings:
-    """Settings from the environment and `.env`; a bad one is a sentence, not a traceback."""
+    code = 0
     try:
-        return Settings()
-    except ValidationError as err:
-        problems = "; ".join(f"SIGNOFF_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in err.errors())
-        fail(f"bad setting: {problems}")
+        asyncio.run(main)
+    except BadInput as err:
+        typer.echo(f"signoff: {err}", err=True)
+        code = 2
+    except RuntimeError as err:
+        typer.echo(f"signoff: {err}", err=True)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def api(url: str | None) -> ApiClient:
-    """A client for the web service at `url`, or the configured public URL."""
-    return ApiClient(url or settings().public_url)
+    """A client for the web service at `url`, or the configured public URL, with the caller's token:
+    ``SIGNOFF_TOKEN``, else what `signoff login` stored for that URL."""
+    base = url or settings().public_url
+    return ApiClient(base, token=os.environ.get("SIGNOFF_TOKEN") or credentials.token_for(base))
 
 
 def call(url: str | None, method: str, path: str, **kwargs: Any) -> Any:
@@ -65,43 +84,16 @@ def call(url: str | None, method: str, path: str, **kwargs: Any) -> Any:
         fail(str(err), err.code)
 
 
-def parse_params(pairs: list[str], file: Path | None) -> dict[str, Any]:
-    """``k=v`` pairs (and a YAML file) as a params dict.
-
-    ``owners.docs=a@x.com`` nests; a value in ``[…]`` or ``{…}`` is YAML; a key
-    given twice becomes a list.
-    """
-    params: dict[str, Any] = {}
-    if file:
-        try:
-            loaded = yaml.safe_load(file.read_text())
-        except (OSError, yaml.YAMLError) as err:
-            fail(f"cannot read {file}: {err}")
-        if not isinstance(loaded, dict):
-            fail(f"{file} must hold a mapping of parameter names to values")
-        params.update({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in loaded.items()})
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key.strip():
-            fail(f"--param {pair!r} is not of the form name=value")
-        value: Any = yaml.safe_load(raw) if raw.strip().startswith(("[", "{")) else raw
-        *parents, leaf = key.strip().split(".")
-        node = params
-        for parent in parents:
-            node = node.setdefault(parent, {})
-        if leaf in node and not parents:
-            existing = node[leaf]
-            node[leaf] = [*(existing if isinstance(existing, list) else [existing]), value]
-        else:
-            node[leaf] = value
-    return params
-
-
 @app.command()
 def start(
     kind: Annotated[str, typer.Argument(help="The process kind, e.g. launch.")],
-    param: Annotated[list[str], typer.Option("--param", "-p", help="A parameter, name=value.")] = [],  # noqa: B006
-    file: Annotated[Path | None, typer.Option("--file", "-f", help="Parameters in a YAML file.")] = None,
+    param: Annotated[
+        list[str],
+        typer.Option("--param", "-p", help="A parameter, name=value (a name given twice: a list; \\n: a new line)."),
+    ] = [],  # noqa: B006
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Parameters in a YAML file (UTF-8); a --param overrides it.")
+    ] = None,
     url: UrlOption = None,
 ) -> None:
     """Start a process."""
@@ -111,12 +103,14 @@ def start(
 
 @app.command("list")
 def list_(
-    status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
-    kind: Annotated[str | None, typer.Option(help="Only this kind.")] = None,
+    status: Annotated[str | None, typer.Option(help=f"Only this status: {', '.join(ProcessStatus)}.")] = None,
+    kind: Annotated[str | None, typer.Option(help=f"Only this kind: {', '.join(KINDS)}.")] = None,
     owner: Annotated[str | None, typer.Option(help="Only this owner.")] = None,
     url: UrlOption = None,
 ) -> None:
     """List processes, newest first."""
+    one_of("--status", status, ProcessStatus)
+    one_of("--kind", kind, KINDS)
     filters = {k: v for k, v in {"status": status, "kind": kind, "owner": owner}.items() if v}
     print_processes(call(url, "GET", "/api/processes", params=filters))
 
@@ -170,6 +164,7 @@ def audit(
     ] = None,
     format: Annotated[str, typer.Option("--format", help="table, json or csv.")] = "table",
     url: UrlOption = None,
+    data_dir: DataDirOption = None,
 ) -> None:
     """Print a process's audit trail, search every trail (--actor, --kind, --from, --to), or verify every chain."""
     filters = {"actor": actor, "kind": kind, "from": since, "to": until}
@@ -178,8 +173,10 @@ def audit(
             fail(
                 "`signoff audit verify` checks every chain whole: it takes no --actor, --kind, --from, --to or --limit"
             )
-        verify_chains()
+        verify_chains(data_dir)
         return
+    if data_dir is not None:
+        fail("--data-dir is for `signoff audit verify`: a trail comes from the web service (--url)")
     if format not in ("table", "json", "csv"):
         fail(f"--format must be table, json or csv, not {format!r}")
     if target is not None and not any(filters.values()) and not limit:
@@ -262,16 +259,28 @@ def stream_events(events: Iterator[dict[str, Any]], format: str) -> None:
     typer.echo("\n]")
 
 
-def verify_chains() -> None:
-    """`signoff audit verify`: check every hash chain in the configured database (exit 1 if one breaks)."""
-    from workers.wiring import build_store
+def verify_chains(data_dir: Path | None) -> None:
+    """`signoff audit verify`: check every hash chain in the stack's store (exit 1 if one breaks, or none is there).
 
-    problems = build_store(settings()).verify()
-    for problem in problems:
+    Each broken chain's sentence goes to stdout, one a line; what was checked
+    ends the output, so "every chain verifies" is never said of an empty store.
+    """
+    from domain.errors import NotFound, Unavailable
+    from workers.checks import verify_audit, where_to_look
+
+    config, where, _ = local_settings(data_dir)
+    try:
+        checked = verify_audit(config)
+    except NotFound as err:
+        fail(f"{err} ({where}): {where_to_look(config)}", 1)
+    except Unavailable as err:
+        fail(f"{err} ({where})", 1)
+    for problem in checked.problems:
         typer.echo(problem)
-    if problems:
-        raise typer.Exit(1)
-    typer.echo("every audit chain verifies")
+    counted = f"{checked.chains:,} chain{'s' * (checked.chains != 1)}, {checked.events:,} events"
+    if checked.problems:
+        fail(f"{counted}: {len(checked.problems):,} broken", 1)
+    typer.echo(f"{counted}: every chain verifies")
 
 
 @app.command()
@@ -320,11 +329,13 @@ def validate(
 
 
 @app.command()
-def check() -> None:
-    """Can signoff reach Temporal, the database and each integration? One line each."""
+def check(data_dir: DataDirOption = None) -> None:
+    """Can signoff reach Temporal, the database and each integration? Where it looked, then one line each."""
     from workers.checks import run_checks
 
-    lines, healthy = asyncio.run(run_checks(settings()))
+    config, where, temporal = local_settings(data_dir)
+    typer.echo(f"using {where}; {temporal}")
+    lines, healthy = asyncio.run(run_checks(config))
     for line in lines:
         typer.echo(line)
     if not healthy:
@@ -336,9 +347,11 @@ def dev(
     port: Annotated[int, typer.Option(help="Port of the web service.")] = 8080,
     temporal_port: Annotated[int, typer.Option(help="Port of the Temporal dev server (its UI: +1000).")] = 7233,
     data_dir: Annotated[Path, typer.Option(help="Where the stack keeps its state.")] = Path(".signoff"),
+    auth: Annotated[
+        bool, typer.Option("--auth", help="The production access rules: tokens or sign-in, no local admin.")
+    ] = False,
 ) -> None:
-    """The whole embedded stack: Temporal dev server, worker and web service."""
-    from domain.errors import BadInput
+    """The whole embedded stack: Temporal dev server, worker and web service (dev mode: you are a local admin)."""
     from workers.run import DevStack, run_dev
 
     config = settings()
@@ -347,12 +360,8 @@ def dev(
         updates["public_url"] = f"http://127.0.0.1:{port}"
     config = config.model_copy(update=updates)
     config.temporal = config.temporal.model_copy(update={"address": f"127.0.0.1:{temporal_port}"})
-    try:
-        asyncio.run(run_dev(config, DevStack(port, temporal_port, data_dir)))
-    except BadInput as err:
-        fail(str(err))
-    except RuntimeError as err:
-        fail(str(err), 1)
+    config.auth = config.auth.model_copy(update={"dev_mode": not auth})
+    serve(run_dev(config, DevStack(port, temporal_port, data_dir)))
 
 
 @app.command()
@@ -360,7 +369,7 @@ def worker() -> None:
     """The Temporal worker (production)."""
     from workers.run import run_worker
 
-    asyncio.run(run_worker(settings()))
+    serve(run_worker(settings()))
 
 
 @app.command()
@@ -371,7 +380,12 @@ def web(
     """The web service (production)."""
     from workers.run import run_web
 
-    asyncio.run(run_web(settings(), host, port))
+    serve(run_web(settings(), host, port))
+
+
+app.add_typer(people_app, name="user")
+app.add_typer(tokens_app, name="token")
+app.command()(login)
 
 
 def main() -> None:

@@ -6,7 +6,9 @@ import compileall
 import contextlib
 import shutil
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +20,45 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 import workflows
 from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
 from config.settings import TemporalSettings
+from domain.errors import BadInput
+from workers.heartbeats import Heartbeats
+from workers.logs import ActivityLogContext
+from workers.waiting import patiently, print_to_stderr
 from workflows.registry import WORKFLOWS
 
 
-async def connect(settings: TemporalSettings) -> Client:
-    """A client for `settings`, with the pydantic data converter set once, here."""
+async def connect(
+    settings: TemporalSettings, patience: float | None = None, say: Callable[[str], None] = print_to_stderr
+) -> Client:
+    """A client for `settings`, with the pydantic data converter set once, here.
+
+    Temporal may not answer yet (it starts after us in a compose file, or its
+    frontend is still warming up on a loaded machine): this tries again, with
+    a growing pause, for `patience` seconds (None: until it answers), and says
+    what it waits for at once and then every ten seconds (`workers.waiting`).
+
+    Raises:
+        RuntimeError: Temporal did not answer within `patience` seconds.
+    """
+    return await patiently(
+        lambda: _connect_once(settings),
+        f"Temporal at {settings.address}",
+        patience,
+        say,
+        retry_on=(RuntimeError,),  # the SDK's "Failed client connect: ..."
+    )
+
+
+async def _connect_once(settings: TemporalSettings) -> Client:
     tls: TLSConfig | bool = False
     if settings.tls_cert and settings.tls_key:
-        tls = TLSConfig(client_cert=settings.tls_cert.read_bytes(), client_private_key=settings.tls_key.read_bytes())
+        try:
+            cert, key = settings.tls_cert.read_bytes(), settings.tls_key.read_bytes()
+        except OSError as error:
+            raise BadInput(
+                f"SIGNOFF_TEMPORAL_TLS_CERT, _TLS_KEY: cannot read {error.filename}: {error.strerror}"
+            ) from None
+        tls = TLSConfig(client_cert=cert, client_private_key=key)
     elif settings.api_key:
         tls = True
     return await Client.connect(
@@ -119,8 +152,14 @@ def compile_workflows() -> None:
         compileall.compile_dir(Path(workflows.__file__).parent, quiet=2)
 
 
+HEARTBEAT_EVERY = timedelta(seconds=1)
+"""How often a running activity's heartbeat goes to the server (`workers.heartbeats`), leaving 4 s of the 5 s
+heartbeat timeout (`workflows.options.HEARTBEAT`) for a busy worker or network before the activity is retried."""
+
+
 def build_worker(client: Client, task_queue: str, activities: list[Any]) -> Worker:
-    """A worker for every process kind; sync activities run on a thread pool."""
+    """A worker for every process kind; sync activities run on a thread pool, their log lines carrying
+    the process's id (`ActivityLogContext`), traced when the client is (workers/telemetry.py)."""
     compile_workflows()
     return Worker(
         client,
@@ -131,6 +170,9 @@ def build_worker(client: Client, task_queue: str, activities: list[Any]) -> Work
         max_concurrent_activities=16,
         max_cached_workflows=CACHED_WORKFLOWS,
         workflow_runner=workflow_runner(),
+        # Heartbeats reach the server every second (else every 80 % of the 5 s timeout: a 1 s margin).
+        max_heartbeat_throttle_interval=HEARTBEAT_EVERY,
+        interceptors=[ActivityLogContext(), Heartbeats()],  # outermost first: the heartbeats' lines carry the ids
     )
 
 

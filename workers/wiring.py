@@ -12,7 +12,9 @@ from urllib.parse import quote
 from temporalio.client import Client
 
 from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
+from api.auth import Authenticator
 from api.deps import Services
+from api.routes.sign_in import openid_client
 from api.service import Processes
 from api.tokens import ApprovalLinks, ApprovalTokens
 from config.settings import Settings
@@ -21,6 +23,7 @@ from config.triggers import load_triggers
 from integrations.jira import JiraTracker
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
+from integrations.people import People
 from integrations.ports import Chat, Mailer, Tracker
 from integrations.slack import SlackChat
 from integrations.smtp import SmtpMailer
@@ -35,8 +38,10 @@ def build_store(settings: Settings) -> Store:
 
 
 def build_tokens(settings: Settings) -> ApprovalTokens:
-    """Approval-link signing with the key from settings (or the data dir)."""
-    return ApprovalTokens(settings.signing_key().get_secret_value())
+    """Approval-link signing with the key from settings (or the data dir); links signed with a retired key
+    (`SIGNOFF_SECRET_KEY_FALLBACKS`) still open."""
+    fallbacks = [key.get_secret_value() for key in settings.signing_key_fallbacks()]
+    return ApprovalTokens(settings.signing_key().get_secret_value(), fallbacks)
 
 
 def build_tracker(settings: Settings, store: Store) -> Tracker:
@@ -84,6 +89,8 @@ def build_services(settings: Settings, client: Client, store: Store, temporal_ui
     return Services(
         processes=Processes(client, settings.temporal.task_queue, Templates(settings.template_folders())),
         store=store,
+        auth=Authenticator.from_settings(settings, People(store.engine)),
+        sign_in=openid_client(settings.auth),
         tokens=build_tokens(settings),
         public_url=settings.public_url,
         temporal_workflows_url=f"{ui.rstrip('/')}/namespaces/{quote(settings.temporal.namespace)}/workflows"

@@ -26,7 +26,7 @@ from domain.audit import ProcessSummary
 from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict
 from domain.kinds import KINDS
-from domain.models import CancelInput, ProcessView, StepView
+from domain.models import CancelInput, ProcessView, ResendInput, StepView, UndeliveredMessage
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.audit import AuditTrail
 from workflows.steps.checklist import Checklist
@@ -55,6 +55,14 @@ AUDIT_IN_BATCHES = "audit-in-batches"
 """The patch that writes the audit trail beside the story, in batches (`workflows.steps.audit.AuditTrail`)."""
 
 
+LIGHTER_TASKS = "lighter-workflow-tasks"
+"""The patch that makes workflow tasks lighter: sends that do not wait on each other go out together (a request's
+email and chat post, a message's chat channels: `Outbound.together`), and a decision's follow-ups start with its
+audit row alone, so the task that answers the click carries one command of its own. It stands for the two patches
+above as well: a new run records one patch marker (and one search-attribute write) instead of two.
+"""
+
+
 class ProcessWorkflow:
     """The shared life of a process; subclasses are the four kinds."""
 
@@ -79,12 +87,13 @@ class ProcessWorkflow:
         self.outcome: str | None = None
         self.steps = {key: StepView(key=key, title=title) for key, title in KINDS[self.kind].steps.items()}
         self.gate = gate
-        self.audit = AuditTrail(self.summary, batched=lambda: self.audit_in_batches)
+        self.audit = AuditTrail(self.summary, batched=lambda: self.audit_in_batches, view=self.view)
         self.outbound = Outbound(self.id, self.audit, {"process_id": self.id} | context, owner=owner)
         self.cancel_request: CancelInput | None = None
         self.wound_down = False
         self.legacy = False
         self.audit_in_batches = False
+        self.lighter_tasks = False
         self._body: asyncio.Task[None] | None = None
         self._later: list[asyncio.Task[None]] = []
 
@@ -99,8 +108,12 @@ class ProcessWorkflow:
     ) -> ProcessView:
         """Run the story; a cancellation at any point (the `cancel` update, or Temporal's own) runs `on_cancel`
         (by default `wind_down` as cancelled). Returns once every handler and follow-up is done."""
-        self.legacy = not workflow.patched(WRITTEN_ONCE)
-        self.audit_in_batches = not self.legacy and workflow.patched(AUDIT_IN_BATCHES)
+        if workflow.patched(LIGHTER_TASKS):
+            self.legacy, self.audit_in_batches, self.lighter_tasks = False, True, True
+            self.outbound.side_by_side = True
+        else:
+            self.legacy = not workflow.patched(WRITTEN_ONCE)
+            self.audit_in_batches = not self.legacy and workflow.patched(AUDIT_IN_BATCHES)
         self._body = asyncio.create_task(body())
         try:
             await self._body
@@ -156,6 +169,24 @@ class ProcessWorkflow:
     def cancel_refusal(self) -> str | None:
         """Why this process cannot be cancelled now, if it cannot (a message being sent)."""
         return None
+
+    # ---- resend ----------------------------------------------------------------
+
+    @workflow.update
+    async def resend(self, input: ResendInput) -> UndeliveredMessage:
+        """Deliver again a message that could not be delivered; answers at once, the send goes on beside the
+        story (an outage may hold it for hours) and the process page shows how it went."""
+        message = self.outbound.start_resend(input.key)
+        self.later(self.outbound.resend(input.key, input.by, input.channel))
+        return message
+
+    @resend.validator
+    def _check_resend(self, input: ResendInput) -> None:
+        if self.status.finished:
+            raise refuse(Conflict(f"the {self.noun} is {self.status.value}: it sends nothing any more"))
+        refusal = self.outbound.resend_refusal(input.key)
+        if refusal:
+            raise refuse(refusal)
 
     @workflow.update(dynamic=True)
     async def other_update(self, name: str, args: Sequence[RawValue]) -> None:
@@ -238,6 +269,7 @@ class ProcessWorkflow:
             approvals=list(self.gate.state.decisions),
             outcome=self.outcome,
             recorded_events=self.audit.recorded,
+            undelivered=self.outbound.undelivered,
             **own,
         )
 

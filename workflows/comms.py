@@ -46,9 +46,7 @@ class CommsWorkflow(GatedProcess):
     def __init__(self, input: CommsInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        gate = ApprovalGate.new(
-            template.review.key, template.review.title, params.reviewer_emails, params.policy, owner=params.owner
-        )
+        gate = ApprovalGate.new(template.review, params.reviewer_emails, params.policy, owner=params.owner)
         context = {"owner": params.owner, "about": f'the message "{params.subject}"'}
         self.begin(params.heading(), params.owner, gate, context)
         self.versions = [
@@ -270,16 +268,16 @@ class CommsWorkflow(GatedProcess):
             if template.pause_between_batches_seconds and start + size < len(recipients):
                 await workflow.sleep(timedelta(seconds=template.pause_between_batches_seconds))
         channels = [c for c in params.channels if c != "email"]
-        for channel in channels:
-            await self.outbound.chat(
-                f"message:{version.content_hash[:16]}:{channel}",
-                "comms_message_chat",
-                channel,
-                "send",
-                subject=version.subject,
-                body=version.body,
+        await self.outbound.together(
+            *(
+                self.outbound.chat(
+                    f"message:{version.content_hash[:16]}:{channel}", "comms_message_chat", channel, "send",
+                    subject=version.subject, body=version.body,
+                )
+                for channel in channels
             )
-        refused = {who: why for who, why in self.outcomes.items() if why != "sent"}
+        )  # fmt: skip
+        refused = {who: why for who, why in self.outcomes.items() if not why.startswith("sent")}  # "sent", "sent again"
         sent = len(self.outcomes) - len(refused)
         self._finish_step("send")
         await self.outbound.email(

@@ -53,9 +53,7 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
     def __init__(self, input: EolInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        gate = ApprovalGate.new(
-            template.gate.key, template.gate.title, params.approvers, params.policy, owner=params.owner
-        )
+        gate = ApprovalGate.new(template.gate, params.approvers, params.policy, owner=params.owner)
         facts = {k: v for k, v in params.facts().items() if k != "days_left"}
         context = {"owner": params.owner, "about": f"the end of life of {params.product}"} | facts
         self.begin(params.heading(), params.owner, gate, context)

@@ -53,8 +53,7 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
             for item in template.items
         ]
         gate = ApprovalGate.new(
-            template.gate.key,
-            template.gate.title,
+            template.gate,
             params.approvers,
             params.policy,
             owner=params.owner,

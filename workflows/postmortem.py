@@ -51,9 +51,7 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
         params, template = input.params, input.template
         self.input = input
         # The author may not approve their own draft; the incident manager (the owner) may review it.
-        gate = ApprovalGate.new(
-            template.review.key, template.review.title, params.reviewers, "all", owner=params.commander
-        )
+        gate = ApprovalGate.new(template.review, params.reviewers, "all", owner=params.commander)
         context = {
             "incident": params.incident,
             "incident_title": params.title,

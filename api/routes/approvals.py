@@ -10,15 +10,18 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import Services, ServicesDep
+from api.observability import timed_decision
 from api.rendering import TEMPLATES
 from api.tokens import InvalidToken
+from domain.access import Caller
 from domain.enums import Channel, Decision
-from domain.errors import BadInput, Conflict, Expired, NotFound
+from domain.errors import BadInput, Conflict, Expired, Forbidden, NotFound, SignoffError, Unauthenticated
 from domain.models import DecisionInput, GateState, ProcessView
 from domain.requests import ApprovalClaims
 
@@ -56,17 +59,44 @@ def _role(view: ProcessView, approver: str) -> str:
     return next((r.get("role", "") for r in reviewers if isinstance(r, dict) and r.get("email") == approver), "")
 
 
-async def _context(svc: Services, token: str) -> dict[str, Any]:
+def _person(request: Request) -> Caller | None:
+    """The person `authorize` proved for this request, if any (dev mode's local admin is nobody in particular)."""
+    caller: Caller | None = getattr(request.state, "caller", None)
+    return None if caller is None or caller.in_dev_mode else caller
+
+
+def _not_theirs(person: Caller | None, claims: ApprovalClaims, require_sign_in: bool) -> SignoffError | None:
+    """Why whoever holds this link may not decide with it; None if they may.
+
+    A link is its approver's credential, so holding it is enough, unless the
+    gate asks approvers to sign in; and a person signed in as someone else
+    is never taken for the approver.
+    """
+    if person is not None and not person.is_(claims.approver):
+        return Forbidden(f"this link is {claims.approver}'s; you are signed in as {person.email} and cannot decide")
+    if require_sign_in and person is None:
+        return Unauthenticated(f"this decision needs you to sign in as {claims.approver} first")
+    return None
+
+
+async def _context(svc: Services, token: str, request: Request) -> dict[str, Any]:
     claims = svc.tokens.read(token, datetime.now(UTC))
     view = await svc.processes.view(claims.process_id)
-    return _page(view, claims, _gate(view, claims), svc.tokens.form_token(claims))
+    gate = _gate(view, claims)
+    refused = _not_theirs(_person(request), claims, gate.require_sign_in)
+    return _page(view, claims, gate, svc.tokens.form_token(claims)) | {
+        "not_theirs": str(refused) if refused else None,
+        "sign_in": f"{svc.auth.sign_in_url}?next={quote(request.url.path)}"
+        if isinstance(refused, Unauthenticated) and svc.auth.sign_in_url
+        else None,
+    }
 
 
 @router.head("/approve/{token}", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/approve/{token}", response_class=HTMLResponse)
 async def confirmation_page(token: str, request: Request, svc: ServicesDep) -> Response:
     """What is being approved, by whom, and the gate's state; changes nothing."""
-    context = await _context(svc, token)
+    context = await _context(svc, token, request)
     return TEMPLATES.TemplateResponse(request, "approve.html", context)
 
 
@@ -75,9 +105,9 @@ async def decide(
     token: str,
     request: Request,
     svc: ServicesDep,
-    decision: str = Form(...),
-    comment: str = Form(""),
-    form_token: str = Form(""),
+    decision: str = Form(..., max_length=20),
+    comment: str = Form("", max_length=5000),  # as `DecisionInput.comment`
+    form_token: str = Form("", max_length=500),
 ) -> Response:
     """Record the decision posted from the confirmation page, and show the page as it is with it.
 
@@ -88,27 +118,33 @@ async def decide(
     claims = svc.tokens.read(token, datetime.now(UTC))
     if not svc.tokens.check_form(claims, form_token):
         raise InvalidToken("this form did not come from the approval page: open your link again and decide there")
+    person = _person(request)
+    refused = _not_theirs(person, claims, require_sign_in=False)  # the gate's own rule: its validator, below
+    if refused:
+        raise refused
     try:
         choice = Decision(decision)
     except ValueError:
         raise BadInput(f"decision must be one of {', '.join(d.value for d in Decision)}") from None
     began = time.perf_counter()
     try:
-        view = await svc.processes.decide(
-            claims.process_id,
-            DecisionInput(
-                gate=claims.gate,
-                round=claims.round,
-                approver=claims.approver,
-                decision=choice,
-                comment=comment.strip(),
-                token_id=claims.token_id,
-                channel=Channel.LINK,
-                content_hash=claims.content_hash,
-            ),
-        )
+        with timed_decision(Channel.LINK.value, claims.process_id):
+            view = await svc.processes.decide(
+                claims.process_id,
+                DecisionInput(
+                    gate=claims.gate,
+                    round=claims.round,
+                    approver=claims.approver,
+                    decision=choice,
+                    comment=comment.strip(),
+                    token_id=claims.token_id,
+                    channel=Channel.LINK,
+                    content_hash=claims.content_hash,
+                    signed_in=person is not None,  # a gate that asks for sign-in refuses the link alone (its validator)
+                ),
+            )
     except Conflict as refusal:
-        context = await _context(svc, token)
+        context = await _context(svc, token, request)
         return TEMPLATES.TemplateResponse(request, "approve.html", context | {"refusal": str(refusal)}, status_code=409)
     decided = time.perf_counter()
     gate = _gate(view, claims, same_round=False)  # a rejection that reopens the gate starts the next round

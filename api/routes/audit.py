@@ -75,12 +75,14 @@ def _utc(name: str, moment: datetime | None) -> datetime | None:
 @router.get("/audit", response_model=AuditPage)
 def search_audit(
     svc: ServicesDep,
-    process: str | None = None,
-    actor: str | None = None,
-    kind: Annotated[str | None, Query(description="The event's action: decision, message_sent, revised …")] = None,
+    process: Annotated[str | None, Query(max_length=300)] = None,
+    actor: Annotated[str | None, Query(max_length=400)] = None,
+    kind: Annotated[
+        str | None, Query(max_length=100, description="The event's action: decision, message_sent, revised …")
+    ] = None,
     start: Annotated[datetime | None, Query(alias="from", description="At or after this time (ISO 8601).")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="Before this time (ISO 8601).")] = None,
-    after: Annotated[str | None, Query(description="The `next` cursor of the page before.")] = None,
+    after: Annotated[str | None, Query(max_length=200, description="The `next` cursor of the page before.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     """Audit events across every process, oldest first, filtered and paginated (keyset: fast however long the trail)."""

@@ -1,19 +1,17 @@
 """Incoming webhooks: ``POST /hooks/jira`` and ``POST /hooks/events``.
 
 The order matters: the size cap and the signature are checked on the raw
-bytes before anything is parsed, and a redelivered event (same delivery id)
-changes nothing. What an event does is up to the rules in
-``config/triggers.yaml``: start a process, or mark a checklist item done in
-the process whose label the issue carries.
+bytes before anything is parsed; a delivery is refused outside its freshness
+window, and a redelivery (the same signed identity) changes nothing
+(`integrations.webhooks` says how each source is signed and identified). What
+an event does is up to the rules in ``config/triggers.yaml``: start a process,
+or mark a checklist item done in the process whose label the issue carries.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -24,20 +22,13 @@ from api.deps import Services, ServicesDep
 from config.triggers import Rule, fill
 from domain.errors import BadInput, Conflict, NotFound
 from domain.requests import process_label
+from integrations.webhooks import Unsigned, jira_delivery, jira_signature_ok, verify_event
 
 router = APIRouter(prefix="/hooks", tags=["webhooks"])
 log = structlog.get_logger()
 
 MAX_BODY = 1024 * 1024
 """Bodies over 1 MiB are refused (413) before they are read further."""
-
-
-def signature_ok(secret: str, body: bytes, header: str | None) -> bool:
-    """Whether `header` (``sha256=<hex>``) is the HMAC-SHA256 of `body` under `secret`."""
-    if not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
 
 
 async def read_capped(request: Request) -> bytes | None:
@@ -57,71 +48,99 @@ def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=status)
 
 
-@dataclass
-class Intake:
-    """How one source signs, identifies and types its events."""
+def _refusal(err: BadInput) -> JSONResponse:
+    """A delivery refused with a sentence: unsigned 401, anything else wrong with it (stale, malformed) 400.
 
-    source: str
-    setting: str
-    delivery_header: str
-    event_type: Callable[[dict[str, Any]], object]
+    Never 408, 409, 425, 429 or 5xx, which Jira would retry."""
+    return _error(401 if isinstance(err, Unsigned) else 400, str(err))
 
 
-JIRA = Intake("jira", "SIGNOFF_JIRA_WEBHOOK_SECRET", "x-atlassian-webhook-identifier", lambda e: e.get("webhookEvent"))
-EVENTS = Intake("events", "SIGNOFF_EVENTS_SECRET", "x-signoff-delivery", lambda e: e.get("type"))
+def _event(body: bytes, type_field: str, source: str) -> tuple[dict[str, Any], str]:
+    """The JSON event in `body` and its type.
+
+    Raises:
+        BadInput: the body is not a JSON object with a string `type_field`.
+    """
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise BadInput("the body is not JSON") from None
+    event_type = event.get(type_field) if isinstance(event, dict) else None
+    if not isinstance(event_type, str):
+        raise BadInput(f"not a {source} event: no {type_field}")
+    return event, event_type
 
 
 @router.post("/jira")
 async def jira_webhook(request: Request, svc: ServicesDep) -> JSONResponse:
-    """A Jira webhook, signed with ``SIGNOFF_JIRA_WEBHOOK_SECRET`` (``X-Hub-Signature``)."""
-    return await receive(request, svc, JIRA, svc.jira_webhook_secret)
+    """A Jira webhook: its body signed with ``SIGNOFF_JIRA_WEBHOOK_SECRET`` (``X-Hub-Signature``), identified
+    and timed by the body itself (event, issue, change, ``timestamp``)."""
+    if not svc.jira_webhook_secret:
+        return _error(404, "the jira webhook is off: set SIGNOFF_JIRA_WEBHOOK_SECRET")
+    body = await read_capped(request)
+    if body is None:
+        return _error(413, f"the body is over {MAX_BODY} bytes")
+    if not jira_signature_ok(svc.jira_webhook_secret, body, request.headers.get("x-hub-signature")):
+        return _error(401, "missing or wrong X-Hub-Signature (sha256= HMAC-SHA256 of the body with the secret)")
+    try:
+        event, event_type = _event(body, "webhookEvent", "jira")
+        delivery = jira_delivery(event, datetime.now(UTC))
+    except BadInput as err:
+        return _refusal(err)
+    return await act(svc, "jira", delivery, event_type, event)
 
 
 @router.post("/events")
 async def event_webhook(request: Request, svc: ServicesDep) -> JSONResponse:
-    """A JSON event from any system: ``{"type": …, "id": …, …}`` signed with ``SIGNOFF_EVENTS_SECRET``."""
-    return await receive(request, svc, EVENTS, svc.events_secret)
-
-
-async def receive(request: Request, svc: Services, intake: Intake, secret: str | None) -> JSONResponse:
-    """Check, parse and deduplicate one delivery, then apply the matching trigger rules."""
-    if not secret:
-        return _error(404, f"the {intake.source} webhook is off: set {intake.setting}")
+    """A JSON event from any system, ``{"type": …, …}``, signed the Standard Webhooks way with
+    ``SIGNOFF_EVENTS_SECRET`` (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``)."""
+    if not svc.events_secret:
+        return _error(404, "the events webhook is off: set SIGNOFF_EVENTS_SECRET")
     body = await read_capped(request)
     if body is None:
         return _error(413, f"the body is over {MAX_BODY} bytes")
-    if not signature_ok(secret, body, request.headers.get("x-hub-signature")):
-        return _error(401, "missing or wrong X-Hub-Signature (sha256= HMAC-SHA256 of the body with the secret)")
     try:
-        event = json.loads(body)
-    except ValueError:
-        return _error(400, "the body is not JSON")
-    event_type = intake.event_type(event) if isinstance(event, dict) else None
-    if not isinstance(event_type, str):
-        return _error(400, f"not a {intake.source} event: no event type")
-    delivery = (
-        request.headers.get(intake.delivery_header) or str(event.get("id") or "") or hashlib.sha256(body).hexdigest()
-    )
-    if not svc.store.first_delivery(intake.source, delivery):
+        delivery = verify_event(svc.events_secret, body, request.headers, datetime.now(UTC))
+        event, event_type = _event(body, "type", "events")
+    except BadInput as err:  # `Unsigned`, `Stale`, or a body that is no event
+        return _refusal(err)
+    return await act(svc, "events", delivery, event_type, event)
+
+
+async def act(svc: Services, source: str, delivery: str, event_type: str, event: dict[str, Any]) -> JSONResponse:
+    """Apply the matching trigger rules to a checked event, unless its delivery was taken before."""
+    if not svc.store.first_delivery(source, delivery):
         return JSONResponse({"status": "duplicate", "delivery": delivery})
-    rules = svc.triggers.matching(intake.source, event_type, event)
-    actions = [await _apply(svc, rule, event) for rule in rules]
+    rules = svc.triggers.matching(source, event_type, event)
+    actions = [await _apply(svc, rule, event, sender(source, event)) for rule in rules]
     return JSONResponse({"status": "accepted", "delivery": delivery, "actions": actions})
 
 
-async def _apply(svc: Services, rule: Rule, event: dict[str, Any]) -> dict[str, Any]:
-    """Carry out one rule; what happened, as one line of the answer."""
+def sender(source: str, event: dict[str, Any]) -> str:
+    """Who acted, for the audit trail, as the signed delivery names them: ``jira:`` and the Jira user who made
+    the change (their email where Jira shows it, else their account id), or ``events:`` and the event's own
+    ``actor``; the source alone when the delivery names nobody."""
+    who = event.get("user") if source == "jira" else {"name": event.get("actor")}
+    if isinstance(who, dict):
+        for field in ("emailAddress", "accountId", "name", "displayName"):
+            if isinstance(who.get(field), str) and who[field].strip():
+                return f"{source}:{who[field].strip()[:200]}"
+    return source
+
+
+async def _apply(svc: Services, rule: Rule, event: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Carry out one rule as `actor`; what happened, as one line of the answer."""
     try:
         if rule.start:
             params = fill(rule.start.params, event)
-            view = await svc.processes.start(rule.start.kind, params, actor=f"jira:{fill(rule.start.key, event)}")
+            view = await svc.processes.start(rule.start.kind, params, actor=actor)
             return {"rule": rule.name, "started": view.id}
         if rule.item_done:
             issue = str(fill(rule.item_done.issue, event))
             process_id = _process_of(event)
             if process_id is None:
                 return {"rule": rule.name, "skipped": f"{issue} belongs to no signoff process"}
-            item = await svc.processes.issue_done(process_id, issue, by="jira")
+            item = await svc.processes.issue_done(process_id, issue, by=actor)
             return {"rule": rule.name, "process": process_id, "item_done": item.key}
     except Conflict as err:  # the same event again, or a finished process: nothing to do
         return {"rule": rule.name, "unchanged": str(err)}

@@ -5,15 +5,18 @@ Server-rendered, no JavaScript needed, readable on a phone.
 
 from __future__ import annotations
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import ServicesDep
+from api.deps import CurrentUser, ServicesDep
 from api.rendering import TEMPLATES
+from api.routes.outbox import as_seen_by
 from domain.enums import ProcessStatus
 from domain.kinds import KINDS
+from domain.models import ResendInput
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 
@@ -38,8 +41,9 @@ def process_list(
 
 @router.get("/processes/{process_id}", include_in_schema=False)
 async def process_page(process_id: str, request: Request, svc: ServicesDep) -> Response:
-    """A process: its steps, checklist, gate, and timeline from the audit trail."""
-    view = await svc.processes.view(process_id)
+    """A process: its steps, checklist, gate, and timeline from the audit trail; from the store's copy, and
+    saying so, when the process cannot answer (`api.service.Processes.view`)."""
+    view = await svc.processes.view(process_id, svc.store)
     timeline = list(svc.store.trail(process_id))
     temporal = f"{svc.temporal_workflows_url}/{quote(process_id)}" if svc.temporal_workflows_url else None
     return TEMPLATES.TemplateResponse(
@@ -47,8 +51,18 @@ async def process_page(process_id: str, request: Request, svc: ServicesDep) -> R
     )
 
 
+@router.post("/processes/{process_id}/resend", include_in_schema=False)
+async def resend_from_page(
+    process_id: str, svc: ServicesDep, caller: CurrentUser, key: Annotated[str, Form(max_length=400)]
+) -> Response:
+    """The page's "Send again": resend an undelivered message, then back to the process page."""
+    await svc.processes.resend(process_id, ResendInput(key=key, by=caller.actor, channel=caller.channel))
+    return RedirectResponse(f"/processes/{quote(process_id)}", status_code=303)
+
+
 @router.get("/outbox", include_in_schema=False)
-def outbox_page(request: Request, svc: ServicesDep, process: str | None = None) -> Response:
-    """What the outbox recorded, as a person would read it; links are clickable."""
-    entries = svc.store.outbox(process)
+def outbox_page(request: Request, svc: ServicesDep, caller: CurrentUser, process: str | None = None) -> Response:
+    """What the outbox recorded, as a person would read it; links are clickable (approval links: see
+    `as_seen_by`)."""
+    entries = as_seen_by(svc.store.outbox(process), caller, svc.auth.dev_mode)
     return TEMPLATES.TemplateResponse(request, "outbox.html", {"entries": entries, "process": process})

@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Services, ServicesDep
+from api.observability import timed_decision
 from api.routes.hooks import MAX_BODY, read_capped
 from domain.enums import Channel, Decision
 from domain.errors import BadInput, SignoffError
@@ -67,18 +68,20 @@ async def apply_click(svc: Services, slack: SlackChat, click: SlackDecision) -> 
                 f"These buttons are for {claims.approver}; your Slack account's email is {email or 'not visible'}, "
                 "so nothing was recorded."
             )
-        await svc.processes.decide(
-            claims.process_id,
-            DecisionInput(
-                gate=claims.gate,
-                round=claims.round,
-                approver=claims.approver,
-                decision=Decision(click.decision),
-                token_id=claims.token_id,
-                channel=Channel.SLACK,
-                content_hash=claims.content_hash,
-            ),
-        )
+        with timed_decision(Channel.SLACK.value, claims.process_id):
+            await svc.processes.decide(
+                claims.process_id,
+                DecisionInput(
+                    gate=claims.gate,
+                    round=claims.round,
+                    approver=claims.approver,
+                    decision=Decision(click.decision),
+                    token_id=claims.token_id,
+                    channel=Channel.SLACK,
+                    content_hash=claims.content_hash,
+                    signed_in=True,  # Slack vouched for the user, and they are the approver (checked above)
+                ),
+            )
     except SignoffError as refusal:
         log.info("slack decision not recorded", user=click.user_id, reason=str(refusal))
         try:

@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic_core import PydanticUndefined
 
-from api.deps import Services, ServicesDep
+from api.deps import CurrentUser, ServicesDep
 from api.rendering import TEMPLATES
 from api.service import ParamsError
 from config.templates import TemplateError
-from domain.errors import BadInput, Conflict, UnknownKind
+from domain.access import owned_by_caller
+from domain.errors import BadInput, Conflict, Forbidden, UnknownKind
 from domain.kinds import KINDS
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
@@ -132,12 +132,8 @@ def start_form(request: Request, kind: str | None = None) -> Response:
 
 
 @router.post("/start", include_in_schema=False)
-async def start_submit(request: Request, svc: ServicesDep) -> Response:
+async def start_submit(request: Request, svc: ServicesDep, caller: CurrentUser) -> Response:
     """Start the process the form describes; on a refusal, the form again with what was wrong."""
-    if not _same_site(request, svc):
-        return TEMPLATES.TemplateResponse(
-            request, "error.html", {"status": 403, "message": "a process starts from this site's own form"}, 403
-        )
     form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     kind = form.get("kind", "")
     if kind not in KINDS:
@@ -146,7 +142,11 @@ async def start_submit(request: Request, svc: ServicesDep) -> Response:
     if errors:
         return _render(request, kind, form, errors, status=422)
     try:
-        view = await svc.processes.start(kind, params, actor="dashboard")
+        params = owned_by_caller(caller, params)
+    except Forbidden as err:
+        return _render(request, kind, form, {"owner": [str(err)]}, status=403)
+    try:
+        view = await svc.processes.start(kind, params, actor=caller.actor)
     except ParamsError as err:
         for error in err.errors:
             where = [str(part) for part in error["loc"][1:]]
@@ -168,26 +168,3 @@ def _render(
     unplaced = {name: msgs for name, msgs in errors.items() if name not in {f.name for f in fields}}
     context = {"kinds": list(KINDS), "kind": kind, "fields": fields, "values": values, "errors": errors}
     return TEMPLATES.TemplateResponse(request, "start.html", context | {"unplaced": unplaced}, status_code=status)
-
-
-def _origin(url: str) -> str:
-    """``scheme://host[:port]`` of `url`, lower-cased, without a default port."""
-    parts = urlsplit(url.strip().lower())
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    port = f":{parts.port}" if parts.port and parts.port != default else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
-
-
-def _same_site(request: Request, svc: Services) -> bool:
-    """Whether a form post comes from this site: its Origin is the public URL's or the request's own.
-
-    Browsers send Origin with every form POST; a sandboxed or ``data:`` page
-    sends ``null``, refused. Without an Origin (a script, an old browser) the
-    Fetch metadata, where sent, must not say cross-site.
-    """
-    origin = request.headers.get("origin")
-    if origin is None:
-        return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
-    if origin == "null":
-        return False
-    return _origin(origin) in {_origin(str(request.base_url)), _origin(svc.public_url)}

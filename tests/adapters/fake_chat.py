@@ -148,7 +148,7 @@ class FakeSlack(FakeServer):
         self.users = {"vp@example.com": "U0VP"}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}
         self.replies: list[Received] = []
-        self.clock = 1_700_000_000
+        self.clock = time.time()  # ts are times, as Slack's are: history reads back from one
 
     @property
     def api_url(self) -> str:
@@ -197,6 +197,9 @@ class FakeSlack(FakeServer):
             "users.info": self.user_info,
             "chat.postMessage": self.post_message,
             "chat.update": self.update,
+            "conversations.history": self.history,
+            "conversations.open": self.open_dm,
+            "conversations.list": self.list_channels,
         }.get(method)
         if handler is None:
             return self.error("unknown_method")
@@ -245,11 +248,45 @@ class FakeSlack(FakeServer):
             return self.error("channel_not_found")
         if channel.startswith("C") and channel not in self.joined:
             return self.error("not_in_channel")
-        self.clock += 1
-        ts = f"{self.clock}.000100"
+        self.clock = max(self.clock + 0.000001, time.time())  # the time of the post, as Slack's ts is; unique
+        ts = f"{self.clock:.6f}"
         message = {"type": "message", "text": body["text"], "blocks": body["blocks"], "ts": ts}
+        if body.get("metadata"):
+            message["metadata"] = body["metadata"]
         self.messages[(channel, ts)] = message
         return self.ok(channel=channel, ts=ts, message=message)
+
+    def history(self, body: dict[str, Any]) -> Reply:
+        """conversations.history: newest first, `limit` a page, ``next_cursor`` an offset; metadata only when
+        ``include_all_metadata`` is asked for, as Slack does."""
+        channel = str(body.get("channel", ""))
+        dms = {"D" + user.removeprefix("U") for user in self.users.values()}  # a DM exists once opened, empty or not
+        if channel not in {*self.channels.values(), *dms, *(w for w, _ in self.messages)}:
+            return self.error("channel_not_found")
+        oldest, latest = float(body.get("oldest") or 0), float(body.get("latest") or "inf")
+        found = [m for m in reversed(self.messages_in(channel)) if oldest <= float(m["ts"]) <= latest]
+        start, limit = int(body.get("cursor") or 0), int(body.get("limit") or 100)
+        with_metadata = str(body.get("include_all_metadata")).lower() in ("true", "1")
+        page = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in found[start : start + limit]]  # fmt: skip
+        more = start + limit < len(found)
+        return self.ok(
+            messages=page, has_more=more, response_metadata={"next_cursor": str(start + limit) if more else ""}
+        )
+
+    def open_dm(self, body: dict[str, Any]) -> Reply:
+        """conversations.open with ``users``: the bot's DM with that person (U0VP → D0VP)."""
+        user = str(body.get("users", ""))
+        if user not in self.users.values():
+            return self.error("user_not_found")
+        return self.ok(channel={"id": "D" + user.removeprefix("U")})
+
+    def list_channels(self, body: dict[str, Any]) -> Reply:
+        """conversations.list: every channel on one page."""
+        return self.ok(
+            channels=[{"id": id_, "name": name} for name, id_ in self.channels.items()],
+            response_metadata={"next_cursor": ""},
+        )
 
     def update(self, body: dict[str, Any]) -> Reply:
         problem = self.shape_problem(body)
@@ -376,7 +413,9 @@ def full_text(err: BaseException) -> str:
 
 
 def meta(store: Store, key: str) -> dict[str, Any]:
-    """What the outbox row of a post says about it."""
+    """What the outbox row of a post says about it, without the ledger's bookkeeping (which attempt holds it,
+    since when)."""
     entry = store.recorded(key)
     assert entry is not None, f"nothing recorded under {key}"
-    return entry.meta
+    assert entry.meta.get("claim") and entry.meta.get("claimed_at"), "every row names the attempt that holds it"
+    return {name: value for name, value in entry.meta.items() if name not in ("claim", "claimed_at")}

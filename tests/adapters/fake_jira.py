@@ -12,6 +12,16 @@ one; what a test needs of Jira's behaviour is imitated, and no more:
   ``?username=`` and named by ``name``; epics are linked through the "Epic
   Link" custom field and need an "Epic Name".
 
+Each project runs one of `WORKFLOWS` (``workflows={"OPS": "three-step"}``;
+``simple`` by default): the transitions offered depend on the issue's status,
+each status has its ``statusCategory``, and a transition not offered from
+there is refused. With ``resolution_screen=True`` the transitions into a done
+status have a screen with the Resolution field (shown with
+``expand=transitions.fields``); a field set on a transition without it on its
+screen is refused, as Jira does. ``GET /resolution`` lists `resolutions`;
+entering a done status without one sets the first (a post function's
+default), leaving it clears it.
+
 Every request must carry the basic-auth credentials given to the fake (else
 401). What arrives is checked for the shape Jira expects (a wrong shape is a
 400 with Jira's ``errorMessages``/``errors``) and kept in `FakeJira.received`.
@@ -37,12 +47,43 @@ API = "/rest/api/2"
 CATEGORIES = {
     "To Do": (2, "new", "blue-gray"),
     "In Progress": (4, "indeterminate", "yellow"),
+    "In Review": (4, "indeterminate", "yellow"),
+    "Blocked": (4, "indeterminate", "yellow"),
     "Done": (3, "done", "green"),
+    "Won't Do": (3, "done", "green"),
 }
-WORKFLOW = {
-    "To Do": [("21", "Start Progress", "In Progress"), ("31", "Done", "Done")],
-    "In Progress": [("11", "Stop Progress", "To Do"), ("31", "Done", "Done")],
-    "Done": [("41", "Reopen", "To Do")],
+STATUS_IDS = {"To Do": "10000", "In Progress": "3", "In Review": "10002", "Blocked": "10003", "Done": "10001"}
+Workflow = dict[str, list[tuple[str, str, str]]]
+"""Status → the transitions offered from it: (id, name, target status)."""
+WORKFLOWS: dict[str, Workflow] = {
+    # Jira Cloud's simplified workflow: straight to Done from anywhere.
+    "simple": {
+        "To Do": [("21", "Start Progress", "In Progress"), ("31", "Done", "Done")],
+        "In Progress": [("11", "Stop Progress", "To Do"), ("31", "Done", "Done")],
+        "Done": [("41", "Reopen", "To Do")],
+    },
+    # A team's own workflow: Done only from In Progress.
+    "three-step": {
+        "To Do": [("11", "Start Progress", "In Progress")],
+        "In Progress": [("21", "Stop Progress", "To Do"), ("31", "Done", "Done")],
+        "Done": [("41", "Reopen", "To Do")],
+    },
+    # Done only after review; dropped work has a status of its own.
+    "review": {
+        "To Do": [("11", "Start Progress", "In Progress"), ("51", "Won't Do", "Won't Do")],
+        "In Progress": [("21", "Stop Progress", "To Do"), ("61", "Review", "In Review"), ("71", "Block", "Blocked")],
+        "In Review": [("81", "Back to work", "In Progress"), ("31", "Approve", "Done")],
+        "Blocked": [("91", "Unblock", "In Progress")],
+        "Done": [("41", "Reopen", "To Do")],
+        "Won't Do": [("41", "Reopen", "To Do")],
+    },
+    # Done is not reachable by this user at all (a condition on the transition hides it).
+    "gated": {
+        "To Do": [("11", "Start Progress", "In Progress")],
+        "In Progress": [("21", "Stop Progress", "To Do"), ("71", "Block", "Blocked")],
+        "Blocked": [("91", "Unblock", "In Progress")],
+        "Done": [("41", "Reopen", "To Do")],
+    },
 }
 ISSUE_TYPES = {"Epic", "Task", "Story", "Bug", "Sub-task"}
 EPIC_LINK, EPIC_NAME = "customfield_10014", "customfield_10011"
@@ -104,10 +145,19 @@ class FakeJira:
         projects: tuple[str, ...] = ("LAUNCH",),
         epic_link: bool = True,
         page_size: int = 2,
+        workflows: dict[str, str] | None = None,
+        resolutions: tuple[str, ...] = ("Done", "Won't Do", "Duplicate", "Cannot Reproduce"),
+        resolution_screen: bool = False,
     ) -> None:
         self.flavour = flavour
         self.user, self.token = user, token
-        self.projects = set(projects)
+        self.workflows = {project: WORKFLOWS[name] for project, name in (workflows or {}).items()}
+        self.projects = set(projects) | set(self.workflows)
+        self.resolutions = [
+            {"self": f"{API}/resolution/{10000 + n}", "id": str(10000 + n), "name": name, "description": ""}
+            for n, name in enumerate(resolutions)
+        ]
+        self.resolution_screen = resolution_screen
         self.epic_link = epic_link
         self.page_size = page_size
         self.people: list[Person] = [Person(user, "signoff", "signoff-bot", "557058:bot")]
@@ -177,6 +227,7 @@ class FakeJira:
             ("GET", "/myself", self._myself),
             ("GET", "/user/search", self._user_search),
             ("GET", "/field", self._fields),
+            ("GET", "/resolution", self._resolutions),
             ("GET|POST", "/search/jql", self._search_jql),
             ("GET|POST", "/search", self._search),
             ("POST", "/issue", self._create),
@@ -292,6 +343,9 @@ class FakeJira:
                 )
         return 200, fields, {}
 
+    def _resolutions(self, *_: Any) -> tuple[int, Any, dict[str, str]]:
+        return 200, [r | {"self": f"{self.url}{r['self']}"} for r in self.resolutions], {}
+
     # ---- search -------------------------------------------------------------
 
     def _matching(self, jql: str, strict: bool) -> list[dict[str, Any]]:
@@ -359,6 +413,7 @@ class FakeJira:
         number = len(self.issues) + 1
         key, issue_id = f"{fields['project']['key']}-{number}", str(10000 + number)
         fields["status"] = _status_json("To Do", self.url)
+        fields["resolution"] = None
         self.issues[key] = {"id": issue_id, "key": key, "self": f"{self.url}{API}/issue/{issue_id}", "fields": fields}
         self.comments[key] = []
         return 201, {"id": issue_id, "key": key, "self": f"{self.url}{API}/issue/{issue_id}"}, {}
@@ -438,23 +493,11 @@ class FakeJira:
     ) -> tuple[int, Any, dict[str, str]]:
         return 200, self._view(self._known(key), query.get("fields")), {}
 
-    def _transitions(self, method: str, _query: Any, body: Any, key: str) -> tuple[int, Any, dict[str, str]]:
+    def _transitions(
+        self, method: str, query: dict[str, list[str]], body: Any, key: str
+    ) -> tuple[int, Any, dict[str, str]]:
         issue = self._known(key)
-        current = issue["fields"]["status"]["name"]
-        available = [
-            {
-                "id": tid,
-                "name": name,
-                "to": _status_json(to, self.url),
-                "hasScreen": False,
-                "isGlobal": False,
-                "isInitial": False,
-                "isAvailable": True,
-                "isConditional": False,
-                "isLooped": False,
-            }
-            for tid, name, to in WORKFLOW[current]
-        ]
+        available = self._offered(issue, "transitions.fields" in ",".join(query.get("expand", [])))
         if method == "GET":
             return 200, {"expand": "transitions", "transitions": available}, {}
         chosen = body.get("transition") if isinstance(body, dict) else None
@@ -463,8 +506,53 @@ class FakeJira:
         target = next((t for t in available if t["id"] == str(chosen["id"])), None)
         if target is None:
             raise _bad(f"Transition id '{chosen['id']}' is not valid for this issue.")
+        fields = dict(body.get("fields") or {})
+        resolution = fields.pop("resolution", None) if target["hasScreen"] else None
+        if fields:
+            name = next(iter(fields))
+            raise _bad(**{name: f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."})
         issue["fields"]["status"] = target["to"]
+        issue["fields"]["resolution"] = self._resolution(resolution) if _done(target["to"]) else None
         return 204, None, {}
+
+    def _offered(self, issue: dict[str, Any], with_fields: bool) -> list[dict[str, Any]]:
+        """The transitions from the issue's status in its project's workflow, as Jira lists them."""
+        workflow = self.workflows.get(issue["fields"]["project"]["key"], WORKFLOWS["simple"])
+        offered = []
+        for tid, name, to in workflow[issue["fields"]["status"]["name"]]:
+            status = _status_json(to, self.url)
+            screen = self.resolution_screen and _done(status)
+            transition = {
+                "id": tid, "name": name, "to": status, "hasScreen": screen, "isGlobal": False, "isInitial": False,
+                "isAvailable": True, "isConditional": False, "isLooped": False,
+            }  # fmt: skip
+            if with_fields:
+                transition["fields"] = {"resolution": self._resolution_field()} if screen else {}
+            offered.append(transition)
+        return offered
+
+    def _resolution_field(self) -> dict[str, Any]:
+        return {
+            "required": True, "schema": {"type": "resolution", "system": "resolution"}, "name": "Resolution",
+            "key": "resolution", "hasDefaultValue": False, "operations": ["set"],
+            "allowedValues": [r | {"self": f"{self.url}{r['self']}"} for r in self.resolutions],
+        }  # fmt: skip
+
+    def _resolution(self, given: Any) -> dict[str, Any] | None:
+        """The resolution a transition into a done status sets: the one given, else the first (a default)."""
+        if given is None:
+            return self.resolutions[0] if self.resolutions else None
+        found = next(
+            (
+                r
+                for r in self.resolutions
+                if isinstance(given, dict) and given.get("id", given.get("name")) in r.values()
+            ),
+            None,
+        )
+        if found is None:
+            raise _bad(resolution=f"Could not find a resolution matching {given!r}.")
+        return found
 
     def _comment(self, method: str, _query: Any, body: Any, key: str) -> tuple[int, Any, dict[str, str]]:
         self._known(key)
@@ -497,9 +585,13 @@ def _is_date(value: Any) -> bool:
     return True
 
 
+def _done(status: dict[str, Any]) -> bool:
+    return bool(status["statusCategory"]["key"] == "done")
+
+
 def _status_json(name: str, url: str) -> dict[str, Any]:
     category_id, category_key, colour = CATEGORIES[name]
-    status_id = {"To Do": "10000", "In Progress": "3", "Done": "10001"}[name]
+    status_id = STATUS_IDS.get(name, "10004")
     return {
         "self": f"{url}{API}/status/{status_id}",
         "description": "",

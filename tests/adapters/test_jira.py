@@ -2,6 +2,7 @@
 
 Most tests run twice, against a Cloud and a Data Center flavour of the fake,
 because the two speak different dialects (search endpoint, user ids, epics).
+Walking project workflows and won't-do resolutions: `test_jira_workflows`.
 """
 
 from __future__ import annotations
@@ -285,18 +286,6 @@ def test_a_retry_after_a_failed_move_does_not_comment_twice(fake: FakeJira) -> N
 
     assert fake.issues[key]["fields"]["status"]["name"] == "Done"
     assert len(fake.comments[key]) == 1
-
-
-def test_a_status_no_transition_reaches_is_refused_with_the_choices(fake: FakeJira) -> None:
-    jira = tracker(fake)
-    key = jira.create_issue(issue()).key
-
-    with pytest.raises(Refused) as refused:
-        jira.transition_issue(move(key, "Won't Do", comment="Dropped."))
-    message = str(refused.value)
-    assert "Won't Do" in message and "'To Do'" in message
-    assert "Start Progress (→ In Progress)" in message and "Done (→ Done)" in message
-    assert fake.comments[key] == []  # nothing said about a move that cannot happen
 
 
 def test_moving_an_issue_that_does_not_exist_is_refused(fake: FakeJira) -> None:

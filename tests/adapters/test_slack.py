@@ -36,7 +36,9 @@ def store(tmp_path: Path) -> Store:
 
 @pytest.fixture
 def chat(store: Store, slack: FakeSlack) -> SlackChat:
-    return SlackChat(store, TOKEN, api_url=slack.api_url, timeout=1)
+    chat = SlackChat(store, TOKEN, api_url=slack.api_url, timeout=1)
+    chat.settle = 0  # a retry here comes at once; test_an_unconfirmed_post_is_left_to_its_attempt_for_a_while waits
+    return chat
 
 
 def message(channel: str = "#launches", key: str = "launch-x:gate:1", **extra: object) -> ChatMessage:
@@ -121,7 +123,9 @@ def test_the_same_key_twice_posts_once(chat: SlackChat, slack: FakeSlack) -> Non
     assert len(slack.calls("chat.postMessage")) == 1
 
 
-def test_a_timeout_after_sending_then_a_retry_does_not_post_twice(chat: SlackChat, slack: FakeSlack) -> None:
+def test_a_timeout_after_sending_then_a_retry_finds_the_post_and_does_not_post_twice(
+    chat: SlackChat, slack: FakeSlack, store: Store
+) -> None:
     slack.fail_next(delay=2)  # Slack posts it, then answers after the client's 1 s timeout
 
     with pytest.raises(Unavailable):
@@ -131,17 +135,75 @@ def test_a_timeout_after_sending_then_a_retry_does_not_post_twice(chat: SlackCha
     assert retried.outcome == "duplicate"
     assert len(slack.calls("chat.postMessage")) == 1
     assert len(slack.messages) == 1
+    (where, ts), _ = next(iter(slack.messages.items()))
+    row = store.recorded(message().key)
+    assert row is not None and (row.meta["state"], row.meta["channel"], row.meta["ts"]) == ("posted", where, ts)
+    assert chat.update(message().key, "Approved")  # found, it can be edited: its buttons come off
 
 
-def test_a_connection_dropped_after_sending_is_not_resent(chat: SlackChat, slack: FakeSlack) -> None:
+@pytest.mark.parametrize("to", ["#launches", "C0LAUNCHES", "vp@example.com"])
+def test_a_connection_dropped_after_sending_is_found_not_resent(chat: SlackChat, slack: FakeSlack, to: str) -> None:
     # The SDK's own retry would resend this one; Temporal's retry must not either.
+    chat.post(message(to, key="an-earlier-post"))  # another message in the same channel, found and passed over
+    if "@" in to:
+        slack.fail_next()  # the look-up of the person goes through; the post is the request that drops
     slack.fail_next(drop=True)
 
     with pytest.raises(Unavailable):
-        chat.post(message())
-    chat.post(message())
+        chat.post(message(to))
+    assert chat.post(message(to)).outcome == "duplicate"
 
-    assert len(slack.calls("chat.postMessage")) == 1
+    assert len(slack.calls("chat.postMessage")) == 2
+    assert slack.calls("conversations.history")
+
+
+def test_a_post_whose_outcome_is_unknown_and_that_never_landed_is_posted(chat: SlackChat, slack: FakeSlack) -> None:
+    # A worker killed between claiming the post and Slack's answer; Slack never got the request.
+    assert chat.ledger.claim_post(message()) is not None
+
+    assert chat.post(message()).outcome == "sent"
+    assert len(slack.messages) == 1
+    assert chat.post(message()).outcome == "duplicate"
+
+
+def test_an_unconfirmed_post_is_left_to_its_attempt_for_a_while(chat: SlackChat, slack: FakeSlack) -> None:
+    # Temporal starts the next attempt when a heartbeat is late: the first may still be posting.
+    chat.settle = 60
+    assert chat.ledger.claim_post(message()) is not None
+
+    with pytest.raises(Unavailable, match="may still be sending") as waiting:
+        chat.post(message())
+    assert waiting.value.retry_after is not None and 55 < waiting.value.retry_after <= 60
+    assert slack.calls("chat.postMessage") == [] and slack.calls("conversations.history") == []
+
+
+def test_a_slow_attempt_given_up_on_does_not_undo_the_next(chat: SlackChat, slack: FakeSlack, store: Store) -> None:
+    first = chat.ledger.claim_post(message())
+    assert first is not None
+    assert chat.post(message()).outcome == "sent"  # the next attempt took the post over and posted
+
+    chat.ledger.failed(message().key, first, error="the first attempt's late failure")
+
+    row = store.recorded(message().key)
+    assert row is not None and row.meta["state"] == "posted"
+    assert chat.post(message()).outcome == "duplicate"
+
+
+def test_a_look_up_slack_refuses_posts_anyway_and_says_so(chat: SlackChat, slack: FakeSlack, store: Store) -> None:
+    assert chat.ledger.claim_post(message("C0NOTJOINED")) is not None
+    slack.channels["notjoined"] = "C0NOTJOINED"
+    slack.joined.add("C0NOTJOINED")
+    slack.fail_next(error="missing_scope")  # conversations.history: installed without channels:history
+
+    assert chat.post(message("C0NOTJOINED")).outcome == "sent"
+    row = store.recorded(message("C0NOTJOINED").key)
+    assert (row is not None and "missing_scope" in row.meta["not_looked_for"]) or "scope" in row.meta["not_looked_for"]
+
+
+def test_the_look_up_of_a_person_comes_before_the_claim(chat: SlackChat, slack: FakeSlack, store: Store) -> None:
+    with pytest.raises(Refused, match="nobody in the workspace"):
+        chat.post(message("nobody@example.com"))
+    assert store.recorded(message("nobody@example.com").key) is None  # nothing claimed, nothing left "posting"
 
 
 def test_a_look_up_that_broke_does_not_stop_the_retry(chat: SlackChat, slack: FakeSlack) -> None:

@@ -192,20 +192,53 @@ def test_different_keys_are_different_messages(store: Store, server: Server) -> 
     assert [r.message["Message-ID"] for r in server.received] == [message_id("k1"), message_id("k2")]
 
 
-def test_a_drop_after_the_data_is_not_sent_again(store: Store, server: Server) -> None:
+def test_a_drop_after_the_data_is_sent_again_under_the_same_message_id(store: Store, server: Server) -> None:
     smtp = mailer(store, server)
     server.handler.drop_after_data = True
 
-    with pytest.raises(Unavailable, match="will not be sent again"):
+    with pytest.raises(Unavailable, match="will be sent again under the same Message-ID"):
         smtp.send(email())
-    assert len(server.received) == 1  # the server did take it
-    assert store.recorded(email().key).meta["state"] == "sending"  # type: ignore[union-attr]
+    assert len(server.received) == 1  # the server did take it, but did not say so
+    row = store.recorded(email().key)
+    assert row is not None and row.meta["state"] == "sending" and "unconfirmed" in row.meta
 
     server.handler.drop_after_data = False
     retry = smtp.send(email())
 
-    assert retry.outcome == "duplicate"
+    assert retry.outcome == "sent_again"
+    assert [r.message["Message-ID"] for r in server.received] == [message_id(email().key)] * 2
+    row = store.recorded(email().key)
+    assert row is not None and (row.meta["state"], row.meta["attempts"]) == ("sent", "2")
+    assert row.meta["again"] == "after an unknown outcome"
+    assert smtp.send(email()).outcome == "duplicate"  # once it is confirmed, never again
+    assert len(server.received) == 2
+
+
+def test_a_worker_that_died_mid_send_leaves_a_row_that_the_retry_sends(store: Store, server: Server) -> None:
+    smtp = mailer(store, server)
+    # What a kill -9 between the claim and the server's answer leaves behind: the row, claimed, nothing more.
+    first = smtp.ledger.claim(email().key, "p", email().to, email().subject, email().text)
+    assert first is not None and not first.again
+
+    assert smtp.send(email()).outcome == "sent_again"
     assert len(server.received) == 1
+
+
+def test_two_retries_racing_over_an_unconfirmed_row_send_once(
+    store: Store, server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    smtp = mailer(store, server)
+    smtp.ledger.claim(email().key, "p", email().to, email().subject, email().text)
+    stale = store.recorded(email().key)
+    assert stale is not None
+    again = smtp.ledger.claim(email().key, "p", email().to, email().subject, email().text)
+    assert again is not None and again.again
+
+    # The loser read the row before the winner took it over: its conditional take-over finds it changed.
+    monkeypatch.setattr(store, "record", lambda *args: (stale, False))
+    with pytest.raises(Unavailable, match="another attempt is sending"):
+        smtp.send(email())
+    assert server.received == []
 
 
 def test_a_refused_recipient_is_refused_and_a_later_retry_sends(store: Store, server: Server) -> None:

@@ -180,15 +180,21 @@ async def test_approve_is_recorded_and_a_second_decision_is_409(app_client: http
     assert [a["decision"] for a in (await view(app_client, gate.id))["approvals"]] == ["approve"]
 
 
+async def emails_titled(client: httpx.AsyncClient, pid: str, subject: str) -> list[dict[str, Any]]:
+    """The outbox's messages titled `subject`, once there are any: a decision's emails follow its answer."""
+
+    async def found() -> list[dict[str, Any]]:
+        outbox = (await client.get("/api/outbox", params={"process": pid})).json()
+        return [e for e in outbox if e["subject"] == subject]
+
+    return await eventually(found, f"an email titled {subject!r}")
+
+
 async def test_owner_is_told_of_each_decision(app_client: httpx.AsyncClient, gate: Gate) -> None:
     response = await decide(app_client, gate, VP, "approve", "Ship it")
     assert response.status_code == 200, response.text
 
-    async def told_owner() -> list[dict[str, Any]]:
-        outbox = (await app_client.get("/api/outbox", params={"process": gate.id})).json()
-        return [e for e in outbox if e["subject"] == f"{VP} approved the launch of {gate.product}"]
-
-    (told,) = await eventually(told_owner, "the owner's email (it follows the decision)")
+    (told,) = await emails_titled(app_client, gate.id, f"{VP} approved the launch of {gate.product}")
     assert told["channel"] == "email"
     assert told["to"] == [OWNER]
     assert "Ship it" in told["body"]
@@ -308,8 +314,7 @@ async def test_rejection_ends_the_launch_and_carries_the_comment(app_client: htt
     ended = await wait_for_status(app_client, gate.id, "rejected")
     assert ended["gates"][0]["status"] == "rejected"
     assert ended["outcome"] == f"{VP}: {comment}"
-    outbox = (await app_client.get("/api/outbox", params={"process": gate.id})).json()
-    (told,) = [e for e in outbox if e["subject"] == f"{VP} rejected the launch of {gate.product}"]
+    (told,) = await emails_titled(app_client, gate.id, f"{VP} rejected the launch of {gate.product}")
     assert told["channel"] == "email"
     assert told["to"] == [OWNER]
     assert comment in told["body"]

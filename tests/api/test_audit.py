@@ -16,16 +16,17 @@ import sqlalchemy as sa
 from domain.audit import AuditEvent, ProcessSummary
 from domain.enums import ProcessStatus
 from integrations.schema import audit_events
+from tests.api.conftest import DEV_USER, bearer
 from tests.api.helpers import OWNER, audit, launch_params, start, trail_written, wait_until_idle
 from tests.conftest import Stack
 
 GENESIS = "0" * 64
 
 
-async def test_audit_is_a_numbered_hash_chain(app_client: httpx.AsyncClient, today: date) -> None:
+async def test_audit_is_a_numbered_hash_chain(app_client: httpx.AsyncClient, stack: Stack, today: date) -> None:
     pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
     await wait_until_idle(app_client, pid)
-    done = await app_client.post(f"/api/processes/{pid}/items/legal-review/done", headers={"X-Signoff-Actor": OWNER})
+    done = await app_client.post(f"/api/processes/{pid}/items/legal-review/done", headers=bearer(stack, OWNER))
     assert done.status_code == 200, done.text
     await trail_written(app_client, pid)
 
@@ -43,12 +44,12 @@ async def test_audit_is_a_numbered_hash_chain(app_client: httpx.AsyncClient, tod
         assert len(event["hash"]) == 64
         datetime.fromisoformat(event["at"])
     assert events[0]["action"] == "started"
-    assert events[0]["actor"] == "api"
+    assert events[0]["actor"] == DEV_USER  # who started it: dev mode's local admin
     assert events[0]["prev_hash"] == GENESIS
     assert all(later["prev_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(events))
     assert len({e["hash"] for e in events}) == len(events)
     assert [(e["action"], e["actor"]) for e in events[-2:]] == [
-        ("item_done", OWNER),
+        ("item_done", f"{OWNER} (token test-0)"),
         ("issue_transitioned", "signoff"),
     ]
     assert await audit(app_client, pid) == events

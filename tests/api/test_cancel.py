@@ -10,6 +10,7 @@ import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 
+from tests.api.conftest import bearer
 from tests.api.helpers import (
     APPROVERS,
     OWNER,
@@ -40,18 +41,21 @@ async def ended_email(client: httpx.AsyncClient, pid: str) -> dict[str, Any] | N
     return found[0] if found else None
 
 
-async def cancel(client: httpx.AsyncClient, pid: str, reason: str = REASON) -> httpx.Response:
-    return await client.post(
-        f"/api/processes/{pid}/cancel", json={"reason": reason}, headers={"X-Signoff-Actor": OWNER}
-    )
+async def cancel(
+    client: httpx.AsyncClient, pid: str, reason: str = REASON, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """Cancel `pid` (as dev mode's admin, unless `headers` say who)."""
+    return await client.post(f"/api/processes/{pid}/cancel", json={"reason": reason}, headers=headers)
 
 
-async def test_cancel_ends_the_process_and_tells_everyone(app_client: httpx.AsyncClient, today: date) -> None:
+async def test_cancel_ends_the_process_and_tells_everyone(
+    app_client: httpx.AsyncClient, stack: Stack, today: date
+) -> None:
     params = launch_params(today + timedelta(days=30))
     pid = (await start(app_client, params))["id"]
     await wait_until_idle(app_client, pid)
 
-    response = await cancel(app_client, pid)
+    response = await cancel(app_client, pid, headers=bearer(stack, OWNER))
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -70,9 +74,9 @@ async def test_cancel_ends_the_process_and_tells_everyone(app_client: httpx.Asyn
     assert email["subject"] == f"Launch of {params['product']} cancelled"
     assert set(email["to"]) >= {OWNER, *APPROVERS, "docs@example.com", "support@example.com"}
     assert REASON in email["body"]
-    assert f"cancelled by {OWNER}" in email["body"]
+    assert f"cancelled by {OWNER} (token test-0)" in email["body"]
     (event,) = [e for e in await wait_for_action(app_client, pid, "cancelled") if e["action"] == "cancelled"]
-    assert (event["actor"], event["details"]["reason"]) == (OWNER, REASON)
+    assert (event["actor"], event["details"]["reason"]) == (f"{OWNER} (token test-0)", REASON)
     assert (await view(app_client, pid))["status"] == "cancelled"
 
 

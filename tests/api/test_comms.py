@@ -11,6 +11,7 @@ import pytest
 
 from domain.enums import Decision
 from domain.models import DecisionInput
+from tests.api.conftest import bearer
 from tests.api.helpers import (
     audit,
     eventually,
@@ -147,19 +148,21 @@ async def test_a_decision_on_the_page_is_bound_to_the_version_shown(app_client: 
     assert (decision["actor"], decision["channel"], decision["details"]["version"]) == (ENG, "link", 1)
 
 
-async def test_a_revision_makes_a_new_version_and_retires_the_old_links(app_client: httpx.AsyncClient) -> None:
+async def test_a_revision_makes_a_new_version_and_retires_the_old_links(
+    app_client: httpx.AsyncClient, stack: Stack
+) -> None:
     pid = (await start_comms(app_client))["id"]
     old = await review_links(app_client, pid)
 
     response = await app_client.post(
         f"/api/processes/{pid}/revisions",
         json={"body": BODY + "\n\nUntil 04:00 UTC.", "comment": "End time added"},
-        headers={"X-Signoff-Actor": OWNER},
+        headers=bearer(stack, OWNER),
     )
 
     assert response.status_code == 201, response.text
     version = response.json()
-    assert (version["version"], version["by"], version["comment"]) == (2, OWNER, "End time added")
+    assert (version["version"], version["by"], version["comment"]) == (2, f"{OWNER} (token test-0)", "End time added")
     new = await review_links(app_client, pid, round=2)
     assert new[CS] != old[CS]
     assert (await app_client.get(path_of(old[CS]))).status_code == 410

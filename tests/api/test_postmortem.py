@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.helpers import audit, eventually, launch_params, start, view, wait_for_action
+from tests.api.conftest import bearer
+from tests.api.helpers import eventually, launch_params, start, view, wait_for_action
 from tests.api.test_hooks import issue_event, post
+from tests.conftest import Stack
 
 IC, CTO, SRE = "ic@example.com", "cto@example.com", "sre@example.com"
 
@@ -75,7 +77,7 @@ async def test_bad_parameters_are_422_naming_the_field(
 
 
 async def test_action_items_are_filed_and_one_is_accepted_as_wont_do(
-    app_client: httpx.AsyncClient, now: datetime
+    app_client: httpx.AsyncClient, stack: Stack, now: datetime
 ) -> None:
     pid = (await start_postmortem(app_client, now))["id"]
     await kicked_off(app_client, pid)
@@ -83,7 +85,7 @@ async def test_action_items_are_filed_and_one_is_accepted_as_wont_do(
     response = await app_client.post(
         f"/api/processes/{pid}/action-items",
         json={"items": [{"title": "Alert on error rate", "owner": SRE, "priority": "P1"}]},
-        headers={"X-Signoff-Actor": IC},
+        headers=bearer(stack, IC),
     )
 
     assert response.status_code == 201, response.text
@@ -97,9 +99,9 @@ async def test_action_items_are_filed_and_one_is_accepted_as_wont_do(
     )
     assert wont.status_code == 200, wont.text
     assert (wont.json()["status"], wont.json()["note"]) == ("wont_do", "Covered by SLOs.")
-    events = await audit(app_client, pid)
+    events = await wait_for_action(app_client, pid, "item_wont_do")  # the answer comes before the trail is written
     [added] = [e for e in events if e["action"] == "action_item_added"]
-    assert added["actor"] == IC and added["details"]["priority"] == "P1"
+    assert added["actor"] == f"{IC} (token test-0)" and added["details"]["priority"] == "P1"
     assert any(e["action"] == "item_wont_do" and e["details"]["reason"] == "Covered by SLOs." for e in events)
 
 
@@ -140,11 +142,13 @@ async def test_an_incident_resolved_in_jira_starts_its_post_mortem_once(
     body = issue_event(key, [], "Resolved", "done", **fields)
 
     first = await post(app_client, body, f"pm-{key}-1")
-    again = await post(app_client, body, f"pm-{key}-2")
+    again = await post(app_client, body, f"pm-{key}-2")  # the same signed body: the same delivery
+    edited = await post(app_client, issue_event(key, [], "Resolved", "done", **fields), f"pm-{key}-3")  # a new change
 
     started = next(a for a in first.json()["actions"] if a["rule"] == "postmortem-from-jira")
     assert started["started"] == f"postmortem-{key.lower()}"
-    assert "unchanged" in next(a for a in again.json()["actions"] if a["rule"] == "postmortem-from-jira")
+    assert again.json()["status"] == "duplicate"
+    assert "unchanged" in next(a for a in edited.json()["actions"] if a["rule"] == "postmortem-from-jira")
 
     async def running() -> dict[str, Any] | None:
         response = await app_client.get(f"/api/processes/{started['started']}")

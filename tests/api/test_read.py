@@ -55,6 +55,18 @@ async def test_list_shows_processes_and_filters_them(app_client: httpx.AsyncClie
     assert await rows(app_client, kind="launch", status="completed") == []
 
 
+async def test_an_unknown_status_or_kind_is_422_naming_the_known_ones(app_client: httpx.AsyncClient) -> None:
+    status = await app_client.get("/api/processes", params={"status": "bogus"})
+    kind = await app_client.get("/api/processes", params={"kind": "bogus"})
+
+    assert status.status_code == 422
+    [problem] = status.json()["detail"]
+    assert problem["loc"] == ["query", "status"]
+    assert all(f"'{known}'" in problem["msg"] for known in ["running", "waiting", "completed", "cancelled", "failed"])
+    assert kind.status_code == 422
+    assert kind.json()["detail"] == "unknown process kind 'bogus'; known kinds: launch, comms, postmortem, eol"
+
+
 async def test_one_process_has_its_steps_items_gates_and_links(app_client: httpx.AsyncClient, today: date) -> None:
     started = await start(app_client, launch_params(today + timedelta(days=30)))
     await wait_for_action(app_client, started["id"], "message_sent")
@@ -102,6 +114,7 @@ async def test_the_list_shows_progress_and_the_next_deadline(app_client: httpx.A
     process = await wait_until_idle(app_client, pid)
     done = await app_client.post(f"/api/processes/{pid}/items/legal-review/done")
     assert done.status_code == 200
+    await wait_for_action(app_client, pid, "item_done")  # the list is the store's, kept from the trail
 
     rows = {r["id"]: r for r in (await app_client.get("/api/processes")).json()}
     page = await app_client.get("/")

@@ -10,12 +10,14 @@ import httpx
 import pytest
 
 from api.routes.start_page import form_fields, params_of
+from domain.access import Role
 from domain.kinds import KINDS
+from tests.api.conftest import DEV_USER, bearer
 from tests.api.helpers import OWNER, audit, forms_of, text_of, view, wait_for_action, wait_until_idle
 from tests.api.test_comms import comms_params
 from tests.api.test_eol import eol_params
 from tests.api.test_postmortem import postmortem_params
-from tests.conftest import PUBLIC_URL
+from tests.conftest import PUBLIC_URL, Stack
 
 
 def test_every_kind_has_a_form_with_its_required_parameters_first() -> None:
@@ -100,7 +102,7 @@ async def test_a_launch_started_from_the_form_runs_and_says_who_started_it(
     assert started["params"]["owners"] == {"docs": "docs@example.com"}
     await wait_until_idle(app_client, pid)
     first = (await audit(app_client, pid))[0]
-    assert (first["action"], first["actor"]) == ("started", "dashboard")
+    assert (first["action"], first["actor"]) == ("started", DEV_USER)  # who submitted the form
 
 
 async def test_a_refused_field_is_shown_next_to_its_input_with_what_was_typed(
@@ -182,12 +184,16 @@ async def test_every_kind_starts_from_its_form(
         assert started["params"]["body"] == params["body"]
 
 
-async def test_behind_a_proxy_the_public_url_is_this_site(app_client: httpx.AsyncClient, today: date) -> None:
-    """The proxy hands the service its own address; the browser says the public one, in any case, with :80."""
+async def test_behind_a_proxy_the_public_url_is_this_site(
+    app_client: httpx.AsyncClient, stack: Stack, today: date
+) -> None:
+    """The proxy hands the service its own address; the browser says the public one, in any case, with :80.
+    (Behind a proxy there is no dev mode: an admin's credential says who posts.)"""
     form = {"kind": "postmortem", "incident": f"INC-{uuid.uuid4().hex[:6]}", "title": "Proxy", "severity": "SEV2",
             "commander": "ic@example.com", "reviewers": "cto@example.com",
             "resolved_at": f"{today}T08:00:00Z"}  # fmt: skip
     headers = {"Host": "10.0.0.5:8080", "Origin": PUBLIC_URL.upper().replace("HTTP://", "http://") + ":80"}
+    headers |= bearer(stack, "admin@example.com", Role.ADMIN)
 
     response = await app_client.post("/start", data=form, headers=headers)
 

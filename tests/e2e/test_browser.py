@@ -22,9 +22,11 @@ import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
+from api.auth import Authenticator
 from api.deps import Services
 from api.service import Processes
 from config.templates import load_template
+from integrations.people import People
 from tests.api.helpers import eventually, launch_params, wait_for_action
 from tests.api.test_comms import CS, ENG, comms_params, review_links
 from tests.api.test_eol import eol_params
@@ -61,6 +63,7 @@ async def site(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[tuple[
         services = Services(
             processes=Processes(stack.client, stack.task_queue, load_template, today=lambda: today),
             store=stack.store,
+            auth=Authenticator(People(stack.store.engine), dev_user="admin@localhost"),
             tokens=stack.tokens,
             public_url=base,
         )

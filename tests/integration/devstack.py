@@ -44,8 +44,9 @@ def eventually(check: Callable[[], Any], timeout: float = 30, what: str = "condi
 class DevStack:
     """`signoff dev` as a child process."""
 
-    def __init__(self, data_dir: Path, templates: Path) -> None:
+    def __init__(self, data_dir: Path, templates: Path, *options: str) -> None:
         self.data_dir = data_dir
+        self.options = options
         self.port = free_port()
         self.temporal_port = free_port(also_free=1000)
         self.base = f"http://127.0.0.1:{self.port}"
@@ -53,7 +54,18 @@ class DevStack:
         self.env["SIGNOFF_TEMPLATES_DIR"] = str(templates)
         self.process: subprocess.Popen[str] | None = None
 
+    @property
+    def log(self) -> Path:
+        """Everything the stack prints, in a file: a pipe nobody reads fills up (64 KiB of access lines) and
+        stops the stack mid-write."""
+        return self.data_dir.parent / f"{self.data_dir.name}.log"
+
+    def output(self) -> str:
+        """What the stack printed so far."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
     def start(self) -> None:
+        self._log = self.log.open("w")
         self.process = subprocess.Popen(
             [
                 find_binary("signoff"),
@@ -64,18 +76,19 @@ class DevStack:
                 str(self.temporal_port),
                 "--data-dir",
                 str(self.data_dir),
+                *self.options,
             ],
             env=self.env,
-            stdout=subprocess.PIPE,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        eventually(self._healthy, timeout=60, what="signoff dev to answer /healthz")
+        eventually(self._healthy, timeout=120, what="signoff dev to answer /healthz")
 
     def _healthy(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
-            raise AssertionError(f"signoff dev exited: {self.process.stdout.read() if self.process.stdout else ''}")
+            raise AssertionError(f"signoff dev exited: {self.output()}")
         try:
             return requests.get(f"{self.base}/healthz", timeout=2).status_code == 200
         except requests.ConnectionError:
@@ -85,13 +98,16 @@ class DevStack:
         """Ctrl-C, as a person would; returns what the stack printed."""
         assert self.process is not None
         self.process.send_signal(signal.SIGINT)
-        output, _ = self.process.communicate(timeout=30)
-        return output
+        self.process.wait(timeout=30)
+        self._log.close()
+        return self.output()
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        if self.process:
+            self._log.close()
 
     def get(self, path: str, **kwargs: Any) -> Any:
         response = requests.get(f"{self.base}{path}", timeout=30, **kwargs)

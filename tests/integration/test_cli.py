@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -123,7 +124,9 @@ def test_a_trail_as_csv_has_the_same_columns_searched_or_not(dev_stack: DevStack
 
 
 def test_audit_verify_checks_every_chain_of_the_configured_store(dev_stack: DevStack, launch: str) -> None:
-    assert ok(signoff(dev_stack, "audit", "verify")).strip() == "every audit chain verifies"
+    assert re.fullmatch(
+        r"\d+ chains?, [\d,]+ events: every chain verifies\n", ok(signoff(dev_stack, "audit", "verify"))
+    )
 
 
 def test_audit_verify_names_a_tampered_chain_and_fails(dev_stack: DevStack, tmp_path: Path) -> None:
@@ -164,10 +167,47 @@ def test_the_evidence_report_prints_or_is_written_to_a_file(dev_stack: DevStack,
         (["audit", "verify", "--kind", "decision"], "takes no --actor"),
         (["evidence", "launch-no-such-thing-2030-01-01"], "no audit trail"),
         (["done", "launch-no-such-thing-2030-01-01", "docs"], "launch-no-such-thing-2030-01-01"),
+        (["list", "--status", "bogus"], "--status 'bogus' is not one of running, waiting, completed, rejected"),
+        (["list", "--kind", "bogus"], "--kind 'bogus' is not one of launch, comms, postmortem, eol"),
+        (["start", "comms", "--param", "audience=[a, b"], "--param audience: '[a, b' is not a YAML list or mapping"),
     ],
 )
 def test_bad_input_is_exit_2_and_a_sentence(dev_stack: DevStack, args: list[str], sentence: str) -> None:
     assert sentence in refused(signoff(dev_stack, *args))
+
+
+def test_a_param_overrides_the_file_and_its_escapes_are_the_characters(dev_stack: DevStack, tmp_path: Path) -> None:
+    file = tmp_path / "notice.yaml"
+    file.write_text(
+        "subject: Maintenance on Saturday\nbody: from the file\naudience: [ana@customer.example]\n"
+        "reviewers: ['cs@example.com:Customer Success', 'eng@example.com:Engineering']\nowner: pm@example.com\n",
+        encoding="utf-8",
+    )
+
+    started = ok(signoff(dev_stack, "start", "comms", "-f", str(file), "-p", r"body=Hello,\n\nWe are down.\tSorry."))
+    process_id = started.split()[1]
+    params = dev_stack.get(f"/api/processes/{process_id}")["params"]
+    ok(signoff(dev_stack, "cancel", process_id))
+
+    assert params["body"] == "Hello,\n\nWe are down.\tSorry."
+    assert params["subject"] == "Maintenance on Saturday"
+    assert [r["email"] for r in params["reviewers"]] == ["cs@example.com", "eng@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("content", "sentence"),
+    [
+        ("subject: Caf\xe9\n".encode("latin-1"), "is not UTF-8 text (byte 0xe9 at offset 12); save it as UTF-8"),
+        (b"subject: [unclosed\n", "is not valid YAML: expected ',' or ']', but got '<stream end>' at line 2"),
+    ],
+)
+def test_a_file_not_utf8_or_not_yaml_is_a_sentence(
+    dev_stack: DevStack, tmp_path: Path, content: bytes, sentence: str
+) -> None:
+    file = tmp_path / "params.yaml"
+    file.write_bytes(content)
+
+    assert f"{file} {sentence}" in refused(signoff(dev_stack, "start", "comms", "--file", str(file)))
 
 
 def test_an_unreachable_service_is_exit_1_saying_where_it_looked(dev_stack: DevStack) -> None:

@@ -30,7 +30,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from config.settings import Settings
+from domain.access import Role
 from domain.ids import process_id
+from integrations.people import People
 from integrations.store import Store
 from tests.adapters.fake_chat import FakeSlack, running
 from tests.adapters.fake_jira import FakeJira
@@ -58,6 +60,9 @@ class World:
     slack: FakeSlack
     store: Store
     web: httpx.AsyncClient
+    """An admin's client (a token of theirs)."""
+    browser: httpx.AsyncClient
+    """A client with no credential: an approver's browser, whose link is all it has."""
 
     def mail(self, to: str, subject: str) -> list[EmailMessage]:
         """Messages aiosmtpd took for `to` whose subject contains `subject`."""
@@ -107,16 +112,23 @@ async def world(
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
         store = Store.connect(settings.database())
         services = build_services(settings, env.client, store)
+        people = People(store.engine)  # the production rules: the test's client is an admin, by token
+        people.add("admin@example.com", Role.ADMIN, by="tests")
+        _, token = people.create_token("admin@example.com", Role.ADMIN, "tests", by="tests")
+        app = httpx.ASGITransport(app=create_app(services))
         async with (
             build_worker(env.client, settings.temporal.task_queue, build_activities(settings, store)),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(services)), base_url=PUBLIC_URL) as web,
+            httpx.AsyncClient(transport=app, base_url=PUBLIC_URL, headers={"Authorization": f"Bearer {token}"}) as web,
+            httpx.AsyncClient(transport=app, base_url=PUBLIC_URL) as browser,
         ):
             await start_test(env)
-            yield World(env, jira, smtp, slack, store, web)
+            yield World(env, jira, smtp, slack, store, web, browser)
 
 
 def jira_webhook(issue: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps({"webhookEvent": "jira:issue_updated", "issue": issue}).encode()
+    """Jira's delivery of an issue update: the body, with its time, signed (Jira signs the body alone)."""
+    event = {"timestamp": int(time.time() * 1000), "webhookEvent": "jira:issue_updated", "issue": issue}
+    body = json.dumps(event).encode()
     signature = "sha256=" + hmac.new(JIRA_SECRET.encode(), body, hashlib.sha256).hexdigest()
     return body, {
         "content-type": "application/json",
@@ -206,10 +218,10 @@ async def test_a_launch_through_jira_smtp_and_slack(world: World) -> None:
     assert vp_buttons[0]["value"] == tokens[VP], "the Slack button carries the same token as the email link"
 
     # 4. The VP decides on the page behind the email link; legal presses Approve in Slack.
-    page = await world.web.get(f"/approve/{tokens[VP]}")
+    page = await world.browser.get(f"/approve/{tokens[VP]}")
     [form] = forms_of(page.text)
     fields = {f["name"]: f.get("value", "") for f in form["fields"] if f["tag"] == "input"}
-    decided = await world.web.post(f"/approve/{tokens[VP]}", data=fields | {"decision": "approve", "comment": "Go"})
+    decided = await world.browser.post(f"/approve/{tokens[VP]}", data=fields | {"decision": "approve", "comment": "Go"})
     assert decided.status_code == 200, decided.text
     body, headers = slack_click(world, tokens[LEGAL], "U0LEGAL")
     assert (await world.web.post("/hooks/slack", content=body, headers=headers)).status_code == 200

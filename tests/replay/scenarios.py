@@ -10,13 +10,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from temporalio.client import WorkflowHandle
 
 from domain.enums import Decision
-from domain.models import CancelInput, DecisionInput, ItemDoneInput, ProcessView, RevisionInput
+from domain.errors import Refused
+from domain.models import CancelInput, DecisionInput, ItemDoneInput, ProcessView, ResendInput, RevisionInput
 from domain.postmortem import ActionItemsInput, ActionItemSpec
+from domain.requests import Delivery
+from integrations.outbox import OutboxMailer
+from integrations.ports import Email
 from tests.conftest import Stack
 
 Handle = WorkflowHandle[Any, Any]
@@ -149,6 +153,37 @@ async def launch_cancel_checklist(stack: Stack) -> Handle:
     return await _cancel(handle, "Moved to next quarter.")
 
 
+class BouncingMailer(OutboxMailer):
+    """The outbox's mailer, refusing the addresses in `bouncing` (a 550), for a scenario to stop and start."""
+
+    bouncing: ClassVar[set[str]] = set()
+
+    def send(self, email: Email) -> Delivery:
+        if self.bouncing & set(email.to):
+            raise Refused(f"SMTP: the server refused {', '.join(sorted(self.bouncing & set(email.to)))}: 550")
+        return super().send(email)
+
+
+async def launch_resend(stack: Stack) -> Handle:
+    """An owner's email refused, kept undelivered, sent again once the mailbox exists; an item marked done (its
+    issue closed beside the story); cancelled."""
+    BouncingMailer.bouncing = {"docs@example.com"}
+    try:
+        handle = await stack.start_launch(days_ahead=20, product="Replay Resend")
+        await _until(lambda: _count(stack, handle, "delivery_failed") == 1, "the refused email")
+    finally:
+        BouncingMailer.bouncing = set()
+    await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
+    [undelivered] = (await handle.query("view", result_type=ProcessView)).undelivered
+    await handle.execute_update("resend", ResendInput(key=undelivered.key, by="pm@example.com"))
+    resent = [e for e in stack.trail(handle.id) if e.action == "message_sent" and e.details["to"] == undelivered.to]
+    await _until(lambda: len(resent) < sum(1 for e in stack.trail(handle.id) if e.action == "message_sent"
+                                           and e.details["to"] == undelivered.to), "the resend")  # fmt: skip
+    await handle.execute_update("mark_item_done", ItemDoneInput(item="documentation", by="docs@example.com"))
+    await _until(lambda: _count(stack, handle, "issue_transitioned") == 1, "the item's issue closed")
+    return await _cancel(handle, "Moved to next quarter.")
+
+
 async def launch_cancel_gate(stack: Stack) -> Handle:
     """Cancelled while the gate is open, after one approval: the undecided approver's request withdrawn."""
     handle = await stack.start_launch(days_ahead=2, product="Replay Cancel Gate")
@@ -233,6 +268,7 @@ async def eol_cancel_notice(stack: Stack) -> Handle:
 SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch": launch,
     "launch-cancel-checklist": launch_cancel_checklist,
+    "launch-resend": launch_resend,
     "launch-cancel-gate": launch_cancel_gate,
     "launch-reject-reopen": launch_reject_reopen,
     "launch-expired": launch_expired,
@@ -246,4 +282,4 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
 }
 """History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each
 kind's main path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a
-rejection that reopens the gate, changes then a revision, expiry."""
+rejection that reopens the gate, changes then a revision, expiry; a message refused, then resent."""

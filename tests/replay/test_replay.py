@@ -4,7 +4,8 @@ Each file in `histories/GENERATION/` is a whole run of one process kind,
 recorded by `python -m tests.replay.record`: generation 1 before the
 workflow core was written once (#11), generation 2 after it (the
 `workflow-core-once` patch taken), generation 3 with the audit trail written
-in batches (`audit-in-batches`). Every generation replays as long as a
+in batches (`audit-in-batches`), 4 with lighter workflow tasks, 5 with items
+answered before their issue is closed and a resend. Every generation replays as long as a
 process of its shape may still run. If a change to a workflow makes it issue
 different commands for the same history, the replayer raises a
 nondeterminism error — exactly what a worker would do to every process of

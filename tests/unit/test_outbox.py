@@ -86,7 +86,7 @@ def test_transition_is_recorded_once_per_marker(store: Store) -> None:
     tracker.transition_issue(move)
     tracker.transition_issue(move)
     [entry] = store.outbox("launch-acme")
-    assert entry.meta == {"issue_key": "LAUNCH-1", "status": "Done"}
+    assert entry.meta == {"issue_key": "LAUNCH-1", "status": "Done", "resolution": "done"}
 
 
 # ---- mail and chat -------------------------------------------------------------

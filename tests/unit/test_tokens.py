@@ -148,6 +148,32 @@ def test_form_token_of_another_secret_is_refused(tokens: ApprovalTokens) -> None
     assert tokens.check_form(claims(), foreign) is False
 
 
+# ---- rotating the key --------------------------------------------------------
+
+
+def test_after_a_rotation_links_signed_with_the_old_key_still_read(tokens: ApprovalTokens) -> None:
+    before = tokens.sign(claims())
+    rotated = ApprovalTokens("the-new-secret", fallbacks=[SECRET])
+
+    assert rotated.read(before, now=BEFORE) == claims()
+    assert rotated.check_form(claims(), tokens.form_token(claims()))  # a page opened before it, posted after
+
+
+def test_after_a_rotation_new_links_are_signed_with_the_new_key_alone(tokens: ApprovalTokens) -> None:
+    rotated = ApprovalTokens("the-new-secret", fallbacks=[SECRET, "an-older-one"])
+
+    assert rotated.sign(claims()) == ApprovalTokens("the-new-secret").sign(claims())
+    with pytest.raises(BadInput):
+        tokens.read(rotated.sign(claims()), now=BEFORE)
+
+
+def test_a_link_of_a_key_dropped_from_the_fallbacks_is_bad_input(tokens: ApprovalTokens) -> None:
+    dropped = ApprovalTokens("the-new-secret", fallbacks=["an-older-one"])
+    with pytest.raises(BadInput, match="not valid"):
+        dropped.read(tokens.sign(claims()), now=BEFORE)
+    assert dropped.check_form(claims(), tokens.form_token(claims())) is False
+
+
 # ---- links -------------------------------------------------------------------
 
 

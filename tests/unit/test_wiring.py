@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
@@ -10,6 +11,7 @@ from temporalio.client import Client
 
 from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
 from config.settings import Settings
+from domain.requests import ApprovalClaims
 from integrations.jira import JiraTracker
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
 from integrations.slack import SlackChat
@@ -17,7 +19,16 @@ from integrations.smtp import SmtpMailer
 from integrations.store import Store
 from integrations.teams import TeamsChat
 from workers.checks import run_checks
-from workers.wiring import build_activities, build_chat, build_mailer, build_services, build_tracker
+from workers.wiring import build_activities, build_chat, build_mailer, build_services, build_tokens, build_tracker
+
+CLAIMS = ApprovalClaims(
+    process_id="launch-acme-2026-12-15",
+    gate="go-no-go",
+    round=1,
+    approver="vp@example.com",
+    token_id="tok-1",
+    expires_at=datetime(2026, 12, 22, 9, tzinfo=UTC),
+)
 
 
 @pytest.fixture
@@ -80,6 +91,7 @@ async def test_check_reports_one_line_each_and_fails_on_an_unreachable_integrati
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     config = settings(monkeypatch, tmp_path, TEMPORAL_ADDRESS="127.0.0.1:1", SMTP_HOST="127.0.0.1", SMTP_PORT="1")
+    Store.connect(config.database())  # the store a stack made there: `check` never makes one
     lines, healthy = await run_checks(config)
     assert not healthy
     by_name = {line.split()[1]: line for line in lines}
@@ -132,3 +144,18 @@ def test_process_pages_link_to_the_configured_temporal_ui_in_its_namespace(
     )
     dev = build_services(cloud, client, store, temporal_ui_url="http://127.0.0.1:8233")
     assert dev.temporal_workflows_url == "http://127.0.0.1:8233/namespaces/acme.a1b2/workflows"
+
+
+def test_links_signed_with_a_retired_key_still_read_once_it_is_a_fallback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    generated = build_tokens(settings(monkeypatch, tmp_path))  # no key set: one is made and kept in the data dir
+    old_link = generated.sign(CLAIMS)
+    kept = (tmp_path / "secret_key").read_text().strip()
+
+    rotated = settings(monkeypatch, tmp_path, SECRET_KEY="the-new-key", SECRET_KEY_FALLBACKS=f" older-key , {kept} ")
+
+    assert [key.get_secret_value() for key in rotated.signing_key_fallbacks()] == ["older-key", kept]
+    assert build_tokens(rotated).read(old_link, now=CLAIMS.expires_at - timedelta(days=1)) == CLAIMS
+    assert build_tokens(rotated).sign(CLAIMS) != old_link  # new links are signed with the new key
+    assert "the-new-key" not in repr(rotated) and kept not in repr(rotated)  # secrets, never printed

@@ -23,7 +23,7 @@ from config.templates import load_template
 from domain.audit import StoredAuditEvent
 from domain.enums import Decision, ProcessStatus
 from domain.models import DecisionInput, GateState, ItemDoneInput, ItemState, ProcessView
-from integrations.store import OutboxEntry
+from integrations.outbox_records import OutboxEntry
 from tests.clock import skip_to
 from tests.conftest import PUBLIC_URL, Stack
 from workflows.launch import LaunchWorkflow
@@ -177,8 +177,15 @@ async def settled(handle: Handle) -> None:
 
 
 async def mark_done(handle: Handle, *items: str, by: str = OWNER) -> list[ItemState]:
-    """Mark checklist items done, one update each."""
-    return [await handle.execute_update(LaunchWorkflow.mark_item_done, ItemDoneInput(item=i, by=by)) for i in items]
+    """Mark checklist items done, one update each, and wait until what they set going beside the story (the issue
+    closed, the trail written) is done: the update answers before that."""
+    states = [await handle.execute_update(LaunchWorkflow.mark_item_done, ItemDoneInput(item=i, by=by)) for i in items]
+
+    async def settled() -> bool:
+        return await handle.query("settling", result_type=int) == 0
+
+    await eventually(settled, "the items' follow-ups")
+    return states
 
 
 async def refusal(update: Awaitable[object]) -> ApplicationError:

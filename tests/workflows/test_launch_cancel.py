@@ -46,6 +46,11 @@ def assert_cleaned_up(stack: Stack, view: ProcessView, involved: list[str], by: 
     assert f"cancelled by {by}" in ended.body
     assert [c.to for c in outbox if c.channel == "chat" and "has been cancelled" in c.body] == [[CHANNEL]]
     assert sorted(transitioned(outbox)) == issue_keys(view), "each issue closed exactly once"
+    closes = [o.meta for o in outbox if o.channel == "tracker" and "status" in o.meta]
+    dropped = {m["issue_key"] for m in closes if m["resolution"] == "wont_do"}
+    assert dropped == {i.issue_key for i in view.items if i.status == "open"} | {view.links["epic"]}, (
+        "the open items and the epic are closed as won't do; items done before stay done"
+    )
     trail = stack.trail(view.id)
     [cancelled] = events(trail, "cancelled")
     assert cancelled.actor == by

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from domain.enums import Decision, GateStatus
-from domain.errors import Conflict, Expired, NotFound
+from domain.errors import Conflict, Expired, NotFound, Unauthenticated
 from domain.models import ApprovalRecord, DecisionInput, GateState, Policy
 from domain.rules import gate_outcome, required_approvals
+from domain.templates import GateTemplate, ReviewTemplate
 from workflows.steps.refusal import refuse
 
 
@@ -26,15 +27,22 @@ class ApprovalGate:
 
     @classmethod
     def new(
-        cls, key: str, title: str, approvers: list[str], policy: Policy, owner: str, allow_owner_approval: bool = False
+        cls,
+        template: GateTemplate | ReviewTemplate,
+        approvers: list[str],
+        policy: Policy,
+        owner: str,
+        allow_owner_approval: bool = False,
     ) -> ApprovalGate:
-        """A gate not opened yet; `owner` may not decide it unless `allow_owner_approval`."""
+        """A gate not opened yet, as its template names it; `owner` may not decide it unless
+        `allow_owner_approval`."""
         state = GateState(
-            key=key,
-            title=title,
+            key=template.key,
+            title=template.title,
             approvers=approvers,
             policy=policy,
             required=required_approvals(policy, len(approvers)),
+            require_sign_in=template.require_sign_in,
         )
         return cls(state, owner=owner, allow_owner_approval=allow_owner_approval)
 
@@ -78,6 +86,8 @@ class ApprovalGate:
             raise refuse(Conflict(f"{state.title} is {state.status.value}, not open for decisions"))
         if decision.approver == self.owner and not self.allow_owner_approval:
             raise refuse(Conflict("the process owner cannot decide their own gate"))
+        if state.require_sign_in and not decision.signed_in:
+            raise refuse(Unauthenticated(f"{state.title} needs {decision.approver} to sign in before deciding"))
 
     def record(self, decision: DecisionInput, at: datetime) -> ApprovalRecord:
         """Validate and keep a decision, then settle the gate if the policy is met."""

@@ -192,12 +192,18 @@ class GatedProcess(ProcessWorkflow):
         self.check_decision(input)
 
     async def after_decision(self, record: ApprovalRecord, email: Email | None, details: dict[str, Any]) -> None:
-        """The trail, the owner told, and the approver's chat request showing what they decided."""
+        """The trail, the owner told, and the approver's chat request showing what they decided.
+
+        One after the other, the trail's row first: the workflow task that answers the click then carries
+        one command of its own, and the answer leaves sooner (`workflows.base.LIGHTER_TASKS`).
+        """
         key = self.gate.state.key
         await self.audit.record(
             "decision", actor=record.approver, channel=record.channel, step=key, decision=record.decision.value,
             comment=record.comment, round=record.round, **details, token_id=record.token_id,
         )  # fmt: skip
+        if self.lighter_tasks:
+            await self.audit.stored()
         if email is not None:
             await self.outbound.email(
                 f"decision:{key}:{record.round}:{record.approver}", email.template, email.to, key, **email.context

@@ -2,20 +2,29 @@
 
 Each send is an activity keyed by the process, the step and the recipient,
 so a retry is never a second message, and each is followed by its audit
-event. A send that still fails after its retries (or is refused at once:
-a bad token, an unknown project) is recorded and told to the process owner
-by email, not fatal: one bounced email must not stop a launch.
+event: sent, sent again (an attempt's outcome was unknown, so it went out
+again under the same identity), or failed. A message that still fails after
+its retries (or is refused at once: a bad token, an unknown address) is
+recorded, told to the process owner by email, shown on the process page and
+kept until it is resent (`Outbound.resend`), not fatal: one bounced email
+must not stop a launch.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
+from domain.enums import Channel
+from domain.errors import Conflict, NotFound, SignoffError
+from domain.models import UndeliveredMessage
 from domain.requests import (
     ApprovalLinkRequest,
     Delivery,
@@ -33,6 +42,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.mail import MailActivities
     from activities.tracker import TrackerActivities
 
+T = TypeVar("T")
+
 
 def failure(err: ActivityError) -> str:
     """What went wrong, for the audit trail; a cancellation is not a failure and goes on up."""
@@ -40,6 +51,15 @@ def failure(err: ActivityError) -> str:
         raise err
     cause = err.cause or err
     return cause.message if isinstance(cause, ApplicationError) else str(cause)
+
+
+@dataclass
+class _Undelivered:
+    """A message that could not be delivered, with what it takes to send it again."""
+
+    message: UndeliveredMessage
+    activity: Any
+    request: MessageRequest | ApprovalLinkRequest
 
 
 class Outbound:
@@ -50,6 +70,48 @@ class Outbound:
         self.audit = audit
         self.context = context
         self.owner = owner
+        self._undelivered: dict[str, _Undelivered] = {}
+
+    @property
+    def undelivered(self) -> list[UndeliveredMessage]:
+        """The messages that could not be delivered and were not resent since, oldest first."""
+        return [entry.message for entry in self._undelivered.values()]
+
+    def resend_refusal(self, key: str) -> SignoffError | None:
+        """Why the message `key` cannot be resent now, if it cannot."""
+        entry = self._undelivered.get(key)
+        if entry is None:
+            return NotFound(f"process {self.process_id} has no undelivered message {key!r}")
+        if entry.message.resending:
+            return Conflict(f"{entry.message.what}: a resend is under way already")
+        return None
+
+    def start_resend(self, key: str) -> UndeliveredMessage:
+        """Mark the message `key` as being resent (before `resend` runs, so the answer can say so)."""
+        entry = self._undelivered[key]
+        entry.message.resending = True
+        return entry.message
+
+    async def resend(self, key: str, by: str, channel: Channel) -> None:
+        """Deliver again the message `key` (after `start_resend`), as it was: same key, same content, same link.
+
+        A resend after a certain failure is the message's first delivery; the ledger makes sure of it.
+        """
+        entry = self._undelivered[key]
+        message = entry.message
+        await self.audit.record("resend_requested", actor=by, channel=channel, step=message.step, key=key,
+                                to=message.to, what=message.what)  # fmt: skip
+        await self._deliver(entry.activity, entry.request, message.step, message.via, message.what)
+
+    side_by_side = False
+    """Whether sends that do not wait on each other go out together (`workflows.base.LIGHTER_TASKS`)."""
+
+    async def together(self, *sends: Awaitable[T]) -> list[T]:
+        """Run `sends` side by side: their activities are scheduled in one workflow task and their answers
+        often come back in one. A process started before that runs them one after the other, as it did."""
+        if self.side_by_side:
+            return list(await asyncio.gather(*sends))
+        return [await send for send in sends]
 
     def _key(self, *parts: object) -> str:
         return ":".join([self.process_id, *map(str, parts)])
@@ -110,16 +172,18 @@ class Outbound:
             content_hash=content_hash,
             context=self.context | context | {"reminder": reminder > 0, "content_hash": content_hash},
         )
-        emailed = await self._deliver(
+        emailing = self._deliver(
             MailActivities.send_approval_request, request, step, "email", f"email {approver} their approval link"
         )
-        if not reminder:
-            in_chat = request.model_copy(
-                update={"key": self._chat_request_key(gate, round_, approver), "template": f"{template}_chat"}
-            )
-            await self._deliver(
-                ChatActivities.post_approval_request, in_chat, step, "chat", f"send {approver} their request in chat"
-            )
+        if reminder:
+            return await emailing
+        in_chat = request.model_copy(
+            update={"key": self._chat_request_key(gate, round_, approver), "template": f"{template}_chat"}
+        )
+        posting = self._deliver(
+            ChatActivities.post_approval_request, in_chat, step, "chat", f"send {approver} their request in chat"
+        )
+        emailed, _ = await self.together(emailing, posting)
         return emailed
 
     async def settle_approval_request(self, gate: str, round_: int, approver: str, step: str, **context: Any) -> None:
@@ -150,15 +214,23 @@ class Outbound:
             delivery: Delivery = await workflow.execute_activity_method(activity, request, **INTEGRATION)
         except ActivityError as err:
             error = failure(err)
+            self._undelivered.pop(request.key, None)  # (a resend that failed again goes to the end of the list)
+            self._undelivered[request.key] = _Undelivered(
+                UndeliveredMessage(key=request.key, via=via, to=to, what=what, step=step, error=error,
+                                   at=workflow.now()),
+                activity, request,
+            )  # fmt: skip
             await self.audit.record(
                 "delivery_failed", step=step, via=via, to=to, template=request.template, error=error
             )
             if not (via == "email" and self.owner in to):  # their own mailbox is the one failing
                 await self.tell_owner(via, step, what, error)
             return False
+        self._undelivered.pop(request.key, None)
         if delivery.outcome == "skipped":
             return False
-        await self.audit.record("message_sent", step=step, via=via, to=to, template=request.template)
+        again: dict[str, Any] = {"again": "after an unknown outcome"} if delivery.outcome == "sent_again" else {}
+        await self.audit.record("message_sent", step=step, via=via, to=to, template=request.template, **again)
         return True
 
     async def tell_owner(self, via: str, step: str, what: str, error: str) -> None:
@@ -193,14 +265,18 @@ class Outbound:
         )
         return ref
 
-    async def close_issue(self, issue_key: str, status: str, comment: str, step: str) -> None:
-        """Move an issue to `status` with a comment, once per issue and status."""
+    async def close_issue(
+        self, issue_key: str, status: str, comment: str, step: str, *, resolution: Literal["done", "wont_do"] = "done"
+    ) -> None:
+        """Move an issue to `status` with a comment, once per issue and status; `resolution` ``wont_do``
+        closes it as dropped work."""
         request = TransitionRequest(
             process_id=self.process_id,
             marker=self._key("transition", issue_key, status),
             issue_key=issue_key,
             status=status,
             comment=comment,
+            resolution=resolution,
         )
         try:
             await workflow.execute_activity_method(TrackerActivities.transition_issue, request, **INTEGRATION)
@@ -209,4 +285,5 @@ class Outbound:
             await self.audit.record("delivery_failed", step=step, via="tracker", issue=issue_key, error=error)
             await self.tell_owner("tracker", step, f"move {issue_key} to {status}", error)
             return
-        await self.audit.record("issue_transitioned", step=step, issue=issue_key, status=status)
+        dropped: dict[str, Any] = {"resolution": "won't do"} if resolution == "wont_do" else {}
+        await self.audit.record("issue_transitioned", step=step, issue=issue_key, status=status, **dropped)

@@ -33,6 +33,11 @@ from workflows.steps.refusal import refuse
 with workflow.unsafe.imports_passed_through():
     from activities.tracker import TrackerActivities
 
+ITEMS_ANSWERED_AT_ONCE = "items-answered-at-once"
+"""The patch that answers "mark this item done" once it is recorded, and closes its issue beside the story:
+a tracker that is down (retried for up to a day) or a worker that died mid-call no longer holds the person's
+request. A process started before it, or an item marked before it, awaited the close first."""
+
 
 def item_lines(items: Iterable[ItemState]) -> list[dict[str, str]]:
     """Items as the message templates list them."""
@@ -109,12 +114,15 @@ class TrackedChecklist(ProcessWorkflow):
             item.issue_key = ref.key if ref else None
 
     async def close_open_issues(self, comment: str, step: str) -> None:
-        """Close the open items' issues, then the main issue, with `comment` (the process ended early)."""
+        """Close the open items' issues, then the main issue, as won't-do with `comment` (the process ended
+        early: the work is dropped, not done)."""
         done = self.input.template.tracker.done_status
         issues = [i.issue_key for i in self.checklist.open_items() if i.issue_key and self.tracked(i)]
-        await asyncio.gather(*(self.outbound.close_issue(key, done, comment, step) for key in issues))
+        await asyncio.gather(
+            *(self.outbound.close_issue(key, done, comment, step, resolution="wont_do") for key in issues)
+        )
         if self.main_issue:
-            await self.outbound.close_issue(self.main_issue, done, comment, step)
+            await self.outbound.close_issue(self.main_issue, done, comment, step, resolution="wont_do")
 
     # ---- done ---------------------------------------------------------------------
 
@@ -155,8 +163,16 @@ class TrackedChecklist(ProcessWorkflow):
             self.item_action(item), actor=input.by, channel=input.channel, step=step, item=item.key, **reason
         )
         if item.issue_key and self.tracked(item) and input.channel not in (Channel.SYSTEM, Channel.JIRA):
-            comment = f"Marked {item.status.replace('_', ' ')} by {input.by}. {input.reason}".strip()
-            await self.outbound.close_issue(item.issue_key, self.input.template.tracker.done_status, comment, step)
+            said = "won't do" if item.status == "wont_do" else "done"
+            comment = f"Marked {said} by {input.by}. {input.reason}".strip()
+            closing = self.outbound.close_issue(
+                item.issue_key, self.input.template.tracker.done_status, comment, step,
+                resolution="wont_do" if item.status == "wont_do" else "done",
+            )  # fmt: skip
+            if workflow.patched(ITEMS_ANSWERED_AT_ONCE):
+                self.later(closing)
+            else:
+                await closing
         return item
 
     def item_action(self, item: ItemState) -> str:

@@ -1,0 +1,408 @@
+"""What the suite breaks: the worker killed mid-activity (every activity kind of every kind), and outages.
+
+A `Scenario` is one process of one kind with one `Hold` armed on the request
+of one activity, before or after the server carries it out (an email's RCPT
+or its unconfirmed DATA, a Slack post, a Jira create or transition, an audit
+write blocked by a table lock). `run_kills` runs scenarios side by side with a
+killer beside them: whenever held requests have arrived, it kills the worker
+with SIGKILL, releases them (their answers go to a dead socket), and starts a
+new worker. The drivers go on playing their people meanwhile.
+
+The outages (`temporal_restart`, `smtp_down`, `jira_throttled`) run a process
+of each kind through one failure of a whole service, no hold armed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from integrations.jira import marker_label
+from tests.faults.processes import KINDS, Cast, Process, view_of, where
+from tests.faults.rig import Rig
+from tests.faults.servers import Hold, Phase, Request
+
+ISSUE = "POST /rest/api/2/issue"
+GATES = {"launch": "go-no-go", "comms": "review", "postmortem": "review", "eol": "pull-the-plug"}
+SCENARIO_TIMEOUT = 600.0
+
+
+@dataclass
+class Scenario:
+    """One process of `kind`, its worker killed while `activity`'s request is held (`how`)."""
+
+    kind: str
+    activity: str
+    how: str
+    arm: Callable[[Process], Hold]
+    """The hold, for the process about to start."""
+    process: Process | None = None
+    hold: Hold | None = None
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind} · {self.activity} ({self.how})"
+
+
+@dataclass
+class Outage:
+    """A whole service down for a while, with one process of each kind in flight."""
+
+    name: str
+    processes: list[Process] = field(default_factory=list)
+    seconds: float = 0.0
+    """How long it was down (or throttled)."""
+    answered: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+# ---- the holds ----------------------------------------------------------------------
+
+
+def _hold(
+    label: str, server: str, when: Phase, signature: str, matches: Callable[[Request], bool],
+    resolve: Callable[[Request], str] | None = None, retry_on: frozenset[str] = frozenset(),
+) -> Hold:  # fmt: skip
+    return Hold(label, server, when, matches, signature, resolve, retry_on)
+
+
+def smtp_data(key: Callable[[Process], str], recipient: Callable[[Process], str] | None = None) -> Any:
+    """The DATA of the email keyed `key` (to `recipient`), held after the server took it: no 250 reaches the
+    worker (the at-least-once case)."""
+
+    def arm(p: Process) -> Hold:
+        wanted, to = key(p), recipient(p) if recipient else None
+        return _hold(
+            "after DATA", "smtp", "after", wanted,
+            lambda r: r.what == "DATA" and r.detail["key"].startswith(wanted) and (to is None or to in r.detail["to"]),
+            resolve=lambda r: str(r.detail["key"]),
+        )  # fmt: skip
+
+    return arm
+
+
+def smtp_rcpt(recipient: Callable[[Process], str]) -> Any:
+    """The email to `recipient`, held at RCPT: the message has not gone out."""
+
+    def arm(p: Process) -> Hold:
+        to = recipient(p)
+        return _hold("before DATA", "smtp", "before", to, lambda r: r.what == "RCPT" and r.detail["to"] == to)
+
+    return arm
+
+
+SLACK_RETRY = {
+    "chat.postMessage": frozenset({"conversations.history", "chat.postMessage"}),
+    "chat.update": frozenset({"chat.update"}),
+}
+"""What counts as a Slack call's retry: looking for the post or posting (the look-up of the person comes first,
+before the ledger lets the retry go on), or the edit."""
+
+
+def slack(method: str, when: Phase, key: Callable[[Process], str], signature: Callable[[Process], str]) -> Any:
+    """The Slack call `method` for the post keyed `key`, held `when`."""
+
+    def arm(p: Process) -> Hold:
+        wanted = key(p)
+        return _hold(
+            f"{method} {when}", "slack", when, signature(p),
+            lambda r: r.what == method and any(s.startswith(wanted) for s in r.sigs), retry_on=SLACK_RETRY[method],
+        )  # fmt: skip
+
+    return arm
+
+
+def jira_create(marker: Callable[[Process], str], when: Phase) -> Any:
+    def arm(p: Process) -> Hold:
+        label = marker_label(marker(p))
+        return _hold(f"create {when}", "jira", when, label, lambda r: r.what == ISSUE and label in r.sigs)
+
+    return arm
+
+
+def jira_move(marker: Callable[[Process], str], when: Phase, status: str) -> Any:
+    """A transition of the issue of `marker` while it stands in `status` (``In Progress``: the walk's last move)."""
+
+    def arm(p: Process) -> Hold:
+        label = marker_label(marker(p))
+        return _hold(
+            f"move from {status} {when}", "jira", when, label,
+            lambda r: r.what.startswith("POST") and r.what.endswith("/transitions") and label in r.sigs
+            and r.detail.get("status") == status,
+        )  # fmt: skip
+
+    return arm
+
+
+def audit_write() -> Any:
+    def arm(p: Process) -> Hold:
+        return _hold("table locked", "audit", "before", "", lambda r: False)
+
+    return arm
+
+
+def _approval(p: Process, who: str, reminder: bool = True) -> str:
+    gate = GATES[p.kind]
+    email = p.cast.email(who)
+    return f"{p.id}:approval:{gate}:1:{email}:0" if reminder else f"{p.id}:approval-chat:{gate}:1:{email}"
+
+
+def _chat_request(who: str) -> Callable[[Process], str]:
+    return lambda p: _approval(p, who, reminder=False)
+
+
+def _dm(who: str) -> Callable[[Process], str]:
+    return lambda p: p.cast.dm(who)
+
+
+def _channel(p: Process) -> str:
+    return p.cast.channel_id
+
+
+def every_kill() -> list[Scenario]:
+    """Every activity kind the worker serves, in every kind it occurs in, killed mid-request (the full run)."""
+    s = Scenario
+    return [
+        # launch
+        s("launch", "create_issue", "epic created, answer lost", jira_create(lambda p: f"{p.id}:epic", "after")),
+        s("launch", "create_issue", "item, before Jira has it", jira_create(lambda p: f"{p.id}:item:b", "before")),
+        s("launch", "transition_issue", "last move made, answer lost",
+          jira_move(lambda p: f"{p.id}:item:a", "after", "In Progress")),
+        s("launch", "transition_issue", "epic, first move held",
+          jira_move(lambda p: f"{p.id}:epic", "before", "To Do")),
+        s("launch", "send_email", "kickoff: DATA taken, no 250",
+          smtp_data(lambda p: f"{p.id}:email:kickoff:{p.cast.email('docs')}")),
+        s("launch", "send_email", "announcement: before DATA", smtp_rcpt(lambda p: p.cast.email("all"))),
+        s("launch", "send_approval_request", "DATA taken, no 250", smtp_data(lambda p: _approval(p, "vp"))),
+        s("launch", "post_message", "kickoff: posted, answer lost",
+          slack("chat.postMessage", "after", lambda p: f"{p.id}:chat:kickoff", _channel)),
+        s("launch", "post_message", "announcement: before posting",
+          slack("chat.postMessage", "before", lambda p: f"{p.id}:chat:announcement", _channel)),
+        s("launch", "post_approval_request", "posted, answer lost",
+          slack("chat.postMessage", "after", _chat_request("vp"), _dm("vp"))),
+        s("launch", "update_message", "edited, answer lost",
+          slack("chat.update", "after", _chat_request("vp"), _chat_request("vp"))),
+        s("launch", "record_events", "write blocked by a table lock", audit_write()),
+        # comms
+        s("comms", "send_approval_request", "before DATA", smtp_rcpt(lambda p: p.cast.email("vp"))),
+        s("comms", "post_approval_request", "before posting",
+          slack("chat.postMessage", "before", _chat_request("legal"), _dm("legal"))),
+        s("comms", "update_message", "before the edit",
+          slack("chat.update", "before", _chat_request("legal"), _chat_request("legal"))),
+        s("comms", "send_batch", "2nd recipient: DATA taken, no 250",
+          smtp_data(lambda p: f"{p.id}:send:", lambda p: f"c2.{p.cast.tag}@customer.example")),
+        s("comms", "send_batch", "2nd batch: before DATA", smtp_rcpt(lambda p: f"c3.{p.cast.tag}@customer.example")),
+        s("comms", "post_message", "posted, answer lost",
+          slack("chat.postMessage", "after", lambda p: f"{p.id}:chat:message:", _channel)),
+        s("comms", "send_email", "DATA taken, no 250", smtp_data(lambda p: f"{p.id}:email:sent")),
+        s("comms", "record_events", "write blocked by a table lock", audit_write()),
+        # postmortem
+        s("postmortem", "create_issue", "created, answer lost", jira_create(lambda p: f"{p.id}:postmortem", "after")),
+        s("postmortem", "create_issue", "action item, before Jira has it",
+          jira_create(lambda p: f"{p.id}:action-1", "before")),
+        s("postmortem", "transition_issue", "last move made, answer lost",
+          jira_move(lambda p: f"{p.id}:action-1", "after", "In Progress")),
+        s("postmortem", "transition_issue", "first move held",
+          jira_move(lambda p: f"{p.id}:postmortem", "before", "To Do")),
+        s("postmortem", "send_email", "kickoff: DATA taken, no 250", smtp_data(lambda p: f"{p.id}:email:kickoff")),
+        s("postmortem", "send_approval_request", "DATA taken, no 250", smtp_data(lambda p: _approval(p, "vp"))),
+        s("postmortem", "post_message", "summary: before posting",
+          slack("chat.postMessage", "before", lambda p: f"{p.id}:chat:summary", _channel)),
+        s("postmortem", "post_approval_request", "posted, answer lost",
+          slack("chat.postMessage", "after", _chat_request("vp"), _dm("vp"))),
+        s("postmortem", "update_message", "edited, answer lost",
+          slack("chat.update", "after", _chat_request("vp"), _chat_request("vp"))),
+        s("postmortem", "record_events", "write blocked by a table lock", audit_write()),
+        # eol (and its notice, a comms child)
+        s("eol", "create_issue", "epic created, answer lost", jira_create(lambda p: f"{p.id}:epic", "after")),
+        s("eol", "create_issue", "shutdown task, before Jira has it",
+          jira_create(lambda p: f"{p.id}:task:turn-off", "before")),
+        s("eol", "transition_issue", "last move made, answer lost",
+          jira_move(lambda p: f"{p.id}:task:export", "after", "In Progress")),
+        s("eol", "send_email", "kickoff: DATA taken, no 250",
+          smtp_data(lambda p: f"{p.id}:email:kickoff:{p.cast.email('eng')}")),
+        s("eol", "send_approval_request", "DATA taken, no 250", smtp_data(lambda p: _approval(p, "vp"))),
+        s("eol", "post_message", "kickoff: posted, answer lost",
+          slack("chat.postMessage", "after", lambda p: f"{p.id}:chat:kickoff", _channel)),
+        s("eol", "post_approval_request", "posted, answer lost",
+          slack("chat.postMessage", "after", _chat_request("vp"), _dm("vp"))),
+        s("eol", "update_message", "edited, answer lost",
+          slack("chat.update", "after", _chat_request("vp"), _chat_request("vp"))),
+        s("eol", "record_events", "write blocked by a table lock", audit_write()),
+        s("eol", "send_batch", "notice: DATA taken, no 250",
+          smtp_data(lambda p: "comms-", lambda p: f"c1.{p.cast.tag}@customer.example")),
+        s("eol", "send_approval_request", "notice review: before DATA", smtp_rcpt(lambda p: p.cast.email("legal"))),
+    ]  # fmt: skip
+
+
+def a_few_kills() -> list[Scenario]:
+    """The short run's five, one or more of every kind: an email after its DATA, a Slack post, a Jira create,
+    an audit write, a customer notice's batch after its DATA."""
+    wanted = {
+        ("launch", "send_email", "kickoff: DATA taken, no 250"),
+        ("comms", "post_message", "posted, answer lost"),
+        ("postmortem", "create_issue", "created, answer lost"),
+        ("launch", "record_events", "write blocked by a table lock"),
+        ("eol", "send_batch", "notice: DATA taken, no 250"),
+    }
+    return [s for s in every_kill() if (s.kind, s.activity, s.how) in wanted]
+
+
+# ---- running them ----------------------------------------------------------------------
+
+
+class Tags:
+    """Short, unique process tags: ``l01``, ``c02`` …"""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def next(self, kind: str) -> str:
+        self.count += 1
+        return f"{kind[0]}{self.count:02d}"
+
+
+async def run_process(rig: Rig, kind: str, tag: str, into: list[Process]) -> None:
+    """Start a process of `kind` and drive it to its end; it joins `into` first, so a failure is counted too."""
+    cast = Cast(tag)
+    cast.join(rig)
+    make, drive = KINDS[kind]
+    process, arg = make(cast)
+    into.append(process)
+    await asyncio.wait_for(drive(rig, process, arg), SCENARIO_TIMEOUT)
+
+
+async def run_kills(rig: Rig, scenarios: list[Scenario], tags: Tags, side_by_side: int = 4) -> None:
+    """Run `scenarios`, `side_by_side` processes at a time, a killer taking down the worker whenever held
+    requests arrive."""
+    audit = asyncio.Lock()  # one table lock at a time
+    room = asyncio.Semaphore(side_by_side)
+    done = asyncio.Event()
+    killer = asyncio.create_task(_killer(rig, done))
+
+    async def one(scenario: Scenario) -> None:
+        async with room:
+            cast = Cast(tags.next(scenario.kind))
+            cast.join(rig)
+            make, drive = KINDS[scenario.kind]
+            process, arg = make(cast)
+            scenario.process = process
+            hold = scenario.hold = scenario.arm(process)
+            rig.board.arm(hold)
+            lock_task = None
+            if hold.server == "audit":
+                lock_task = asyncio.create_task(_lock_audit(rig, process, hold, audit))
+            try:
+                await asyncio.wait_for(drive(rig, process, arg), SCENARIO_TIMEOUT)
+            except Exception as err:
+                scenario.error = f"{type(err).__name__}: {err} [{await where(rig, process.id)}]"
+            finally:
+                if lock_task is not None:
+                    await lock_task
+                hold.taken = True  # never triggers after its process ended
+                await _retried(hold)
+
+    try:
+        await asyncio.gather(*(one(s) for s in scenarios))
+    finally:
+        done.set()
+        await killer
+
+
+async def _retried(hold: Hold, timeout: float = 15) -> None:
+    """Give the retry watch a moment to see the retry of a hold killed just before its process ended."""
+    deadline = time.monotonic() + timeout
+    while hold.killed_at is not None and hold.retried_at is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+
+
+async def _lock_audit(rig: Rig, process: Process, hold: Hold, one_at_a_time: asyncio.Lock) -> None:
+    """Once the process has recorded a few events, lock the audit table until its next write waits on it."""
+    async with one_at_a_time:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if (await view_of(rig, process.id)).recorded_events >= 2:
+                    break
+            except Exception:
+                pass
+            await asyncio.sleep(0.1)
+        if await rig.hold_audit(hold):
+            while hold.killed_at is None:  # the killer takes it from here
+                await asyncio.sleep(0.1)
+
+
+async def _killer(rig: Rig, done: asyncio.Event, gather: float = 0.3) -> None:
+    """Kill the worker whenever held requests wait (gathering those that arrive within `gather` seconds)."""
+    while not done.is_set():
+        if not rig.board.waiting():
+            await asyncio.sleep(0.05)
+            continue
+        await asyncio.sleep(gather)
+        await rig.kill_and_restart(rig.board.waiting())
+
+
+# ---- outages ----------------------------------------------------------------------------
+
+
+async def _with_processes(rig: Rig, tags: Tags, kinds: list[str], fault: Callable[[], Any], name: str) -> Outage:
+    outage = Outage(name)
+    runs = {kind: asyncio.create_task(run_process(rig, kind, tags.next(kind), outage.processes)) for kind in kinds}
+    try:
+        outage.seconds = await fault()
+    finally:
+        for kind, task in runs.items():
+            try:
+                await task
+            except Exception as err:
+                outage.errors.append(f"{kind}: {type(err).__name__}: {err}")
+    return outage
+
+
+async def temporal_restart(rig: Rig, tags: Tags, down: float = 5.0) -> Outage:
+    """The Temporal server stopped mid-process for `down` seconds, started again on its file."""
+
+    async def fault() -> float:
+        await asyncio.sleep(1.0)  # the processes are kicking off
+        began = time.monotonic()
+        await rig.restart_temporal(down)
+        return time.monotonic() - began
+
+    return await _with_processes(rig, tags, list(KINDS), fault, f"Temporal server restarted ({down:.0f} s down)")
+
+
+async def smtp_down(rig: Rig, tags: Tags, down: float = 60.0) -> Outage:
+    """The mail server gone for `down` seconds (connection refused), then back on the same port."""
+
+    async def fault() -> float:
+        await asyncio.sleep(0.5)
+        rig.smtp.stop()
+        began = time.monotonic()
+        await asyncio.sleep(down)
+        rig.smtp.start()
+        return time.monotonic() - began
+
+    return await _with_processes(rig, tags, list(KINDS), fault, f"SMTP down for {down:.0f} s")
+
+
+async def jira_throttled(rig: Rig, tags: Tags, seconds: float = 20.0) -> Outage:
+    """Jira answering 502 after doing the work (the kickoffs' creates go through unconfirmed), then 429
+    (Retry-After: 3), then 503 (nothing done), `seconds` each."""
+    name = f"Jira 502 after the work ({seconds:.0f} s), 429 ({seconds:.0f} s), 503 ({seconds:.0f} s)"
+    answered: dict[str, int] = {}
+
+    async def fault() -> float:
+        await asyncio.sleep(0.3)
+        for status, carry_out, retry_after in ((502, True, None), (429, False, 3), (503, False, None)):
+            gone = rig.jira.outage(seconds, status, retry_after=retry_after, carry_out=carry_out)
+            await asyncio.sleep(seconds)
+            answered[f"{status}{' after the work' if carry_out else ''}"] = gone.answered
+        return 3 * seconds
+
+    outage = await _with_processes(rig, tags, ["launch", "postmortem", "eol"], fault, name)
+    outage.answered = answered
+    return outage
