@@ -6,6 +6,7 @@ from temporalio import activity
 
 from activities.errors import integration_errors
 from domain.requests import ApprovalLinkRequest, Delivery, MessageRequest
+from domain.rules import local_time
 from integrations.ports import Chat, ChatAction, ChatMessage, Links, Renderer
 
 
@@ -39,7 +40,10 @@ class ChatActivities:
             ChatAction(label="Reject", value=token, url=url, style="danger"),
             ChatAction(label="Open (comment)", value=token, url=url),
         ]
-        context = {**request.context, "expires_at": f"{request.expires_at:%Y-%m-%d %H:%M} UTC"}
+        context = {
+            **request.context,
+            "expires_at": local_time(request.expires_at, request.context.get("time_zone", "")),
+        }
         return self._post(request.key, request.process_id, request.approver, request.template, context, actions)
 
     @activity.defn(name="update_message", no_thread_cancel_exception=True)

@@ -8,7 +8,8 @@ from temporalio.exceptions import ApplicationError
 from activities.errors import integration_errors
 from domain.errors import Refused
 from domain.requests import ApprovalLinkRequest, BatchRequest, BatchResult, Delivery, MessageRequest
-from integrations.ports import Email, Links, Mailer, Renderer
+from domain.rules import local_time
+from integrations.ports import ApprovalAsk, Email, Links, Mailer, Renderer
 
 
 class MailActivities:
@@ -27,15 +28,22 @@ class MailActivities:
 
     @activity.defn(name="send_approval_request", no_thread_cancel_exception=True)
     def send_approval_request(self, request: ApprovalLinkRequest) -> Delivery:
-        """Send an approver their own signed approval link."""
-        claims = request.claims()
+        """Send an approver their own signed approval link, which the outbox row keeps too (`ApprovalAsk`)."""
+        url = self.links.approval_url(request.claims())
         context = {
             **request.context,
-            "approval_url": self.links.approval_url(claims),
-            "expires_at": f"{request.expires_at:%Y-%m-%d %H:%M} UTC",
+            "approval_url": url,
+            "expires_at": local_time(request.expires_at, request.context.get("time_zone", "")),
             "process_url": self.links.process_url(request.process_id),
         }
-        return self._send(request.key, request.process_id, [request.approver], request.template, context)
+        ask = ApprovalAsk(
+            gate=request.gate,
+            round=request.round,
+            addressee=request.approver,
+            url=url,
+            on_behalf_of=request.on_behalf_of,
+        )
+        return self._send(request.key, request.process_id, [request.approver], request.template, context, ask)
 
     @activity.defn(name="send_batch", no_thread_cancel_exception=True)
     def send_batch(self, request: BatchRequest) -> BatchResult:
@@ -68,10 +76,24 @@ class MailActivities:
                 outcomes[recipient] = "sent again" if delivery.outcome == "sent_again" else "sent"
         return BatchResult(outcomes=outcomes)
 
-    def _send(self, key: str, process_id: str, to: list[str], template: str, context: dict[str, object]) -> Delivery:
+    def _send(
+        self,
+        key: str,
+        process_id: str,
+        to: list[str],
+        template: str,
+        context: dict[str, object],
+        approval: ApprovalAsk | None = None,
+    ) -> Delivery:
         rendered = self.renderer.render(template, context)
         email = Email(
-            key=key, process_id=process_id, to=to, subject=rendered.subject, text=rendered.text, html=rendered.html
+            key=key,
+            process_id=process_id,
+            to=to,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            approval=approval,
         )
         with integration_errors():
             return self.mailer.send(email)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from activities.errors import integration_errors
-from domain.requests import IssueRef, IssueRequest, IssueStatuses, StatusRequest, TransitionRequest
+from domain.requests import IssueRef, IssueRequest, IssueStatuses, IssueUpdate, StatusRequest, TransitionRequest
 from integrations.ports import Tracker
 
 
@@ -32,3 +32,9 @@ class TrackerActivities:
         """Move an issue to a status, with a comment."""
         with integration_errors():
             self.tracker.transition_issue(request)
+
+    @activity.defn(name="update_issue", no_thread_cancel_exception=True)
+    def update_issue(self, request: IssueUpdate) -> None:
+        """Change an issue's assignee or due date, with a comment saying why."""
+        with integration_errors():
+            self.tracker.update_issue(request)

@@ -22,22 +22,28 @@ from domain.errors import Forbidden, NotFound, Unauthenticated
 ROUTES: dict[tuple[str, str], Need] = {
     # the REST API
     ("POST", "/api/processes"): Need.MEMBER,
+    ("POST", "/api/plans"): Need.MEMBER,  # a preview: checked as a start, nothing started (api/routes/plans.py)
     ("GET", "/api/processes"): Need.VIEWER,
     ("GET", "/api/processes/{process_id}"): Need.VIEWER,
     ("POST", "/api/processes/{process_id}/cancel"): Need.PROCESS_OWNER,
     ("POST", "/api/processes/{process_id}/resend"): Need.PROCESS_OWNER,
     ("POST", "/processes/{process_id}/resend"): Need.PROCESS_OWNER,
+    ("POST", "/api/processes/{process_id}/remind"): Need.PROCESS_OWNER,
     ("POST", "/api/processes/{process_id}/items/{item}/done"): Need.ITEM_OWNER,
     ("POST", "/api/processes/{process_id}/action-items"): Need.PROCESS_OWNER,
     ("POST", "/api/processes/{process_id}/revisions"): Need.PROCESS_OWNER,
+    ("POST", "/api/processes/{process_id}/edits"): Need.PROCESS_OWNER,
     ("GET", "/api/processes/{process_id}/audit"): Need.VIEWER,
     ("GET", "/api/processes/{process_id}/evidence"): Need.VIEWER,
     ("GET", "/api/audit"): Need.VIEWER,
     ("GET", "/api/outbox"): Need.ADMIN,
     ("GET", "/api/me"): Need.VIEWER,
+    ("GET", "/api/mine"): Need.VIEWER,  # one's own work; another person's: an admin (api/routes/mine.py)
+    ("GET", "/api/calendar"): Need.VIEWER,
     # approval links: the link is the credential (the approver it names decides)
     ("GET", "/approve/{token}"): Need.ANYONE,
     ("POST", "/approve/{token}"): Need.ANYONE,
+    ("POST", "/approve/{token}/delegate"): Need.ANYONE,  # the approver hands their decision on, from their link
     # webhooks and Slack's buttons: the signature is the credential
     ("POST", "/hooks/jira"): Need.ANYONE,
     ("POST", "/hooks/events"): Need.ANYONE,
@@ -45,9 +51,30 @@ ROUTES: dict[tuple[str, str], Need] = {
     # pages for people
     ("GET", "/"): Need.VIEWER,
     ("GET", "/processes/{process_id}"): Need.VIEWER,
+    ("GET", "/mine"): Need.VIEWER,
+    # acting from a process's page (api/routes/process_actions.py): the same rules as the REST API's twins
+    ("POST", "/processes/{process_id}/items/{item}/done"): Need.ITEM_OWNER,
+    ("POST", "/processes/{process_id}/remind"): Need.PROCESS_OWNER,
+    ("POST", "/processes/{process_id}/revisions"): Need.PROCESS_OWNER,
+    ("POST", "/processes/{process_id}/action-items"): Need.PROCESS_OWNER,
+    ("POST", "/processes/{process_id}/edits"): Need.PROCESS_OWNER,
+    ("GET", "/processes/{process_id}/cancel"): Need.PROCESS_OWNER,
+    ("POST", "/processes/{process_id}/cancel"): Need.PROCESS_OWNER,
     ("GET", "/outbox"): Need.ADMIN,
+    ("GET", "/calendar"): Need.VIEWER,
     ("GET", "/start"): Need.MEMBER,
     ("POST", "/start"): Need.MEMBER,
+    # recurring processes (api/routes/schedules.py): members make them; their maker or an admin changes them
+    ("POST", "/api/schedules"): Need.MEMBER,
+    ("GET", "/api/schedules"): Need.VIEWER,
+    ("GET", "/api/schedules/{name}"): Need.VIEWER,
+    ("POST", "/api/schedules/{name}/pause"): Need.SCHEDULE_OWNER,
+    ("POST", "/api/schedules/{name}/unpause"): Need.SCHEDULE_OWNER,
+    ("DELETE", "/api/schedules/{name}"): Need.SCHEDULE_OWNER,
+    ("GET", "/schedules"): Need.VIEWER,
+    ("POST", "/schedules/{name}/pause"): Need.SCHEDULE_OWNER,
+    ("POST", "/schedules/{name}/unpause"): Need.SCHEDULE_OWNER,
+    ("POST", "/schedules/{name}/delete"): Need.SCHEDULE_OWNER,
     # signing in and out
     ("GET", "/login"): Need.ANYONE,
     ("GET", "/auth/callback"): Need.ANYONE,
@@ -69,11 +96,15 @@ def need_of(method: str, path: str) -> Need | None:
     return ROUTES.get(("GET" if method == "HEAD" else method, path))
 
 
-def _origin(url: str) -> str:
-    """``scheme://host[:port]`` of `url`, lower-cased, without a default port."""
-    parts = urlsplit(url.strip().lower())
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    port = f":{parts.port}" if parts.port and parts.port != default else ""
+def _origin(url: str) -> str | None:
+    """``scheme://host[:port]`` of `url`, lower-cased, without a default port; None if `url` is malformed (a port
+    out of range or not a number, an unclosed ``[``), which no browser sends for a page of ours."""
+    try:
+        parts = urlsplit(url.strip().lower())
+        default = {"http": 80, "https": 443}.get(parts.scheme)
+        port = f":{parts.port}" if parts.port and parts.port != default else ""
+    except ValueError:
+        return None
     return f"{parts.scheme}://{parts.hostname}{port}"
 
 
@@ -93,9 +124,8 @@ def same_site(request: Request, public_url: str) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return True
-    if origin == "null":
-        return False
-    return _origin(origin) in {_origin(str(request.base_url)), _origin(public_url)}
+    seen = None if origin == "null" else _origin(origin)  # a malformed one is foreign
+    return seen is not None and seen in {_origin(str(request.base_url)), _origin(public_url)}
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -136,6 +166,8 @@ async def authorize(request: Request) -> Caller | None:
     owner = item_owner = None
     if need in (Need.PROCESS_OWNER, Need.ITEM_OWNER) and caller.role is not Role.ADMIN:
         owner, item_owner = await _owners(request, need)
+    if need is Need.SCHEDULE_OWNER and caller.role is Role.MEMBER:  # (a viewer is refused by role alone)
+        owner = await services.schedules.creator(request.path_params["name"])
     why = refusal(caller, need, owner, item_owner)
     if why:
         raise Forbidden(why)
@@ -187,6 +219,8 @@ def routes_of(app: FastAPI) -> set[tuple[str, str]]:
                 walk(route.original_router.routes)
             elif hasattr(route, "methods") and route.methods:
                 found.update(("GET" if m == "HEAD" else m, route.path) for m in route.methods)
+            else:  # a mount or a websocket: `authorize` never runs for it, so no rule could hold it
+                found.add(("*", getattr(route, "path", repr(route))))
 
     walk(app.router.routes)
     return found

@@ -119,6 +119,14 @@ class Authenticator:
             return Caller(email=email, role=self.default_role, channel=channel, via=via)
         return None
 
+    def role_of(self, email: str) -> Role | None:
+        """The role `email` acts with now, whoever asks for them (a schedule's run, in its creator's name): dev
+        mode's local admin, else as `person`; None if signoff does not know them (removed, or never let in)."""
+        if self.dev_user and email.strip().lower() == self.dev_user.strip().lower():
+            return Role.ADMIN
+        caller = self.person(email)
+        return caller.role if caller else None
+
     def domain_allowed(self, email: str) -> bool:
         """Whether `email`'s domain may sign in (every domain, when none is configured)."""
         return not self.allowed_domains or email.rpartition("@")[2].lower() in self.allowed_domains

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 
 from api import access
 from api.auth import Authenticator
+from api.schedules import Schedules
 from api.service import Processes
 from api.tokens import ApprovalTokens
 from config.triggers import Triggers
@@ -40,6 +41,11 @@ class Services:
     slack_signing_secret: str | None = None
     sign_in: Any | None = None
     """The OpenID Connect provider people sign in through (an Authlib client: `api.routes.sign_in`), if any."""
+    schedules: Schedules = field(init=False)
+    """Recurring processes (`api.schedules`), on the same Temporal client and store."""
+
+    def __post_init__(self) -> None:
+        self.schedules = Schedules(self.processes, self.store)
 
 
 def services(request: Request) -> Services:

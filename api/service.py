@@ -24,6 +24,8 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.calendar import launch_clashes
+from domain.edits import Edited, EditInput
 from domain.enums import Channel, ProcessStatus, StepStatus
 from domain.errors import (
     BadInput,
@@ -36,14 +38,18 @@ from domain.errors import (
     error_named,
 )
 from domain.kinds import KINDS, ProcessTemplate
+from domain.launch import LaunchParams
 from domain.models import (
     CancelInput,
     Content,
     DecisionInput,
+    DelegateInput,
     IssueDoneInput,
     ItemDoneInput,
     ItemState,
     ProcessView,
+    Reminded,
+    RemindInput,
     ResendInput,
     RevisionInput,
     StepView,
@@ -66,6 +72,15 @@ def params_errors(err: ValidationError) -> list[dict[str, Any]]:
         {"loc": ["params", *e["loc"]], "msg": e["msg"].removeprefix("Value error, "), "type": e["type"]}
         for e in err.errors()
     ]
+
+
+def _problems(check: Callable[[Any], None], against: Any) -> list[InvalidField]:
+    """What `check` (a parameters' `check_start` or `check_template`) finds wrong `against` today or a template."""
+    try:
+        check(against)
+    except InvalidField as err:
+        return err.each
+    return []
 
 
 MAX_INPUT_BYTES = 1536 * 1024
@@ -106,6 +121,10 @@ class StoredViews(Protocol):
         """The kept copy of a process's page (not live), if the process ever started."""
         ...
 
+    def process_views(self, kind: str | None = None, running: bool = False) -> list[ProcessView]:
+        """The kept copies of every process's page (of one kind; only running ones)."""
+        ...
+
 
 class Processes:
     """Starts and drives processes on Temporal."""
@@ -118,18 +137,36 @@ class Processes:
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
         patience: timedelta = timedelta(seconds=15),
         live_within: timedelta = LIVE_WITHIN,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        time_zone: str = "",
     ) -> None:
         self.client = client
+        self.time_zone = time_zone
+        """The time zone a start gets when it names none (``SIGNOFF_TIME_ZONE``)."""
         self.task_queue = task_queue
         self.templates = templates
         self.today = today
+        self.now = now
+        """The time now, for what comes next (`domain.rules.next_up`); `today` is its date but for tests."""
         self.patience = patience
         """How long a person's request waits for a process (its query or update) before it is told to try again."""
         self.live_within = live_within
         """How long a page waits for the live state before it shows the store's copy (`LIVE_WITHIN`)."""
 
-    async def start(self, kind: str, params: dict[str, Any], actor: str, parent: str | None = None) -> ProcessView:
-        """Start a process of `kind`; its id derives from its business key.
+    async def start(
+        self,
+        kind: str,
+        params: dict[str, Any],
+        actor: str,
+        parent: str | None = None,
+        stored: StoredViews | None = None,
+        channel: Channel = Channel.SYSTEM,
+        today: date | None = None,
+    ) -> ProcessView:
+        """Start a process of `kind`; its id derives from its business key. With `stored`, a launch is checked
+        against the running launches on its day: people they share make a warning (`ProcessView.warnings`,
+        and its owner is told at kickoff), never a refusal. With `today`, it is checked and named as of that day,
+        not the service's: a schedule's run, whatever the hour its start is tried (api/schedules.py).
 
         Validating the parameters and the template is CPU work that grows with the
         request (a long list of people), so it runs on a thread: the event loop
@@ -141,7 +178,9 @@ class Processes:
             TemplateError: the template named is missing, broken, or of another kind.
             Conflict: a process with that id exists (running or finished).
         """
-        workflow_input, view = await asyncio.to_thread(self._prepare, kind, params, actor, parent)
+        workflow_input, view = await asyncio.to_thread(
+            self._prepare, kind, params, actor, parent, stored, channel, today
+        )
         try:
             await self.client.start_workflow(
                 kind,
@@ -155,10 +194,50 @@ class Processes:
             raise Conflict(f"a process with id {view.id} already exists; ids are never reused") from None
         return view
 
+    async def check(self, kind: str, params: dict[str, Any]) -> None:
+        """Check `params` as `start` would, and start nothing: a form with parts it could not read still hears
+        everything else that is wrong, in one answer.
+
+        Raises:
+            UnknownKind, ParamsError, TemplateError: as `start`.
+        """
+        await asyncio.to_thread(self._prepare, kind, params, "check", None)
+
     def _prepare(
-        self, kind: str, params: dict[str, Any], actor: str, parent: str | None
+        self,
+        kind: str,
+        params: dict[str, Any],
+        actor: str,
+        parent: str | None,
+        stored: StoredViews | None = None,
+        channel: Channel = Channel.SYSTEM,
+        today: date | None = None,
     ) -> tuple[BaseModel, ProcessView]:
-        """The workflow input of a new process and how it looks before its first step."""
+        """The workflow input of a new process and how it looks before its first step, as of `today` (None: the
+        service's today; a schedule's run: its own day, api/schedules.py)."""
+        day = today or self.today()
+        return self.prepare_start(kind, params, actor, self.templates, day, parent, stored, channel, self.time_zone)
+
+    @staticmethod
+    def prepare_start(
+        kind: str,
+        params: dict[str, Any],
+        actor: str,
+        templates: Callable[[str, str], ProcessTemplate],
+        today: date,
+        parent: str | None = None,
+        stored: StoredViews | None = None,
+        channel: Channel = Channel.SYSTEM,
+        time_zone: str = "",
+    ) -> tuple[BaseModel, ProcessView]:
+        """`_prepare` without a Temporal client: every check of a start, as of `today`, with `templates`, the
+        process in `time_zone` when its parameters name none (the deployment's ``SIGNOFF_TIME_ZONE``).
+
+        `signoff plan` and ``POST /api/plans`` check a preview's parameters with it (workers/preview.py),
+        so a preview refuses exactly what a start refuses.
+        """
+        if time_zone and not params.get("time_zone"):
+            params = {**params, "time_zone": time_zone}
         spec = KINDS.get(kind)
         if spec is None:
             raise UnknownKind(kind, list(KINDS))
@@ -166,18 +245,19 @@ class Processes:
             validated = spec.params.model_validate(params)
         except ValidationError as err:
             raise ParamsError(params_errors(err)) from None
-        today = self.today()
-        try:
-            validated.check_start(today)
-            template = self.templates(validated.template or kind, kind)
-            validated.check_template(template)
-        except InvalidField as err:
-            raise ParamsError([{"loc": ["params", err.field], "msg": err.reason, "type": "value_error"}]) from None
+        problems = _problems(validated.check_start, today)  # and the template's, all in one answer
+        template = templates(validated.template or kind, kind)
+        problems += _problems(validated.check_template, template)
+        if problems:
+            raise ParamsError([{"loc": ["params", e.field], "msg": e.reason, "type": "value_error"} for e in problems])
         extra: dict[str, Any] = {"parent": parent} if parent else {}
         for name, (child_kind, child_template) in spec.companions(template).items():
-            extra[name] = self.templates(child_template, child_kind)
+            extra[name] = templates(child_template, child_kind)
+        if stored is not None and isinstance(validated, LaunchParams):
+            found = launch_clashes(validated, today, stored.process_views(kind=kind, running=True))
+            extra["clashes"] = [clash.sentence for clash in found]
         workflow_input = spec.input.model_validate(
-            {"params": validated, "template": template, "requested_by": actor, **extra}
+            {"params": validated, "template": template, "requested_by": actor, "requested_via": channel, **extra}
         )
         _check_size(workflow_input)
         view = ProcessView(
@@ -188,6 +268,7 @@ class Processes:
             owner=validated.owner,
             params=validated.model_dump(mode="json"),
             steps=[StepView(key=key, title=title, status=StepStatus.PENDING) for key, title in spec.steps.items()],
+            warnings=extra.get("clashes", []),
         )
         return workflow_input, view
 
@@ -264,6 +345,17 @@ class Processes:
         result: ProcessView = await self._update(process_id, "decide", decision, ProcessView)
         return result
 
+    async def edit(self, process_id: str, edit: EditInput) -> Edited:
+        """Change a running process (its launch date, its approvers, its items' owners); answers with what changed,
+        the tracker and the people it affects told beside it."""
+        result: Edited = await self._update(process_id, "edit", edit, Edited)
+        return result
+
+    async def delegate(self, process_id: str, hand_over: DelegateInput) -> ProcessView:
+        """An approver hands their decision to someone else, who is asked in their place."""
+        result: ProcessView = await self._update(process_id, "delegate", hand_over, ProcessView)
+        return result
+
     async def revise(self, process_id: str, revision: RevisionInput) -> Content:
         """A new version of a message under review."""
         result: Content = await self._update(process_id, "revise", revision, Content)
@@ -272,6 +364,11 @@ class Processes:
     async def resend(self, process_id: str, resend: ResendInput) -> UndeliveredMessage:
         """Deliver again a message the process could not deliver; answers once the resend is under way."""
         result: UndeliveredMessage = await self._update(process_id, "resend", resend, UndeliveredMessage)
+        return result
+
+    async def remind(self, process_id: str, remind: RemindInput) -> Reminded:
+        """Remind now the people the process waits on; answers with who, once the reminders are under way."""
+        result: Reminded = await self._update(process_id, "remind_now", remind, Reminded)
         return result
 
     async def cancel(self, process_id: str, by: str, reason: str, channel: Channel) -> ProcessView:

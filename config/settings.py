@@ -115,7 +115,8 @@ class AuthSettings(BaseModel):
 
     def sign_in_configured(self) -> bool:
         """Whether people have a way to sign in (a provider or a proxy)."""
-        return bool(self.oidc_issuer and self.oidc_client_id) or bool(self.proxy_header and self.proxy_addresses)
+        provider = self.oidc_issuer and self.oidc_client_id and self.oidc_client_secret
+        return bool(provider) or bool(self.proxy_header and self.proxy_addresses)
 
 
 class LogSettings(BaseModel):
@@ -158,6 +159,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".signoff")
     database_url: str | None = None
     public_url: str = "http://127.0.0.1:8080"
+    time_zone: str = "UTC"
+    """The time zone a process gets when its start names none (an IANA name, ``Europe/Berlin``): reminders at
+    the template's hour in it, its pages' times in it."""
     secret_key: SecretStr | None = None
     secret_key_fallbacks: SecretStr | None = None
     """Keys that signed approval links before `secret_key` replaced them, separated by commas: their links

@@ -28,6 +28,11 @@ class Role(StrEnum):
         """Whether this role may do what `needed` may."""
         return _RANK[self] >= _RANK[needed]
 
+    @property
+    def with_article(self) -> str:
+        """ "a viewer", "a member", "an admin"."""
+        return f"{'an' if self.value[0] in 'aeiou' else 'a'} {self.value}"
+
 
 _RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2}
 
@@ -73,6 +78,8 @@ class Need(StrEnum):
     """The process's owner, or an admin."""
     ITEM_OWNER = "item owner"
     """The item's owner, the process's owner, or an admin."""
+    SCHEDULE_OWNER = "schedule owner"
+    """The member who made the schedule, or an admin."""
     ADMIN = "admin"
 
 
@@ -98,13 +105,21 @@ def refusal(caller: Caller, need: Need, owner: str | None = None, item_owner: st
     """Why `caller` may not do what needs `need`, as a sentence; None if they may.
 
     `owner` is the process's owner and `item_owner` the item's, for the
-    per-process rules.
+    per-process rules; for a schedule's, `owner` is who made it.
     """
     if need is Need.ANYONE or caller.role is Role.ADMIN:
         return None
+    if need is Need.SCHEDULE_OWNER:  # a schedule starts processes: its maker must still be a member
+        if not caller.role.covers(Role.MEMBER):
+            return f"this needs the member role; {caller.email} is {caller.role.with_article}"
+        return None if caller.is_(owner) else f"only the schedule's creator ({owner}) or an admin may"
     if need in (Need.VIEWER, Need.MEMBER, Need.ADMIN):
         role = Role(need.value)
-        return None if caller.role.covers(role) else f"this needs the {role} role; {caller.email} is a {caller.role}"
+        return (
+            None
+            if caller.role.covers(role)
+            else f"this needs the {role} role; {caller.email} is {caller.role.with_article}"
+        )
     # Being named by the process grants its rule whatever the role: an item's owner may be a viewer elsewhere.
     if caller.is_(owner) or (need is Need.ITEM_OWNER and caller.is_(item_owner)):
         return None

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BeforeValidator, Field, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
-from domain.errors import InvalidField
+from domain.enums import Channel
+from domain.errors import InvalidField, refuse_all
 from domain.ids import process_id
 from domain.models import MAX_APPROVERS, Audience, ChatChannel, Email, Model, NonEmpty, Policy, ProcessParams
 from domain.rules import required_approvals
@@ -64,7 +65,8 @@ class CommsParams(ProcessParams):
         default_factory=lambda: ["email"]
     )
     """``email`` (each person in the audience), and chat channels (``#status``) that get the message too."""
-    send_at: AwareDatetime | None = None
+    send_at: datetime | None = None
+    """When to send; without an offset, in the process's time zone."""
     reviewers: Reviewers
     policy: Policy = "all"
     template: str = Field("comms", max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
@@ -108,12 +110,14 @@ class CommsParams(ProcessParams):
         """Refuse a send time in the past and the owner reviewing their own message.
 
         Raises:
-            InvalidField: naming `send_at` or `reviewers`.
+            InvalidField: naming `send_at` or `reviewers`, both at once.
         """
+        problems = []
         if self.send_at and self.send_at.date() < today:
-            raise InvalidField("send_at", f"{self.send_at.isoformat()} is in the past (today is {today})")
+            problems.append(InvalidField("send_at", f"{self.send_at.isoformat()} is in the past (today is {today})"))
         if self.owner in self.reviewer_emails:
-            raise InvalidField("reviewers", f"the owner {self.owner} cannot review their own message")
+            problems.append(InvalidField("reviewers", f"the owner {self.owner} cannot review their own message"))
+        refuse_all(problems)
 
     @property
     def reviewer_emails(self) -> list[str]:
@@ -140,6 +144,8 @@ class CommsInput(Model):
     params: CommsParams
     template: CommsTemplate
     requested_by: str = "system"
+    requested_via: Channel = Channel.SYSTEM
+    """The channel the start came through (the API, the CLI, the dashboard, an event), for the trail."""
     parent: str | None = None
     """The process that started this one as its child (an end-of-life), if any."""
     preapproved: Preapproval | None = None

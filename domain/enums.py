@@ -29,6 +29,7 @@ class StepStatus(StrEnum):
     DONE = "done"
     SKIPPED = "skipped"
     FAILED = "failed"
+    HANDED_OVER = "handed_over"  # its open work went to another process (a launch's items to its retrospective)
 
 
 class Decision(StrEnum):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import Field, HttpUrl, ValidationInfo, field_validator
 
-from domain.errors import InvalidField
+from domain.enums import Channel
+from domain.errors import InvalidField, refuse_all
 from domain.ids import process_id
 from domain.models import Approvers, Audience, ChatChannel, Model, Owners, Policy, ProcessParams
 from domain.rules import required_approvals
-from domain.templates import CommsTemplate, EolTemplate
+from domain.templates import CommsTemplate, EolTemplate, unknown_roles
+from domain.words import count
 
 MILESTONES = ("announce_date", "end_of_sale", "end_of_support", "shutdown_date")
 """The dates of an end-of-life, in the order they must come."""
@@ -62,12 +64,44 @@ class EolParams(ProcessParams):
         """Refuse an announcement in the past, and the owner among the approvers.
 
         Raises:
-            InvalidField: naming `announce_date` or `approvers`.
+            InvalidField: naming `announce_date` or `approvers`, both at once.
         """
+        problems = []
         if self.announce_date < today:
-            raise InvalidField("announce_date", f"{self.announce_date} is in the past (today is {today})")
+            problems.append(InvalidField("announce_date", f"{self.announce_date} is in the past (today is {today})"))
         if self.owner in self.approvers:
-            raise InvalidField("approvers", f"the owner {self.owner} cannot approve their own end-of-life")
+            problems.append(InvalidField("approvers", f"the owner {self.owner} cannot approve their own end-of-life"))
+        refuse_all(problems)
+
+    def check_template(self, template: Any) -> None:
+        """Refuse milestones closer together than the template's minimum notice, and a role in `owners` the
+        template has no task for.
+
+        Raises:
+            InvalidField: naming each date too close to the one before it, or `owners`, every problem at once.
+        """
+        if not isinstance(template, EolTemplate):
+            return
+        problems = []
+        notice = template.min_notice_days
+        for earlier, later, days in (
+            ("announce_date", "end_of_sale", notice.end_of_sale),
+            ("end_of_sale", "end_of_support", notice.end_of_support),
+            ("end_of_support", "shutdown_date", notice.shutdown),
+        ):
+            before, after = getattr(self, earlier), getattr(self, later)
+            gap = (after - before).days
+            if gap < days:
+                said = "the same day as" if gap == 0 else f"only {count(gap, 'day')} after"
+                problems.append(
+                    InvalidField(
+                        later,
+                        f"{after} is {said} {earlier} ({before}); template {self.template!r} gives customers "
+                        f"at least {count(days, 'day')} between them: {before + timedelta(days=days)} or later",
+                    )
+                )
+        roles = [task.role for task in [*template.tasks, *template.shutdown_tasks]]
+        refuse_all(problems + unknown_roles(self.owners, roles, self.template))
 
     def owner_of(self, role: str) -> str:
         """Who owns tasks of `role`: the one named for it, else the owner."""
@@ -92,4 +126,6 @@ class EolInput(Model):
     params: EolParams
     template: EolTemplate
     requested_by: str = "system"
+    requested_via: Channel = Channel.SYSTEM
+    """The channel the start came through (the API, the CLI, the dashboard, an event), for the trail."""
     notice: CommsTemplate | None = None

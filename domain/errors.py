@@ -5,6 +5,7 @@
     SignoffError
     ├── BadInput            the caller sent something wrong (HTTP 422, CLI exit 2)
     │   ├── InvalidField    one named field is wrong
+    │   │   └── InvalidFields   several at once, each named (`refuse_all`)
     │   ├── UnknownKind     no process of that kind
     │   ├── ParamsError     a start's parameters, every wrong field named (api.service)
     │   ├── TemplateError   a process template that does not load (config.templates)
@@ -47,6 +48,38 @@ class InvalidField(BadInput):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+    @property
+    def each(self) -> list[InvalidField]:
+        """The wrong fields, one error each: this one alone (`InvalidFields` has several)."""
+        return [self]
+
+
+class InvalidFields(InvalidField):
+    """Several named fields are wrong: a check that finds more than one problem says them all at once."""
+
+    def __init__(self, errors: list[InvalidField]) -> None:
+        if not isinstance(errors, list) or not errors:
+            raise TypeError("InvalidFields takes the list of the errors it gathers")
+        super().__init__(errors[0].field, errors[0].reason)
+        self.args = ("; ".join(str(error) for error in errors),)
+        self._each = [one for error in errors for one in error.each]
+
+    @property
+    def each(self) -> list[InvalidField]:
+        return self._each
+
+
+def refuse_all(errors: list[InvalidField]) -> None:
+    """Refuse `errors` together: nothing when there are none, one as itself, more as `InvalidFields`.
+
+    Raises:
+        InvalidField: one or more wrong fields, every one named.
+    """
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise InvalidFields(errors)
 
 
 class UnknownKind(BadInput):

@@ -7,11 +7,12 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from domain.errors import InvalidField
+from domain.enums import Channel
+from domain.errors import InvalidField, refuse_all
 from domain.ids import process_id
 from domain.models import Approvers, ChatChannel, Model, Owners, People, Policy, ProcessParams
 from domain.rules import required_approvals
-from domain.templates import LaunchTemplate, PostmortemTemplate
+from domain.templates import LaunchTemplate, PostmortemTemplate, unknown_roles
 
 
 class LaunchParams(ProcessParams):
@@ -51,18 +52,25 @@ class LaunchParams(ProcessParams):
             raise InvalidField("launch_date", f"{self.launch_date} is in the past (today is {today})")
 
     def check_template(self, template: Any) -> None:
-        """Refuse the owner among the approvers unless the template allows them to approve their own launch.
+        """Refuse the owner among the approvers unless the template allows them to approve their own launch,
+        and a role in `owners` the template has no item for.
 
         Raises:
-            InvalidField: naming `approvers`.
+            InvalidField: naming `approvers` or `owners`, every problem at once.
         """
+        problems = []
         allowed = isinstance(template, LaunchTemplate) and template.gate.allow_owner_approval
         if self.owner in self.approvers and not allowed:
-            raise InvalidField(
-                "approvers",
-                f"the owner {self.owner} cannot approve their own launch "
-                f"(template {self.template!r} does not allow it)",
+            problems.append(
+                InvalidField(
+                    "approvers",
+                    f"the owner {self.owner} cannot approve their own launch "
+                    f"(template {self.template!r} does not allow it)",
+                )
             )
+        if isinstance(template, LaunchTemplate):
+            problems += unknown_roles(self.owners, [item.role for item in template.items], self.template)
+        refuse_all(problems)
 
     def owner_of(self, role: str) -> str:
         """Who owns checklist items of `role`: the one named for it, else the owner."""
@@ -75,5 +83,10 @@ class LaunchInput(Model):
     params: LaunchParams
     template: LaunchTemplate
     requested_by: str = "system"
+    requested_via: Channel = Channel.SYSTEM
+    """The channel the start came through (the API, the CLI, the dashboard, an event), for the trail."""
     retrospective: PostmortemTemplate | None = None
     """The template of the retrospective to schedule after launch day (none: no retrospective)."""
+    clashes: list[str] = Field(default_factory=list)
+    """Other launches on the same day with the same people, in words, found when it was started: the owner is
+    told at kickoff (a warning, not a refusal)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -98,12 +99,45 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _time_zone(name: str) -> str:
+    if name:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{name!r} is not a time zone; give an IANA name like Europe/Berlin or America/New_York"
+            ) from None
+    return name
+
+
+TimeZoneName = Annotated[str, Field(max_length=60), AfterValidator(_time_zone)]
+"""An IANA time zone name (``Europe/Berlin``); empty: UTC."""
+
+
 class ProcessParams(Model):
     """What every process kind's parameters have and can say about themselves."""
 
     owner: Email
     template: str = Field("", max_length=100, pattern=r"^[A-Za-z0-9_-]*$")
     """The template to use; empty means the kind's own (``launch``, ``comms`` …)."""
+    time_zone: TimeZoneName = ""
+    """The process's time zone: reminders go out at the template's hour in it, pages show its times in it,
+    and a date-time given without an offset is read in it. Empty: UTC (a start fills in the deployment's
+    default, ``SIGNOFF_TIME_ZONE``)."""
+
+    @model_validator(mode="after")
+    def _times_in_the_zone(self) -> ProcessParams:
+        """A date-time without an offset is the process's time zone's."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                object.__setattr__(self, name, value.replace(tzinfo=self.zone))
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The process's time zone."""
+        return ZoneInfo(self.time_zone or "UTC")
 
     filled_in: ClassVar[dict[str, str]] = {}
     """Parameters the schema requires that the model fills in when left out, and from what (for forms)."""
@@ -179,6 +213,14 @@ class ApprovalRecord(Model):
     token_id: str | None = None
     content_hash: str | None = None
     """For a message's review: the hash of the exact version this decision was about."""
+    on_behalf_of: str | None = None
+    """The approver this decision was taken for, when `approver` decided in their place (a delegate, or the
+    gate's backup): the quorum counts it as theirs."""
+
+    @property
+    def for_whom(self) -> str:
+        """The approver whose decision this is: `on_behalf_of`, else `approver`."""
+        return self.on_behalf_of or self.approver
 
 
 class GateState(Model):
@@ -196,10 +238,15 @@ class GateState(Model):
     decisions: list[ApprovalRecord] = []
     require_sign_in: bool = False
     """Whether an approver must be signed in (as themselves) to decide, not only hold their link."""
+    removed: list[str] = []
+    """People taken off the gate by an edit: their links no longer decide (`Expired`, not "not an approver")."""
+    delegates: dict[str, str] = {}
+    """Approver → the person they handed their decision to (or the gate's backup, asked when they were silent):
+    that person decides on their behalf, once, until one of the two has decided."""
 
     def decision_of(self, approver: str) -> ApprovalRecord | None:
-        """This round's decision of `approver`, if they took one."""
-        return next((d for d in self.decisions if d.approver == approver and d.round == self.round), None)
+        """This round's decision of `approver`, if they (or someone on their behalf) took one."""
+        return next((d for d in self.decisions if d.for_whom == approver and d.round == self.round), None)
 
     @property
     def waiting_on(self) -> list[str]:
@@ -239,6 +286,16 @@ class UndeliveredMessage(Model):
     """A resend is under way."""
 
 
+class PlannedMoment(Model):
+    """A dated point of a process's plan: a gate opening, launch day, a milestone, a scheduled send."""
+
+    at: datetime
+    what: str
+    """In words: "the go / no-go decision opens", "launch day"."""
+    step: str | None = None
+    """The step it belongs to, when it is one."""
+
+
 class ProcessView(Model):
     """Everything a user sees about a process; the answer of the `view` query."""
 
@@ -262,6 +319,10 @@ class ProcessView(Model):
     """How many audit events the process has recorded; the store has them all once its trail is as long."""
     undelivered: list[UndeliveredMessage] = []
     """The messages that could not be delivered (after their retries, or refused), until resent."""
+    warnings: list[str] = []
+    """What the owner was warned of when it started (another launch on its day with the same people)."""
+    plan: list[PlannedMoment] = []
+    """The process's dated plan, in time order (passed moments included): what the calendar and "next" show."""
     live: bool = True
     """False when the process could not answer (no worker polling, Temporal down) and this is the store's copy,
     kept from its audit events: the state as of `as_of`, for the reason in `unavailable`."""
@@ -317,6 +378,27 @@ class DecisionInput(Model):
     signed_in: bool = False
     """Whether the approver proved who they are (signed in as themselves, or Slack vouched), beyond holding
     their link: a gate that requires sign-in refuses a decision without it."""
+    on_behalf_of: Email | None = None
+    """The approver `approver` decides for (their link was a delegate's): refused unless that approver handed
+    their decision to `approver` and nobody has decided for them yet."""
+
+
+class DelegateInput(Model):
+    """An approver hands their decision at a gate to someone else (update `delegate`): that person gets a link
+    of their own and decides on the approver's behalf."""
+
+    gate: str
+    round: int | None = None
+    approver: Email
+    """Who hands their decision on (from their link)."""
+    to: Email
+    """Who decides in their place."""
+    note: str = Field("", max_length=2000)
+    """What the approver tells them (shown in their request)."""
+    token_id: str | None = None
+    channel: Channel = Channel.LINK
+    signed_in: bool = False
+    """As in `DecisionInput`: a gate that requires sign-in takes the hand-over only from its approver signed in."""
 
 
 class RevisionInput(Model):
@@ -344,3 +426,25 @@ class CancelInput(Model):
     by: str = "system"
     reason: str = ""
     channel: Channel = Channel.API
+
+
+class RemindInput(Model):
+    """Remind now the people the process waits on (update `remind_now`), besides the scheduled reminders."""
+
+    by: str = "system"
+    channel: Channel = Channel.API
+
+
+class Reminded(Model):
+    """Who a `remind_now` reminds: the approvers the open gate waits on, and the owners of the open items."""
+
+    gate: str | None = None
+    """The open gate's title, when its approvers are reminded."""
+    approvers: list[str] = []
+    owners: dict[str, list[str]] = {}
+    """Each owner reminded, and the keys of their open items."""
+
+    @property
+    def nobody(self) -> bool:
+        """Whether nobody is waited on: nothing to remind."""
+        return not self.approvers and not self.owners

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 
-from domain.errors import InvalidField
+from domain.enums import Channel
+from domain.errors import InvalidField, refuse_all
 from domain.ids import process_id
-from domain.models import Approvers, ChatChannel, Email, Model, NonEmpty, People, ProcessParams
-from domain.templates import PostmortemTemplate, Priority, Severity
+from domain.models import Approvers, ChatChannel, Email, ItemState, Model, NonEmpty, People, ProcessParams
+from domain.templates import PostmortemTemplate, PriorityGiven, Severity
 
 
 class PostmortemParams(ProcessParams):
@@ -27,11 +28,12 @@ class PostmortemParams(ProcessParams):
     commander: Email
     participants: People = Field(default_factory=list)
     reviewers: Approvers
-    resolved_at: AwareDatetime
+    resolved_at: datetime
+    """When the incident was resolved; without an offset, in the process's time zone."""
     channel: ChatChannel = "#incidents"
     jira_project: str = Field("OPS", max_length=20, pattern=r"^[A-Z][A-Z0-9_]{0,19}$")
     template: str = Field("postmortem", max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
-    starts_at: AwareDatetime | None = None
+    starts_at: datetime | None = None
     """Wait until then before kicking off (a launch schedules its retrospective this way)."""
 
     filled_in: ClassVar[dict[str, str]] = {"owner": "the commander, unless you name someone else"}
@@ -52,15 +54,24 @@ class PostmortemParams(ProcessParams):
         return f"Post-mortem: {what} — {self.title}"
 
     def check_start(self, today: date) -> None:
-        """Refuse an incident resolved in the future, and a reviewer who is the commander.
+        """Refuse an incident resolved in the future, and a reviewer who is the commander or the owner.
 
         Raises:
-            InvalidField: naming `resolved_at` or `reviewers`.
+            InvalidField: naming `resolved_at` or `reviewers`, both at once.
         """
+        problems = []
         if self.resolved_at.date() > today:
-            raise InvalidField("resolved_at", f"{self.resolved_at.isoformat()} is in the future (today is {today})")
+            problems.append(
+                InvalidField("resolved_at", f"{self.resolved_at.isoformat()} is in the future (today is {today})")
+            )
         if self.commander in self.reviewers:
-            raise InvalidField("reviewers", f"the commander {self.commander} cannot review their own post-mortem")
+            problems.append(
+                InvalidField("reviewers", f"the commander {self.commander} cannot review their own post-mortem")
+            )
+        elif self.owner in self.reviewers:
+            # The owner may mark the draft done; deciding on it too would make them its only check.
+            problems.append(InvalidField("reviewers", f"the owner {self.owner} cannot review their own post-mortem"))
+        refuse_all(problems)
 
     def check_template(self, template: Any) -> None:
         """A severity must be one the template has a deadline for (a retrospective template needs none).
@@ -78,7 +89,9 @@ class ActionItemSpec(Model):
 
     title: str = Field(min_length=1, max_length=200)
     owner: Email
-    priority: Priority = "P2"
+    priority: PriorityGiven = Field(
+        "P2", description="P1 (most urgent), P2 or P3; Jira's Highest, High, Medium, Low and Lowest are taken too"
+    )
     due: date | None = None
     description: str = Field("", max_length=10_000)
 
@@ -88,6 +101,7 @@ class ActionItemsInput(Model):
 
     items: list[ActionItemSpec] = Field(min_length=1, max_length=50)
     by: str = "api"
+    channel: Channel = Channel.API
 
 
 class PostmortemInput(Model):
@@ -96,8 +110,13 @@ class PostmortemInput(Model):
     params: PostmortemParams
     template: PostmortemTemplate
     requested_by: str = "system"
+    requested_via: Channel = Channel.SYSTEM
+    """The channel the start came through (the API, the CLI, the dashboard, an event), for the trail."""
     parent: str | None = None
     """The process that started this one as its child (a launch, for its retrospective), if any."""
+    launch_items: list[ItemState] = Field(default_factory=list, max_length=200)
+    """The items a launch still had open on launch day and handed to its retrospective (its template's
+    ``open_items_after_launch: retrospective``): tracked here as action items, under their own tracker issues."""
 
 
 def draft_due(params: PostmortemParams, template: PostmortemTemplate) -> date:

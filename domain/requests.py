@@ -34,6 +34,20 @@ class IssueRequest(Model):
     labels: list[str] = Field(default_factory=list)
 
 
+class IssueUpdate(Model):
+    """Change a tracker issue's assignee or due date (an item reassigned, a launch moved); repeating it is
+    harmless. What is left out stays as it is."""
+
+    process_id: str
+    issue_key: str
+    assignee: str | None = None
+    due: date | None = None
+    comment: str = ""
+    """Said on the issue with the change (who changed it, and why)."""
+    marker: str = ""
+    """Keys the comment, so a retry adds it once."""
+
+
 class StatusRequest(Model):
     """Read the status category of some tracker issues of a process."""
 
@@ -94,6 +108,9 @@ class ApprovalLinkRequest(Model):
     expires_at: datetime
     content_hash: str | None = None
     context: dict[str, Any] = Field(default_factory=dict)
+    on_behalf_of: str | None = None
+    """The approver `approver` is asked to decide for (they handed their decision on, or were silent and the
+    gate's backup is asked): signed into the link."""
 
     def claims(self) -> ApprovalClaims:
         """What the approver's link (or chat button) names."""
@@ -105,6 +122,7 @@ class ApprovalLinkRequest(Model):
             token_id=self.token_id,
             expires_at=self.expires_at,
             content_hash=self.content_hash,
+            on_behalf_of=self.on_behalf_of,
         )
 
 
@@ -147,3 +165,6 @@ class ApprovalClaims(Model):
     expires_at: datetime
     content_hash: str | None = None
     """For a message's review: the version the link asks about."""
+    on_behalf_of: str | None = None
+    """A delegate's link: the approver its holder decides for (absent from an approver's own link, so their
+    tokens are what they always were)."""

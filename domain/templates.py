@@ -6,11 +6,34 @@ starts, so editing a template never changes a process already running.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from difflib import get_close_matches
+from typing import Annotated, Literal
 
-from pydantic import Field, NonNegativeInt, PositiveInt, field_validator
+from pydantic import BeforeValidator, Field, NonNegativeInt, PositiveInt, field_validator
 
-from domain.models import Model
+from domain.errors import InvalidField
+from domain.models import Email, Model
+
+
+def unknown_roles(owners: Iterable[str], roles: Iterable[str], template: str) -> list[InvalidField]:
+    """The roles named in a process's `owners` that its template has no item or task for, each refused with the
+    template's roles (a typo would otherwise leave that role's work to the process's owner, silently).
+
+    >>> [str(e) for e in unknown_roles(["dcos", "support"], ["docs", "support"], "launch")]
+    ["owners: no role 'dcos' in template 'launch' (did you mean docs?); its roles are docs and support"]
+    """
+    known = sorted(set(roles))
+    listed = f"{', '.join(known[:-1])} and {known[-1]}" if len(known) > 1 else "".join(known)
+    problems = []
+    for role in owners:
+        if role not in known:
+            close = get_close_matches(role, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(
+                InvalidField("owners", f"no role {role!r} in template {template!r}{hint}; its roles are {listed}")
+            )
+    return problems
 
 
 class Reminders(Model):
@@ -44,6 +67,10 @@ class GateTemplate(Model):
     """Approvers must sign in before they decide (the link alone shows the page, not the form)."""
     remind_every_days: PositiveInt | None = 1
     hold_days: PositiveInt = 7
+    backup: Email | None = None
+    """Who is asked on behalf of each approver still silent `escalate_after_days` after the gate opened; their
+    decision is recorded as theirs "on behalf of" that approver, and counts for them."""
+    escalate_after_days: PositiveInt = 2
 
 
 class TrackerTemplate(Model):
@@ -72,6 +99,25 @@ class LaunchTemplate(Model):
     retrospective_after_days: PositiveInt | None = 14
     retrospective_template: str = Field("retrospective", pattern=r"^[A-Za-z0-9_-]+$")
     """The post-mortem template of the retrospective the launch schedules after launch day."""
+    compress_when_late: bool = True
+    """A launch started with less time than the checklist assumes (its earliest item would be due before the
+    start) has its due dates scaled into the time left, and its kickoff says so (`domain.late_start.compress`).
+    False: the template's due dates stand, and the kickoff names the items already late (and the owner hears at
+    once of those past their escalation)."""
+    open_items_after_launch: Literal["track", "retrospective"] = "track"
+    """What becomes of the items still open when a launch approved at go / no-go reaches launch day.
+
+    ``track`` (the default): the launch says "launched with N open items" and goes on chasing them — reminders,
+    escalations, the tracker reconciled — until each is done or accepted as won't-do; only then is it completed.
+    ``retrospective``: the launch ends there and hands them to its retrospective, which tracks them as action
+    items under their own issues (without a retrospective to hand them to, they are tracked as with ``track``).
+
+    Why ``track`` is the default: what is left open on launch day is readiness work (support trained, monitoring
+    and on-call, a rollback plan, release notes), and it matters most in the first days after launch, when
+    customers meet the product; practice has the product manager chase it to done. A retrospective is a
+    blameless look back two weeks later at what went well and what to improve, not a backlog: handed there, the
+    gaps would go unchased until it starts and turn its review into a roll call of who was late.
+    """
 
     @field_validator("items")
     @classmethod
@@ -98,6 +144,10 @@ class ReviewTemplate(Model):
     remind_every_days: PositiveInt | None = 1
     expires_after_days: PositiveInt = 14
     """A round without an outcome for this long ends the process as expired."""
+    backup: Email | None = None
+    """As the go / no-go gate's (`GateTemplate.backup`): asked for a reviewer still silent after
+    `escalate_after_days`."""
+    escalate_after_days: PositiveInt = 2
 
 
 class CommsTemplate(Model):
@@ -121,6 +171,34 @@ class ActionPriority(Model):
 
 
 Priority = Literal["P1", "P2", "P3"]
+
+JIRA_PRIORITIES: dict[str, Priority] = {"highest": "P1", "high": "P1", "medium": "P2", "low": "P3", "lowest": "P3"}
+"""Jira's own priority names (any case) as signoff's: Highest and High are chased as P1, Medium as P2, Low and
+Lowest as P3."""
+
+JIRA_PRIORITY_NAMES: dict[Priority, str] = {"P1": "High", "P2": "Medium", "P3": "Low"}
+"""The Jira priority that goes with each of signoff's."""
+
+
+def as_priority(value: object) -> object:
+    """A priority as given — ``P1``…``P3`` in any case, or a Jira name (``Highest`` … ``Lowest``) — as
+    signoff's own ``P1``…``P3``, the only values kept (running processes read them back).
+
+    Raises:
+        ValueError: a string that is neither, saying what is.
+    """
+    if not isinstance(value, str):
+        return value
+    given = value.strip()
+    if given.upper() in ("P1", "P2", "P3"):
+        return given.upper()
+    if given.casefold() in JIRA_PRIORITIES:
+        return JIRA_PRIORITIES[given.casefold()]
+    raise ValueError(f"{value!r} is no priority: use P1, P2 or P3, or Jira's Highest, High, Medium, Low or Lowest")
+
+
+PriorityGiven = Annotated[Priority, BeforeValidator(as_priority)]
+"""A priority on input: signoff's or Jira's name for it, kept as signoff's."""
 
 DRAFT_DUE_DAYS: dict[Severity, int] = {"SEV1": 3, "SEV2": 5, "SEV3": 7, "SEV4": 10}
 """Days from resolution to the draft's deadline: the worse the incident, the sooner."""
@@ -201,6 +279,18 @@ class NoticeReminders(Model):
     text: NoticeText | None = None
 
 
+class MilestoneNotice(Model):
+    """The fewest days between each end-of-life milestone and the one before it: customers need time to act on
+    each (to buy elsewhere, to move, to export their data). 0: the same day is allowed."""
+
+    end_of_sale: NonNegativeInt = 0
+    """Days from the announcement to the end of sale."""
+    end_of_support: NonNegativeInt = 0
+    """Days from the end of sale to the end of support."""
+    shutdown: NonNegativeInt = 0
+    """Days from the end of support to the shutdown."""
+
+
 class EolTemplate(Model):
     """An end-of-life: internal tasks, the customer notice and its reminders, milestones, the last approval."""
 
@@ -219,6 +309,8 @@ class EolTemplate(Model):
     gate: GateTemplate = Field(default_factory=lambda: GateTemplate(key="pull-the-plug", title="Pull the plug"))
     data_retention_days: PositiveInt = 30
     tracker: TrackerTemplate = Field(default_factory=TrackerTemplate)
+    min_notice_days: MilestoneNotice = Field(default_factory=MilestoneNotice)
+    """Checked when an end of life starts (`domain.eol.EolParams.check_template`): dates closer are refused."""
 
     @field_validator("tasks", "shutdown_tasks")
     @classmethod

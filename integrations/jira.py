@@ -41,7 +41,7 @@ from jira import JIRA
 from jira.exceptions import JIRAError
 
 from domain.errors import IntegrationError, Refused, Unavailable
-from domain.requests import IssueRef, IssueRequest, TransitionRequest
+from domain.requests import IssueRef, IssueRequest, IssueUpdate, TransitionRequest
 from integrations.jira_errors import TRANSIENT, field_errors, jira_error
 from integrations.jira_workflow import WONT_DO, Walk, plain
 
@@ -141,6 +141,46 @@ class JiraTracker:
                 client.transition_issue(key, str(step["id"]))
                 walk.moved(step)
             self._comment(client, request, "")
+
+    def update_issue(self, request: IssueUpdate) -> None:
+        """Set an issue's assignee and due date (those the request names), and say why in a comment, once.
+
+        A person Jira cannot assign (not found by email, or not assignable) leaves the assignee as it was, and
+        the comment names them as the owner instead, as a new issue's description does.
+
+        Raises:
+            Refused: Jira refused the change (no such issue, no permission to edit it).
+            Unavailable: Jira did not answer.
+        """
+        client = self._client()
+        key = request.issue_key
+        with self._translated(f"update {key}"):
+            fields: dict[str, Any] = {"duedate": request.due.isoformat()} if request.due else {}
+            note = ""
+            if request.assignee:
+                assignee = self._find_user(client, request.assignee)
+                if assignee:
+                    fields["assignee"] = assignee
+                else:
+                    note = f"Owner: {request.assignee}"
+            if fields:
+                note = self._put_fields(client, key, fields, request.assignee) or note
+            text = "\n\n".join(part for part in (request.comment, note) if part)
+            if text:
+                self._comment_once(client, key, text, comment_tag(request.marker))
+
+    def _put_fields(self, client: JIRA, key: str, fields: dict[str, Any], owner: str | None) -> str:
+        """Set `fields` on `key`; if Jira will not assign it to the person, set the rest and say who owns it."""
+        try:
+            client.issue(key, fields="summary").update(fields=fields)
+        except JIRAError as err:
+            if not (err.status_code == 400 and "assignee" in fields and "assignee" in field_errors(err)):
+                raise
+            rest = {name: value for name, value in fields.items() if name != "assignee"}
+            if rest:
+                client.issue(key, fields="summary").update(fields=rest)
+            return f"Owner: {owner}"
+        return ""
 
     # ---- beyond the port --------------------------------------------------
 

@@ -4,7 +4,9 @@ A template's first line is ``Subject: …``; the text after the blank line
 is the body. A template may have an HTML twin, ``messages/html/NAME.html``
 (autoescaped), rendered with the same context for email's HTML part.
 Wording lives here, not in workflows, so it can change without touching
-the history of a running process.
+the history of a running process. States and counts go through `domain.words`
+(``{{ gate_status|label("gate") }}``, ``{{ n|counted("item") }}``), the words
+of the pages and the CLI too.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from domain.words import count, label, plural, received
 from integrations.ports import Rendered
 
 MESSAGES = Path(__file__).parent / "messages"
+
+WORDS = {"label": label, "counted": count, "plural": plural, "received": received}
+"""The filters every message template has, from `domain.words`."""
 
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")
@@ -38,7 +44,7 @@ class TemplateRenderer:
             undefined=jinja2.StrictUndefined,
             autoescape=True,
         )
-        self.html.filters["markdown"] = markdown_html
+        self.html.filters |= WORDS | {"markdown": markdown_html}
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(folder),
             undefined=jinja2.StrictUndefined,
@@ -47,6 +53,7 @@ class TemplateRenderer:
             keep_trailing_newline=False,
             autoescape=False,
         )
+        self.env.filters |= WORDS
 
     def render(self, template: str, context: dict[str, object]) -> Rendered:
         """Render ``template.txt`` into a subject and a body, and its HTML twin if it has one."""

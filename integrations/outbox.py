@@ -7,7 +7,7 @@ a retried activity finds its first record instead of writing a second.
 
 from __future__ import annotations
 
-from domain.requests import Delivery, IssueRef, IssueRequest, TransitionRequest
+from domain.requests import Delivery, IssueRef, IssueRequest, IssueUpdate, TransitionRequest
 from integrations.ports import ChatMessage, Email
 from integrations.store import Store
 
@@ -64,6 +64,19 @@ class OutboxTracker:
             {"issue_key": request.issue_key, "status": request.status, "resolution": request.resolution},
         )
 
+    def update_issue(self, request: IssueUpdate) -> None:
+        """Record the change of an issue's assignee or due date."""
+        changes = [f"{name} {value}" for name, value in (("assignee", request.assignee), ("due", request.due)) if value]
+        self.store.record(
+            f"tracker:{request.marker}",
+            request.process_id,
+            "tracker",
+            [request.assignee] if request.assignee else [],
+            f"{request.issue_key} → {', '.join(changes)}",
+            request.comment,
+            {"issue_key": request.issue_key, "assignee": request.assignee, "due": str(request.due or "")},
+        )
+
     def issue_statuses(self, keys: list[str]) -> dict[str, str]:
         """``done`` for an issue the outbox saw moved to a done status, else ``new``."""
         wanted = set(keys)
@@ -81,8 +94,9 @@ class OutboxMailer:
         self.store = store
 
     def send(self, email: Email) -> Delivery:
-        """Record `email` once per key."""
-        _, created = self.store.record(email.key, email.process_id, "email", email.to, email.subject, email.text)
+        """Record `email` once per key (an approval request with what it asks in the meta: `ApprovalAsk`)."""
+        meta = email.approval.meta() if email.approval else None
+        _, created = self.store.record(email.key, email.process_id, "email", email.to, email.subject, email.text, meta)
         return Delivery(key=email.key, channel="email", to=email.to, outcome="sent" if created else "duplicate")
 
 

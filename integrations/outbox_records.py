@@ -84,6 +84,33 @@ class OutboxRecords:
             row = conn.execute(sa.select(outbox).where(outbox.c.key == key)).mappings().first()
         return self._entry(dict(row)) if row else None
 
+    def approval_links(self, process_ids: list[str], addressee: str) -> dict[tuple[str, str, int, str], str]:
+        """The approval links the approval requests of these processes gave `addressee`, by process, gate, round
+        and whom they decide for (``""``: themselves), the latest of each; in one query.
+
+        Read from the meta the mailers keep with an approval request (`integrations.ports.ApprovalAsk`), never
+        from a body: any request counts, the first of a round, a reminder, or one after an edit or a hand-over.
+        """
+        if not process_ids:
+            return {}
+        query = (
+            sa.select(outbox.c.process_id, outbox.c.meta)
+            .where(
+                outbox.c.process_id.in_(process_ids),
+                outbox.c.channel == "email",
+                outbox.c.to == json.dumps([addressee]),
+            )
+            .order_by(outbox.c.id)
+        )
+        links: dict[tuple[str, str, int, str], str] = {}
+        with self.engine.connect() as conn:
+            for process_id, text in conn.execute(query):
+                meta = json.loads(text or "{}")
+                if meta.get("approval_url") and meta.get("approval_to") == addressee:
+                    where = (process_id, meta["approval_gate"], int(meta["approval_round"]), meta["approval_for"])
+                    links[where] = meta["approval_url"]  # in order: the latest wins
+        return links
+
     def outbox(self, process_id: str | None = None, limit: int = 1000) -> list[OutboxEntry]:
         """What the outbox recorded, oldest first (the newest `limit` entries)."""
         query = sa.select(outbox).order_by(outbox.c.id.desc()).limit(limit)

@@ -125,7 +125,10 @@ class People:
         if person is None:
             raise NotFound(f"{email} is not someone signoff knows: add them first (`signoff user add {email}`)")
         if not person.role.covers(role):
-            raise BadInput(f"a token cannot do more than its person: {person.email} is a {person.role}, not a {role}")
+            raise BadInput(
+                f"a token cannot do more than its person: {person.email} is {Role(person.role).with_article}, "
+                f"not {Role(role).with_article}"
+            )
         now = datetime.now(UTC)
         if any(t.name == name and t.usable(now) for t in self.tokens(person.email)):
             raise BadInput(f"{person.email} already has a token named {name!r}: revoke it or choose another --name")

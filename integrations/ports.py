@@ -10,7 +10,34 @@ from typing import Literal, Protocol
 from pydantic import BaseModel
 
 from domain.audit import AuditEvent, StoredAuditEvent, ViewCopy
-from domain.requests import ApprovalClaims, Delivery, IssueRef, IssueRequest, TransitionRequest
+from domain.requests import ApprovalClaims, Delivery, IssueRef, IssueRequest, IssueUpdate, TransitionRequest
+
+
+class ApprovalAsk(BaseModel):
+    """What an approval request asks of its addressee, and the link it carries.
+
+    A mailer keeps it in the meta of the email's outbox row (`meta`), where "my work" finds a person's link
+    (`api.routes.mine`): from what signoff put there, never from a body, which may quote text the process's
+    owner wrote.
+    """
+
+    gate: str
+    round: int
+    addressee: str
+    """Who the email asks: the approver, or the one deciding on their behalf."""
+    url: str
+    """The addressee's own signed approval link."""
+    on_behalf_of: str | None = None
+
+    def meta(self) -> dict[str, str]:
+        """Its fields as an outbox row's meta (every value a string, as the send ledger keeps them)."""
+        return {
+            "approval_gate": self.gate,
+            "approval_round": str(self.round),
+            "approval_to": self.addressee,
+            "approval_url": self.url,
+            "approval_for": self.on_behalf_of or "",
+        }
 
 
 class Email(BaseModel):
@@ -22,6 +49,8 @@ class Email(BaseModel):
     subject: str
     text: str
     html: str | None = None
+    approval: ApprovalAsk | None = None
+    """Set on an approval request: kept with the email's outbox row."""
 
 
 class ChatAction(BaseModel):
@@ -68,6 +97,11 @@ class Tracker(Protocol):
 
     def issue_statuses(self, keys: list[str]) -> dict[str, str]:
         """Each issue's status category (``new``, ``indeterminate``, ``done``); unknown keys left out."""
+        ...
+
+    def update_issue(self, request: IssueUpdate) -> None:
+        """Change an issue's assignee or due date (what the request names), commenting once; repeating it is
+        harmless."""
         ...
 
 

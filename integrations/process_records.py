@@ -1,10 +1,13 @@
 """The process list's table: each process's line, kept from its latest audit event, and the copy of its page
-kept from the view its audit batches carry (`Store.process_view`, for when the live process cannot answer)."""
+kept from the view its audit batches carry (`Store.process_view`, for when the live process cannot answer;
+`Store.running_views_naming`, for someone's work), with what the line takes from that copy: the open items'
+due dates (how many are overdue) and a next deadline no later than an open gate's decision is due."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from bisect import bisect_left
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +16,9 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from domain.audit import ProcessSummary, ViewCopy
+from domain.enums import GateStatus, ProcessStatus
 from domain.models import ProcessView
+from domain.rules import decision_due, open_items
 from integrations.outbox_records import utc
 from integrations.schema import processes
 
@@ -23,15 +28,61 @@ LIST_COLUMNS = [column for column in processes.c if not column.name.startswith("
 """The process list's columns: its rows leave out the copy of each page (`Store.process_view` reads that)."""
 
 
-def _process_row(row: Any) -> dict[str, Any]:
-    """A row of the process list with its times in UTC."""
+RUNNING = (ProcessStatus.RUNNING.value, ProcessStatus.WAITING.value)
+
+
+def _process_row(row: Any, today: date | None = None) -> dict[str, Any]:
+    """A row of the process list with its times in UTC and how many of its items are overdue on `today`
+    (default: today in UTC): of the open items' due dates its line keeps, those before it."""
     deadline = row.get("next_deadline")
+    line = {name: value for name, value in row.items() if name not in ("open_due", "earliest_open_due")}
+    due = row.get("open_due") or ""
+    today = today or datetime.now(UTC).date()
     return {
-        **row,
+        **line,
         "started_at": utc(row["started_at"]),
         "updated_at": utc(row["updated_at"]),
         "next_deadline": utc(deadline) if deadline else None,
+        "overdue": bisect_left(due.split(","), today.isoformat()) if due and row["status"] in RUNNING else 0,
     }
+
+
+def _line_of(fields: dict[str, Any], summary: ProcessSummary) -> dict[str, Any]:
+    """What the line of the list keeps from a copy of the view (`fields`) beside what `summary` says: the open
+    items' due dates (the earliest, for the overdue filter, and all, sorted, to count), and the next deadline no
+    later than an open gate's decision is due (`domain.rules.decision_due`): not the approval link's expiry, a
+    week after launch day. Nothing of a process that has ended, or of a copy that does not read as a view."""
+    nothing: dict[str, Any] = {"earliest_open_due": None, "open_due": None}
+    if summary.status.finished:
+        return nothing
+    try:
+        view = ProcessView.model_validate({name: fields[name] for name in fields if name in ProcessView.model_fields})
+    except ValidationError:
+        return nothing
+    due = sorted(item.due for item in open_items(view))
+    decisions = [decision_due(view, gate) for gate in view.gates if gate.status == GateStatus.OPEN]
+    deadline = min((d for d in (summary.next_deadline, *decisions) if d is not None), default=None)
+    return {
+        "earliest_open_due": due[0] if due else None,
+        "open_due": ",".join(day.isoformat() for day in due) or None,
+        "next_deadline": deadline,
+    }
+
+
+def _copy_of(row: Any) -> ProcessView:
+    """A process's kept copy of its page, or its line of the list for one that kept none (or none that reads)."""
+    if row["view_fields"] is not None:
+        fields = json.loads(row["view_fields"])
+        known = {name: value for name, value in fields.items() if name in ProcessView.model_fields}
+        try:
+            return ProcessView.model_validate(known | {"live": False, "as_of": utc(row["view_at"])})
+        except ValidationError:
+            pass  # what no longer reads as a view: the line of the list, below
+    line = _process_row(row)
+    return ProcessView(
+        id=line["id"], kind=line["kind"], title=line["title"], status=line["status"], owner=line["owner"],
+        params={}, steps=[], live=False, as_of=line["updated_at"],
+    )  # fmt: skip
 
 
 class ProcessRecords:
@@ -46,15 +97,28 @@ class ProcessRecords:
             return int(conn.execute(sa.select(sa.func.count()).select_from(processes)).scalar_one())
 
     def processes(
-        self, kind: str | None = None, status: str | None = None, owner: str | None = None
+        self,
+        kind: str | None = None,
+        status: str | None = None,
+        owner: str | None = None,
+        overdue: bool = False,
+        today: date | None = None,
     ) -> list[dict[str, Any]]:
-        """Processes, newest first, filtered by kind, status and owner."""
+        """Processes, newest first, filtered by kind, status and owner, and (`overdue`) to the running ones with
+        an item overdue on `today` (default: today in UTC); each says how many of its items are (``overdue``).
+
+        The line keeps the open items' due dates from the latest copy of the process's page (migration 0008),
+        so it is as late as that copy: an item done a moment ago counts until its batch is written.
+        """
+        today = today or datetime.now(UTC).date()
         query = sa.select(*LIST_COLUMNS).order_by(processes.c.started_at.desc())
         for column, value in (("kind", kind), ("status", status), ("owner", owner)):
             if value:
                 query = query.where(processes.c[column] == value)
+        if overdue:
+            query = query.where(processes.c.earliest_open_due < today, processes.c.status.in_(RUNNING))
         with self.engine.connect() as conn:
-            return [_process_row(row) for row in conn.execute(query).mappings()]
+            return [_process_row(row, today) for row in conn.execute(query).mappings()]
 
     def process(self, process_id: str) -> dict[str, Any] | None:
         """One process's row of the list, if it ever started."""
@@ -71,20 +135,40 @@ class ProcessRecords:
         """
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(processes).where(processes.c.id == process_id)).mappings().first()
-        if row is None:
-            return None
-        if row["view_fields"] is not None:
-            fields = json.loads(row["view_fields"])
-            known = {name: value for name, value in fields.items() if name in ProcessView.model_fields}
-            try:
-                return ProcessView.model_validate(known | {"live": False, "as_of": utc(row["view_at"])})
-            except ValidationError:
-                pass  # what no longer reads as a view: the line of the list, below
-        line = _process_row(row)
-        return ProcessView(
-            id=line["id"], kind=line["kind"], title=line["title"], status=line["status"], owner=line["owner"],
-            params={}, steps=[], live=False, as_of=line["updated_at"],
-        )  # fmt: skip
+        return None if row is None else _copy_of(row)
+
+    def process_views(
+        self, kind: str | None = None, running: bool = False, active_since: datetime | None = None
+    ) -> list[ProcessView]:
+        """The store's copies of every process's page (of one `kind`; only those not finished when `running`;
+        with `active_since`, the running ones and those that finished at or after it), oldest first: what the
+        calendar reads, in one query and with no worker needed."""
+        unfinished = [s.value for s in ProcessStatus if not s.finished]
+        query = sa.select(processes).order_by(processes.c.started_at, processes.c.id)
+        if kind:
+            query = query.where(processes.c.kind == kind)
+        if running:
+            query = query.where(processes.c.status.in_(unfinished))
+        if active_since is not None:
+            query = query.where(sa.or_(processes.c.status.in_(unfinished), processes.c.updated_at >= active_since))
+        with self.engine.connect() as conn:
+            return [_copy_of(row) for row in conn.execute(query).mappings()]
+
+    def running_views_naming(self, person: str) -> list[ProcessView]:
+        """The store's copies of the pages of the running processes that name `person` (an email, lower-case),
+        oldest first: one query, no process asked, so it answers fast, and when no worker does.
+
+        A copy is as late as the batch it came with (an item done a moment ago may still show open), and a
+        process that sent no copy (one started before copies were kept) is not among them.
+        """
+        named = json.dumps(person)  # as the copy spells it, quotes and all: a whole value, not part of one
+        query = (
+            sa.select(processes)
+            .where(processes.c.status.in_(RUNNING), processes.c.view_fields.contains(named, autoescape=True))
+            .order_by(processes.c.started_at, processes.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_copy_of(row) for row in conn.execute(query).mappings()]
 
     def _project(
         self,
@@ -101,8 +185,11 @@ class ProcessRecords:
             conn.execute(processes.insert().values(**values, started_at=started_at or at))
 
     @staticmethod
-    def _view_values(conn: sa.Connection, process_id: str, view: ViewCopy | None, seq: int) -> dict[str, Any]:
-        """The columns that keep `view`, the copy sent with the batch ending at event `seq`: nothing without one.
+    def _view_values(
+        conn: sa.Connection, process_id: str, view: ViewCopy | None, seq: int, summary: ProcessSummary
+    ) -> dict[str, Any]:
+        """The columns that keep `view`, the copy sent with the batch ending at event `seq`, and what the line
+        takes from it beside `summary`, the batch's last (`_line_of`): nothing without one.
 
         A copy of the whole view replaces what is kept; one of the fields that changed is laid over the
         copy it changes (`since`), and only over that one: batches reach here in order, so it always is,
@@ -122,6 +209,7 @@ class ProcessRecords:
                 )  # fmt: skip
                 return {}
             fields = view.laid_over(json.loads(kept.view_fields))
-            if fields is None:
-                return {}
-        return {"view_fields": json.dumps(fields, default=str), "view_seq": seq, "view_at": view.at.astimezone(UTC)}
+        if fields is None:
+            return {}
+        copy = {"view_fields": json.dumps(fields, default=str), "view_seq": seq, "view_at": view.at.astimezone(UTC)}
+        return copy | _line_of(fields, summary)

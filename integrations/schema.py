@@ -40,6 +40,9 @@ processes = sa.Table(
     sa.Column("view_fields", sa.Text),
     sa.Column("view_seq", sa.Integer),
     sa.Column("view_at", sa.DateTime(timezone=True)),
+    # the open items' due dates, kept from that copy: the earliest (the overdue filter) and all (to count) (0008)
+    sa.Column("earliest_open_due", sa.Date, index=True),
+    sa.Column("open_due", sa.Text),
 )
 
 audit_events = sa.Table(

@@ -10,6 +10,9 @@ outbox table, written *before* the mail server is contacted, whose
 - ``failed`` — it broke before the server could have taken the message
   (connection refused, login refused, a 4xx/5xx reply to MAIL, RCPT or DATA).
 
+An approval request's `ApprovalAsk` stays in the row's meta whatever its
+state, where "my work" finds the approver's link.
+
 A send whose key is ``sent`` does nothing and reports a ``duplicate``; a
 ``failed`` one is claimed again and sent. The one ambiguous
 moment is after the message data went out and before the server's final
@@ -123,25 +126,26 @@ class SmtpMailer:
         """
         message = self._message(email)
         mid = str(message["Message-ID"])
-        claim = self.ledger.claim(email.key, email.process_id, email.to, email.subject, email.text, message_id=mid)
+        kept = {"message_id": mid} | (email.approval.meta() if email.approval else {})  # in every state of the row
+        claim = self.ledger.claim(email.key, email.process_id, email.to, email.subject, email.text, 0.0, **kept)
         if claim is None:
             return Delivery(key=email.key, channel="email", to=email.to, outcome="duplicate")
         try:
             self._transfer(message, email.to)
         except _Uncertain as err:
             reason = self._scrub(str(err))
-            self.ledger.uncertain(email.key, claim, message_id=mid, unconfirmed=reason)
+            self.ledger.uncertain(email.key, claim, unconfirmed=reason, **kept)
             raise Unavailable(
                 f"the connection to the mail server {self.address} broke after the message was sent and before "
                 f"the server confirmed it ({reason}); it will be sent again under the same Message-ID"
             ) from None
         except Exception as err:
             error = self._error(err)
-            self.ledger.failed(email.key, claim, message_id=mid, error=str(error))
+            self.ledger.failed(email.key, claim, error=str(error), **kept)
             if error is err:
                 raise
             raise error from None
-        self.ledger.done(email.key, claim, message_id=mid, sent_at=datetime.now(UTC).isoformat())
+        self.ledger.done(email.key, claim, sent_at=datetime.now(UTC).isoformat(), **kept)
         return Delivery(key=email.key, channel="email", to=email.to, outcome="sent_again" if claim.again else "sent")
 
     def check(self) -> str:

@@ -185,13 +185,13 @@ class Store(OutboxRecords, ProcessRecords):
                 if new:
                     conn.execute(audit_events.insert(), new)
                     latest = next(e for e in reversed(events) if e.seq == new[-1]["seq"])
-                    copy = self._view_values(conn, process_id, view, last)
+                    copy = self._view_values(conn, process_id, view, last, latest.process)
                     self._project(conn, latest.process, new[-1]["at"], started_at=new[0]["at"], also=copy)
         except sa.exc.IntegrityError:
             for event in events:  # another attempt got there first: keep what it did not
                 self.append(event)
             with self.engine.begin() as conn:  # and the copy of the view it carried, or later ones will not fit
-                copy = self._view_values(conn, process_id, view, last)
+                copy = self._view_values(conn, process_id, view, last, events[-1].process)
                 if copy:
                     conn.execute(processes.update().where(processes.c.id == process_id).values(**copy))
 
@@ -333,6 +333,36 @@ class Store(OutboxRecords, ProcessRecords):
         return events, chain.problem
 
     # ---- incoming webhooks ------------------------------------------------
+
+    def note(
+        self, trail: str, actor: str, channel: str, action: str, details: dict[str, Any], status: str = "refused"
+    ) -> StoredAuditEvent:
+        """Append an event to `trail`, an audit chain of its own outside every process (``hooks-events``: the
+        signed webhook deliveries that were refused; ``schedule-NAME``: a schedule's runs, api/schedules.py),
+        hash-chained like a process's trail, with `status` as its state; it makes no line on the process list.
+
+        Raises:
+            Unavailable: other writers took the next place in the chain five times over (retry later).
+        """
+        rows = audit_events.c
+        for _ in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    newest = sa.select(rows.seq, rows.hash).where(rows.process_id == trail).order_by(rows.seq.desc())
+                    last = conn.execute(newest.limit(1)).first()
+                    seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
+                    at = datetime.now(UTC)
+                    row: dict[str, Any] = {
+                        "process_id": trail, "seq": seq, "at": at, "actor": actor[:320], "channel": channel,
+                        "action": action, "step": None, "status": status,
+                        "details": json.dumps(details, sort_keys=True, default=str), "prev_hash": prev_hash,
+                    }  # fmt: skip
+                    row["hash"] = event_hash(prev_hash, {**row, "at": at.isoformat()})
+                    conn.execute(audit_events.insert().values(**row))
+                    return self._stored(row)
+            except sa.exc.IntegrityError:  # another writer took that place: take the next
+                continue
+        raise Unavailable(f"could not add to the audit trail {trail}: too many writers at once")
 
     def first_delivery(self, source: str, delivery_id: str) -> bool:
         """Record a webhook delivery; False if it was seen before (a redelivery)."""

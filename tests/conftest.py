@@ -125,7 +125,11 @@ class Stack:
     async def today(self) -> date:
         return (await self.env.get_current_time()).date()
 
-    async def start_launch(self, days_ahead: int = 30, **params: Any) -> WorkflowHandle[Any, Any]:
+    async def start_launch(
+        self, days_ahead: int = 30, overrides: dict[str, Any] | None = None, **params: Any
+    ) -> WorkflowHandle[Any, Any]:
+        """Start a launch `days_ahead` from today; `overrides` replaces fields of the bundled template
+        (``{"compress_when_late": False}``), `gate=` fields of its gate."""
         launch_date = (await self.today()) + timedelta(days=days_ahead)
         defaults: dict[str, Any] = {
             "product": f"Acme {uuid.uuid4().hex[:6]}",
@@ -142,6 +146,8 @@ class Stack:
         assert isinstance(template, LaunchTemplate)
         if template_overrides:
             template = template.model_copy(update={"gate": template.gate.model_copy(update=template_overrides)})
+        if overrides:
+            template = LaunchTemplate.model_validate(template.model_dump() | overrides)
         return await self.client.start_workflow(
             LaunchWorkflow.run,
             LaunchInput(params=launch, template=template, requested_by="pm@example.com", retrospective=retrospective),

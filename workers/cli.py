@@ -20,11 +20,15 @@ import typer
 from domain.audit import AUDIT_CSV_COLUMNS, audit_csv_row
 from domain.enums import ProcessStatus
 from domain.kinds import KINDS
+from domain.words import label
 from workers import credentials
 from workers.api_client import ApiClient, CliError
 from workers.cli_access import login, people_app, tokens_app
+from workers.cli_edit import edit
+from workers.cli_plan import plan
+from workers.cli_schedules import schedule_app
 from workers.cli_support import fail, local_settings, one_of, parse_params, settings
-from workers.render import print_audit, print_process, print_processes
+from workers.render import print_audit, print_process, print_processes, print_work
 
 app = typer.Typer(
     name="signoff",
@@ -106,13 +110,31 @@ def list_(
     status: Annotated[str | None, typer.Option(help=f"Only this status: {', '.join(ProcessStatus)}.")] = None,
     kind: Annotated[str | None, typer.Option(help=f"Only this kind: {', '.join(KINDS)}.")] = None,
     owner: Annotated[str | None, typer.Option(help="Only this owner.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only running processes with an overdue item.")] = False,
     url: UrlOption = None,
 ) -> None:
-    """List processes, newest first."""
+    """List processes, newest first, each with how many of its items are overdue."""
     one_of("--status", status, ProcessStatus)
     one_of("--kind", kind, KINDS)
-    filters = {k: v for k, v in {"status": status, "kind": kind, "owner": owner}.items() if v}
+    wanted = {"status": status, "kind": kind, "owner": owner, "overdue": "true" if overdue else None}
+    filters = {k: v for k, v in wanted.items() if v}
     print_processes(call(url, "GET", "/api/processes", params=filters))
+
+
+@app.command()
+def mine(
+    person: Annotated[str | None, typer.Option(help="Someone else's work (an admin only).")] = None,
+    format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    url: UrlOption = None,
+) -> None:
+    """What waits on you across the running processes: your open items, decisions and messages to review."""
+    if format not in ("table", "json"):
+        fail(f"--format must be table or json, not {format!r}")
+    work = call(url, "GET", "/api/mine", params={"person": person} if person else None)
+    if format == "json":
+        typer.echo(json.dumps(work, indent=2))
+    else:
+        print_work(work)
 
 
 @app.command()
@@ -129,7 +151,7 @@ def cancel(
 ) -> None:
     """Cancel a running process; the people involved are told."""
     view = call(url, "POST", f"/api/processes/{process_id}/cancel", json={"reason": reason})
-    typer.echo(f"{view['id']} is {view['status']}")
+    typer.echo(f"{view['id']} is {label(view['status'], 'process')}")
 
 
 @app.command()
@@ -144,7 +166,18 @@ def done(
     """Mark a checklist item done (or, with --wont-do REASON, accept an action item as won't-do)."""
     body = {"resolution": "wont_do", "reason": wont_do} if wont_do is not None else None
     state = call(url, "POST", f"/api/processes/{process_id}/items/{item}/done", json=body)
-    typer.echo(f"{state['key']} is {state['status'].replace('_', ' ')}")
+    said = "accepted as won't do" if state["status"] == "wont_do" else label(state["status"], "item")
+    typer.echo(f"{state['key']} is {said}")
+
+
+@app.command()
+def remind(process_id: Annotated[str, typer.Argument(metavar="ID")], url: UrlOption = None) -> None:
+    """Remind now the people a process waits on: its open gate's approvers, its open items' owners."""
+    reminded = call(url, "POST", f"/api/processes/{process_id}/remind")
+    if reminded["approvers"]:
+        typer.echo(f"reminding {', '.join(reminded['approvers'])} ({reminded['gate']})")
+    for owner, items in reminded["owners"].items():
+        typer.echo(f"reminding {owner} ({', '.join(items)})")
 
 
 @app.command()
@@ -385,7 +418,10 @@ def web(
 
 app.add_typer(people_app, name="user")
 app.add_typer(tokens_app, name="token")
+app.add_typer(schedule_app, name="schedule")
 app.command()(login)
+app.command()(plan)
+app.command()(edit)
 
 
 def main() -> None:

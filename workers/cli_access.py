@@ -76,7 +76,7 @@ def _when(moment: datetime | None) -> str:
 def add_person(email: str, role: RoleOption = Role.MEMBER) -> None:
     """Give someone a role (again, to change it)."""
     person = _people().add(_email(email), role, by=_operator())
-    typer.echo(f"{person.email} is a {person.role}")
+    typer.echo(f"{person.email} is {Role(person.role).with_article}")
 
 
 @people_app.command("list")
@@ -111,7 +111,7 @@ def create_token(
         fail(f"--expires {expires!r} is already past")
     if people.person(email) is None:
         people.add(email, role, by=_operator())
-        typer.echo(f"{email} was not known: added as a {role}")
+        typer.echo(f"{email} was not known: added as {Role(role).with_article}")
     try:
         made, token = people.create_token(email, role, name or "cli", by=_operator(), expires_at=until)
     except (BadInput, NotFound) as err:

@@ -134,7 +134,7 @@ async def _run_worker(settings: Settings, telemetry: Telemetry, health: WorkerHe
     client, store = ready
     client = telemetry.client(client)
     metrics_registry(store, telemetry.registry, decisions=False)
-    worker = build_worker(client, settings.temporal.task_queue, build_activities(settings, store))
+    worker = build_worker(client, settings.temporal.task_queue, build_activities(settings, store, client))
     task = asyncio.create_task(worker.run())
     health.client, health.store, health.worker = client, store, task
     try:
@@ -252,7 +252,7 @@ async def _run_dev(settings: Settings, stack: DevStack, announce: Callable[[str]
             return
         client, store = ready
         client = telemetry.client(client)
-        worker = build_worker(client, settings.temporal.task_queue, build_activities(settings, store))
+        worker = build_worker(client, settings.temporal.task_queue, build_activities(settings, store, client))
         ui_url = f"http://127.0.0.1:{stack.ui_port}"
         web = _web_server(settings, client, store, "127.0.0.1", stack.port, ui_url, telemetry)
         tasks = [asyncio.create_task(worker.run()), asyncio.create_task(web.serve())]

@@ -14,7 +14,7 @@ from typing import Any
 
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 import workflows
@@ -24,7 +24,7 @@ from domain.errors import BadInput
 from workers.heartbeats import Heartbeats
 from workers.logs import ActivityLogContext
 from workers.waiting import patiently, print_to_stderr
-from workflows.registry import WORKFLOWS
+from workflows.registry import HELPERS, WORKFLOWS
 
 
 async def connect(
@@ -78,6 +78,7 @@ def activity_methods(
         tracker.create_issue,
         tracker.transition_issue,
         tracker.issue_statuses,
+        tracker.update_issue,
         mail.send_email,
         mail.send_approval_request,
         mail.send_batch,
@@ -157,19 +158,23 @@ HEARTBEAT_EVERY = timedelta(seconds=1)
 heartbeat timeout (`workflows.options.HEARTBEAT`) for a busy worker or network before the activity is retried."""
 
 
-def build_worker(client: Client, task_queue: str, activities: list[Any]) -> Worker:
-    """A worker for every process kind; sync activities run on a thread pool, their log lines carrying
-    the process's id (`ActivityLogContext`), traced when the client is (workers/telemetry.py)."""
+def build_worker(
+    client: Client, task_queue: str, activities: list[Any], runner: WorkflowRunner | None = None
+) -> Worker:
+    """A worker for every process kind and the start of a schedule's run; sync activities run on a thread pool,
+    their log lines carrying the process's id (`ActivityLogContext`), traced when the client is
+    (workers/telemetry.py). `runner` wraps the sandbox's (`workflow_runner`) where it must (a preview's:
+    workers/timeskip.py)."""
     compile_workflows()
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=list(WORKFLOWS.values()),
+        workflows=[*WORKFLOWS.values(), *HELPERS.values()],
         activities=activities,
         activity_executor=ThreadPoolExecutor(max_workers=16),
         max_concurrent_activities=16,
         max_cached_workflows=CACHED_WORKFLOWS,
-        workflow_runner=workflow_runner(),
+        workflow_runner=runner or workflow_runner(),
         # Heartbeats reach the server every second (else every 80 % of the 5 s timeout: a 1 s margin).
         max_heartbeat_throttle_interval=HEARTBEAT_EVERY,
         interceptors=[ActivityLogContext(), Heartbeats()],  # outermost first: the heartbeats' lines carry the ids

@@ -12,9 +12,11 @@ from urllib.parse import quote
 from temporalio.client import Client
 
 from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
+from activities.schedules import ScheduleActivities
 from api.auth import Authenticator
 from api.deps import Services
 from api.routes.sign_in import openid_client
+from api.schedules import ScheduledStarts
 from api.service import Processes
 from api.tokens import ApprovalLinks, ApprovalTokens
 from config.settings import Settings
@@ -70,16 +72,28 @@ def build_chat(settings: Settings, store: Store) -> Chat:
     return OutboxChat(store)
 
 
-def build_activities(settings: Settings, store: Store) -> list[Any]:
-    """Every activity, each with the adapter its settings choose."""
+def build_activities(settings: Settings, store: Store, client: Client | None = None) -> list[Any]:
+    """Every activity, each with the adapter its settings choose; with `client`, the runs of schedules too
+    (they start processes through it, as the web service does)."""
     links = ApprovalLinks(build_tokens(settings), settings.public_url)
     renderer = TemplateRenderer()
-    return activity_methods(
+    mailer = build_mailer(settings, store)
+    methods = activity_methods(
         TrackerActivities(build_tracker(settings, store)),
-        MailActivities(build_mailer(settings, store), renderer, links),
+        MailActivities(mailer, renderer, links),
         ChatActivities(build_chat(settings, store), renderer, links),
         AuditActivities(store),
     )
+    if client is None:
+        return methods
+    processes = Processes(
+        client, settings.temporal.task_queue, Templates(settings.template_folders()), time_zone=settings.time_zone
+    )
+    schedules_url = f"{settings.public_url.rstrip('/')}/schedules"
+    creators = Authenticator.from_settings(settings, People(store.engine))  # (a run checks its creator's role)
+    starts = ScheduledStarts(processes, store, creators.role_of)
+    runs = ScheduleActivities(starts, store, mailer, renderer, schedules_url)
+    return [*methods, runs.start_run, runs.tell_run_refused]
 
 
 def build_services(settings: Settings, client: Client, store: Store, temporal_ui_url: str | None = None) -> Services:
@@ -87,7 +101,9 @@ def build_services(settings: Settings, client: Client, store: Store, temporal_ui
     slack = settings.slack
     ui = temporal_ui_url or settings.temporal.ui_url
     return Services(
-        processes=Processes(client, settings.temporal.task_queue, Templates(settings.template_folders())),
+        processes=Processes(
+            client, settings.temporal.task_queue, Templates(settings.template_folders()), time_zone=settings.time_zone
+        ),
         store=store,
         auth=Authenticator.from_settings(settings, People(store.engine)),
         sign_in=openid_client(settings.auth),

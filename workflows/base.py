@@ -1,8 +1,8 @@
 """The workflows' base class: what every process does the same way.
 
 Its steps and status, the audit trail and the sends, a run that cleans up
-when cancelled, the `cancel` update, the end (rejected or cancelled) and the
-line the process list shows. The approval gate and the tracked checklist
+when cancelled, the `cancel`, `resend` and `remind_now` updates, the end
+(rejected or cancelled) and the line the process list shows. The approval gate and the tracked checklist
 are mixins beside it (`workflows.steps.gate`, `workflows.steps.checklist`).
 
 A process class derives from `ProcessWorkflow`, sets it up in its
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from datetime import UTC, datetime, time
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from temporalio import workflow
@@ -26,7 +26,18 @@ from domain.audit import ProcessSummary
 from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict
 from domain.kinds import KINDS
-from domain.models import CancelInput, ProcessView, ResendInput, StepView, UndeliveredMessage
+from domain.models import (
+    CancelInput,
+    PlannedMoment,
+    ProcessView,
+    Reminded,
+    RemindInput,
+    ResendInput,
+    StepView,
+    UndeliveredMessage,
+)
+from domain.rules import at_hour, local_time
+from domain.words import received
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.audit import AuditTrail
 from workflows.steps.checklist import Checklist
@@ -49,6 +60,15 @@ TAKES = {
     "add_action_items": "action items",
 }
 """What each update carries, to say what a kind without it does not take."""
+
+
+REMIND_COOLDOWN = timedelta(hours=1)
+"""How long after a reminder someone asked for (`remind_now`) the next ask is refused.
+
+Each ask emails everyone the process waits on: a button pressed twelve times in ten seconds sent people a dozen
+emails each. An hour lets a person remind again the same day without letting a burst through; the scheduled
+reminders are not counted against it and go on as planned.
+"""
 
 
 AUDIT_IN_BATCHES = "audit-in-batches"
@@ -78,7 +98,8 @@ class ProcessWorkflow:
     def begin(self, title: str, owner: str, gate: ApprovalGate, context: dict[str, Any]) -> None:
         """Set up the state every process has; call first in ``@workflow.init``.
 
-        `context` is merged into every message the process sends.
+        `context` is merged into every message the process sends, with the process's time zone (the
+        activities show a link's expiry in it).
         """
         self.id = workflow.info().workflow_id
         self.title = title
@@ -88,7 +109,8 @@ class ProcessWorkflow:
         self.steps = {key: StepView(key=key, title=title) for key, title in KINDS[self.kind].steps.items()}
         self.gate = gate
         self.audit = AuditTrail(self.summary, batched=lambda: self.audit_in_batches, view=self.view)
-        self.outbound = Outbound(self.id, self.audit, {"process_id": self.id} | context, owner=owner)
+        zone = {"time_zone": self.input.params.time_zone} if self.input.params.time_zone else {}
+        self.outbound = Outbound(self.id, self.audit, {"process_id": self.id} | context | zone, owner=owner)
         self.cancel_request: CancelInput | None = None
         self.wound_down = False
         self.legacy = False
@@ -188,6 +210,75 @@ class ProcessWorkflow:
         if refusal:
             raise refuse(refusal)
 
+    async def record_started(self, **details: Any) -> None:
+        """The trail's first event: who started the process, through which channel, with which parameters."""
+        await self.audit.record(
+            "started", actor=self.input.requested_by, channel=self.input.requested_via,
+            params=self.input.params.model_dump(mode="json"), **details,
+        )  # fmt: skip
+
+    # ---- remind now ------------------------------------------------------------
+
+    reminding: bool = False
+    """A reminder asked for by a person is being sent (`remind_now`); a second waits until it is out."""
+    reminders_asked: int = 0
+    """How many reminders people asked for: each one's messages are keyed apart from the others' and the
+    scheduled ones'."""
+    reminder_asked_at: datetime | None = None
+    """When the last reminder someone asked for was accepted: the next is refused until `REMIND_COOLDOWN` after."""
+
+    @workflow.update
+    async def remind_now(self, input: RemindInput) -> Reminded:
+        """Remind the people the process waits on now, with the messages the scheduled reminders send: the
+        approvers the open gate waits on, the owners of the open items. Answers at once with who; the
+        messages go out beside the story, each once, after the trail's ``remind_requested``. Refused within
+        `REMIND_COOLDOWN` of the last one asked for."""
+        waiting = self.waiting()
+        self.reminding, self.reminders_asked = True, self.reminders_asked + 1
+        self.reminder_asked_at = workflow.now()
+        self.later(self._remind(waiting, f"asked-{self.reminders_asked}", input))
+        return waiting
+
+    @remind_now.validator
+    def _check_remind_now(self, input: RemindInput) -> None:
+        if self.status.finished or self.cancel_request:
+            state = self.status.value if self.status.finished else "being cancelled"
+            raise refuse(Conflict(f"the {self.noun} is {state}: it waits on nobody"))
+        if self.reminding:
+            raise refuse(Conflict("a reminder is being sent already; look again in a moment"))
+        if self.reminder_asked_at is not None and workflow.now() < self.reminder_asked_at + REMIND_COOLDOWN:
+            raise refuse(Conflict(self._remind_cooldown_sentence(self.reminder_asked_at)))
+        if self.waiting().nobody:
+            raise refuse(
+                Conflict(f"the {self.noun} waits on nobody now: no decision is awaited, no open item on its owner")
+            )
+
+    def _remind_cooldown_sentence(self, asked_at: datetime) -> str:
+        """Why a reminder asked for at `asked_at` holds off the next, and when it may be asked (to the minute after,
+        in the process's time zone)."""
+        zone, again = self.input.params.time_zone, asked_at + REMIND_COOLDOWN
+        if again.second or again.microsecond:
+            again = again.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        asked, then = local_time(asked_at, zone), local_time(again, zone)
+        return f"a reminder was asked for at {asked} already: ask again from {then}"
+
+    async def _remind(self, waiting: Reminded, tag: str, input: RemindInput) -> None:
+        try:
+            await self.audit.record(
+                "remind_requested", actor=input.by, channel=input.channel, approvers=waiting.approvers,
+                owners=waiting.owners,
+            )  # fmt: skip
+            await self.remind_waiting(waiting, tag, input.by)
+        finally:
+            self.reminding = False
+
+    def waiting(self) -> Reminded:
+        """Who the process waits on now; the gate's and the checklist's mixins add theirs."""
+        return Reminded()
+
+    async def remind_waiting(self, waiting: Reminded, tag: str, by: str) -> None:
+        """Send the reminders of `waiting` (keyed by `tag`, asked for by `by`); each mixin sends its own."""
+
     @workflow.update(dynamic=True)
     async def other_update(self, name: str, args: Sequence[RawValue]) -> None:
         """An update this kind does not take (a revision of a launch): its validator refuses it, typed."""
@@ -270,8 +361,13 @@ class ProcessWorkflow:
             outcome=self.outcome,
             recorded_events=self.audit.recorded,
             undelivered=self.outbound.undelivered,
+            plan=sorted(self.plan(), key=lambda moment: moment.at),
             **own,
         )
+
+    def plan(self) -> list[PlannedMoment]:
+        """The kind's dated moments (a gate opening, launch day, milestones), for the calendar and "next"."""
+        return []
 
     def summary(self) -> ProcessSummary:
         """The one line the process list shows, with how far it is and what is due next."""
@@ -296,12 +392,12 @@ class ProcessWorkflow:
             items = list(checklist.items.values())
             resolved = sum(item.status != "open" for item in items)
             text = f"{resolved} of {len(items)} item{'s' if len(items) != 1 else ''} done"
-            hour = time(self.input.template.notify_hour_utc, tzinfo=UTC)
-            deadlines += [datetime.combine(item.due, hour) for item in checklist.open_items()]
+            hour, zone = self.input.template.notify_hour_utc, self.input.params.time_zone
+            deadlines += [at_hour(item.due, hour, zone) for item in checklist.open_items()]
         if gate.state.status == GateStatus.OPEN:
             if text is None:
                 required = gate.state.required
-                text = f"{gate.approvals} of {required} approval{'s' if required != 1 else ''}"
+                text = received(gate.approvals, required)
             if gate.state.expires_at:
                 deadlines.append(gate.state.expires_at)
         return text, min(deadlines, default=None)

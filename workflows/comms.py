@@ -9,22 +9,34 @@ again; what goes out is the version they approved, byte for byte.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from domain.comms import CommsInput, content_hash
+from domain.edits import Change, EditInput
 from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
-from domain.errors import Conflict
-from domain.models import ApprovalRecord, CancelInput, Content, DecisionInput, ProcessView, RevisionInput
+from domain.errors import Conflict, InvalidField
+from domain.models import (
+    ApprovalRecord,
+    CancelInput,
+    Content,
+    DecisionInput,
+    PlannedMoment,
+    ProcessView,
+    RevisionInput,
+)
 from domain.requests import BatchRequest, BatchResult
+from domain.rules import local_time
 from workflows.options import INTEGRATION
 from workflows.steps.approval import ApprovalGate
+from workflows.steps.edits import FollowUp
 from workflows.steps.gate import Email, GatedProcess
 from workflows.steps.outbound import failure
 from workflows.steps.refusal import refuse
-from workflows.steps.timers import wait_until
+from workflows.steps.timers import wait_until, wait_until_planned
 
 with workflow.unsafe.imports_passed_through():
     from activities.mail import MailActivities
@@ -86,13 +98,7 @@ class CommsWorkflow(GatedProcess):
 
     async def _comms(self) -> None:
         first = self.current
-        await self.audit.record(
-            "started",
-            actor=self.input.requested_by,
-            params=self.input.params.model_dump(mode="json"),
-            version=1,
-            content_hash=first.content_hash,
-        )
+        await self.record_started(version=1, content_hash=first.content_hash)
         approved_already = await self.preapproved()
         while True:
             if not approved_already and not await self.review():
@@ -146,7 +152,7 @@ class CommsWorkflow(GatedProcess):
             "version": version.version,
             "role": params.role_of(approver),
             "audience_size": len(params.audience),
-            "send_at": f"{params.send_at:%Y-%m-%d %H:%M %Z}" if params.send_at else "",
+            "send_at": local_time(params.send_at, params.time_zone) if params.send_at else "",
         }
 
     def gate_details(self) -> dict[str, object]:
@@ -248,11 +254,55 @@ class CommsWorkflow(GatedProcess):
         self._start_step("scheduled")
         if send_at and send_at > workflow.now():
             await self.audit.record("scheduled", step="scheduled", send_at=send_at.isoformat())
-            if await wait_until(lambda: self.revised, send_at):
+            if await wait_until_planned(lambda: self.revised, self.send_time, lambda: self.plan_changes):
                 self.steps["scheduled"].status = StepStatus.PENDING
                 return False
         self._finish_step("scheduled")
         return True
+
+    def send_time(self) -> datetime:
+        """When the message goes out, as last planned (an edit may move it)."""
+        assert self.input.params.send_at is not None
+        return self.input.params.send_at
+
+    def editable(self) -> set[str]:
+        """The send time, besides the reviewers."""
+        return super().editable() | {"send_at"}
+
+    def edit_changes(self, input: EditInput) -> list[Change]:
+        """A new send time: refused in the past, unchanged, or once the message is being sent."""
+        changes, new, old = super().edit_changes(input), input.send_at, self.input.params.send_at
+        if new is None:
+            return changes
+        if self.sending or self.steps["send"].status != StepStatus.PENDING:
+            raise refuse(Conflict("the message is being sent: its send time can no longer move"))
+        if new <= workflow.now():
+            raise refuse(InvalidField("send_at", f"{new.isoformat()} is in the past"))
+        if new == old:
+            raise refuse(InvalidField("send_at", f"the message goes out at {new.isoformat()} already"))
+        zone = self.input.params.time_zone
+        before = local_time(old, zone) if old else "as soon as it is approved"
+        sentence = f"the message goes out at {local_time(new, zone)} instead of {before}"
+        return [*changes, Change(what="send_at", before=old.isoformat() if old else None, after=new.isoformat(),
+                                 sentence=sentence)]  # fmt: skip
+
+    def apply_edit(self, input: EditInput, tag: str) -> list[FollowUp]:
+        """The new send time, now: the wait for it plans again; the owner and the reviewers told."""
+        follow_ups = super().apply_edit(input, tag)
+        if input.send_at is None:
+            return follow_ups
+        self.input.params = self.input.params.model_copy(update={"send_at": input.send_at})
+        self.plan_changes += 1
+        return [*follow_ups, partial(self.tell_send_time, tag, input)]
+
+    async def tell_send_time(self, tag: str, input: EditInput) -> None:
+        """The owner and the reviewers hear when the message goes out now."""
+        assert input.send_at is not None
+        when = local_time(input.send_at, self.input.params.time_zone)
+        await self.outbound.email(
+            f"{tag}:send-at", "changed", sorted({self.input.params.owner, *self.gate.state.approvers}), "scheduled",
+            by=input.by, reason=input.reason, items=[], changes=[f"the message goes out at {when}"],
+        )  # fmt: skip
 
     # ---- 3. the send -------------------------------------------------------------
 
@@ -354,6 +404,11 @@ class CommsWorkflow(GatedProcess):
         )
 
     # ---- what users see ------------------------------------------------------
+
+    def plan(self) -> list[PlannedMoment]:
+        """The send time, when there is one."""
+        send_at = self.input.params.send_at
+        return [PlannedMoment(at=send_at, what="the message goes out", step="send")] if send_at else []
 
     @workflow.query
     def view(self) -> ProcessView:

@@ -21,7 +21,7 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
 from domain.eol import EolInput
-from domain.models import ApprovalRecord, CancelInput, Content, ItemState, ProcessView
+from domain.models import ApprovalRecord, CancelInput, Content, ItemState, PlannedMoment, ProcessView
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
 from workflows.steps.approval import ApprovalGate
@@ -31,6 +31,10 @@ from workflows.steps.timers import sleep_until, wait_until
 from workflows.steps.tracked import TrackedChecklist, item_lines
 
 Child = ChildWorkflowHandle[Any, ProcessView]
+
+SHUTDOWN_STEP_HONEST = "eol-shutdown-step-honest"
+"""The patch that keeps the shutdown step in progress until its shutdown tasks are resolved (it was done as soon as
+they were filed, while the service was still to be turned off). Called when the shutdown's tasks are filed."""
 
 
 @workflow.defn(name="eol")
@@ -71,7 +75,7 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
             "end_of_support": params.end_of_support,
             "shutdown": params.shutdown_date,
         }[key]
-        return at_hour(day, self.input.template.notify_hour_utc) + timedelta(days=offset_days)
+        return at_hour(day + timedelta(days=offset_days), self.input.template.notify_hour_utc, params.time_zone)
 
     def task(self, spec: EolTask) -> ItemState:
         return ItemState(
@@ -88,9 +92,7 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
         return await self.run_body(self._eol)
 
     async def _eol(self) -> None:
-        await self.audit.record(
-            "started", actor=self.input.requested_by, params=self.input.params.model_dump(mode="json")
-        )
+        await self.record_started()
         await self.kickoff()
         background = self.track(chase(self.checklist, self.notices, self.send_notices, lambda: self.changes))
         try:
@@ -314,7 +316,19 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
         await self.file_tasks(items, template.shutdown_tasks, "shutdown")
         await self.outbound.chat("shutdown", "eol_milestone_chat", params.channel, "shutdown", milestone="shutdown")
         await self.audit.record("milestone", step="shutdown", milestone="shutdown", tasks=[i.key for i in items])
+        self.shutdown_tasks = tuple(item.key for item in items)
+        if any(self.checklist.is_open(key) for key in self.shutdown_tasks) and workflow.patched(SHUTDOWN_STEP_HONEST):
+            return  # the step is done once its tasks are (`item_resolved`)
         self._finish_step("shutdown")
+
+    shutdown_tasks: tuple[str, ...] = ()
+    """The keys of the shutdown tasks, once they are filed."""
+
+    def item_resolved(self, item: ItemState) -> None:
+        """The shutdown step is done once its last task is resolved (done, or accepted as won't-do)."""
+        tasks, step = self.shutdown_tasks, self.steps["shutdown"]
+        if tasks and step.status == StepStatus.ACTIVE and not any(self.checklist.is_open(key) for key in tasks):
+            self._finish_step("shutdown")
 
     async def data_retention(self) -> None:
         """After the retention period: the owner reminded to delete the data; done once every task is."""
@@ -342,7 +356,8 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
             notice
             for item in self.checklist.open_items()
             for notice in item_notices(
-                item.key, at_hour(item.due, template.notify_hour_utc), **template.reminders.model_dump(),
+                item.key, at_hour(item.due, template.notify_hour_utc, self.input.params.time_zone),
+                **template.reminders.model_dump(),
                 until=self.moment("shutdown", template.data_retention_days),
             )
         ]  # fmt: skip
@@ -360,6 +375,29 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
         await self.close_open_issues(f"End of life {action}. {why.reason}".strip(), action)
 
     # ---- what users see ------------------------------------------------------
+
+    def plan(self) -> list[PlannedMoment]:
+        """The milestones, the customer reminders, the last approval and the end of data retention."""
+        template, shutdown = self.input.template, self.moment("shutdown")
+        reminders = sorted(set(template.notice_reminders.days_before_shutdown), reverse=True)
+        dated = [
+            (self.moment("announce"), "the customers are told", "notice"),
+            (self.moment("end_of_sale"), "end of sale", "end-of-sale"),
+            (self.moment("end_of_support"), "end of support", "end-of-support"),
+            *(
+                (shutdown - timedelta(days=days), f"the customer reminder {days} days before", "reminders")
+                for days in reminders
+                if shutdown - timedelta(days=days) > self.moment("announce")
+            ),
+            (shutdown - timedelta(days=template.gate.offset_days), "the last approval opens", "pull-the-plug"),
+            (shutdown, "shutdown", "shutdown"),
+            (
+                shutdown + timedelta(days=template.data_retention_days),
+                "the customers' data is deleted",
+                "data-retention",
+            ),
+        ]
+        return [PlannedMoment(at=at, what=what, step=step) for at, what, step in dated]
 
     @workflow.query
     def view(self) -> ProcessView:

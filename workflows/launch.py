@@ -7,23 +7,51 @@ primitives in `workflows.steps`.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
 from itertools import groupby
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
+from domain.edits import Change, EditInput, days_moved
 from domain.enums import GateStatus, StepStatus
+from domain.errors import Conflict, InvalidField
+from domain.late_start import Compression, KickoffFacts, compress, kickoff_facts
 from domain.launch import LaunchInput
-from domain.models import ApprovalRecord, CancelInput, ItemState, ProcessView
+from domain.models import ApprovalRecord, CancelInput, ItemState, PlannedMoment, ProcessView
 from domain.postmortem import PostmortemInput, PostmortemParams
-from domain.rules import Notice, at_hour, due_date, item_notices, schedule
+from domain.requests import IssueUpdate
+from domain.rules import Notice, at_hour, due_date, item_notices, local_time, schedule
+from domain.words import count
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.checklist import remind
+from workflows.steps.edits import FollowUp
 from workflows.steps.gate import Email, GatedProcess, Moment
-from workflows.steps.timers import sleep_until, wait_until
+from workflows.steps.refusal import refuse
+from workflows.steps.timers import sleep_until, wait_until_planned
 from workflows.steps.tracked import TrackedChecklist, item_lines
+
+CHECKLIST_COMPRESSED = "checklist-compressed"
+"""The patch that compresses the checklist of a launch started with less time than it assumes (the template's
+``compress_when_late``): due dates scaled into the time left, the trail's ``checklist_compressed`` saying how, the
+kickoff saying so. Called only by such a launch; one started before it kept the template's dates."""
+
+LATE_ESCALATED_AT_KICKOFF = "late-escalated-at-kickoff"
+"""The patch that tells the owner at kickoff of the items already past their escalation (a launch started late
+that keeps the template's dates): one escalation email and its ``escalation`` event. Called only by such a launch;
+one started before it dropped those escalations."""
+
+OPEN_ITEMS_AFTER_LAUNCH = "open-items-after-launch"
+"""The patch for a launch that reaches launch day with items open: "launched with N open items", its checklist
+step left open and the items tracked until resolved (or handed to its retrospective, as the template's
+``open_items_after_launch`` says), the epic closed only then. Called only by such a launch; one started before it
+ended "launched" at once, its checklist step done and the items left open, unchased."""
+
+AFTER_LAUNCH = timedelta(days=365)
+"""How long after launch day the items still open are reminded of (their schedule is worked out once)."""
 
 
 @workflow.defn(name="launch")
@@ -40,8 +68,8 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
     def __init__(self, input: LaunchInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        self.launch_at = at_hour(params.launch_date, template.notify_hour_utc)
-        self.gate_opens_at = self.launch_at - timedelta(days=template.gate.offset_days)
+        self.launch_at = at_hour(params.launch_date, template.notify_hour_utc, params.time_zone)
+        self.gate_opens_at = self.days_from_launch(-template.gate.offset_days)
         items = [
             ItemState(
                 key=item.key,
@@ -69,17 +97,26 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
         self.begin_checklist(items)
         self.retrospective: str | None = None
 
+    def days_from_launch(self, days: int) -> datetime:
+        """The template's hour, in the launch's time zone, `days` from launch day (negative: before): across a
+        change to or from daylight saving it stays that hour."""
+        params = self.input.params
+        return at_hour(params.launch_date + timedelta(days=days), self.input.template.notify_hour_utc, params.time_zone)
+
     @workflow.run
     async def run(self, input: LaunchInput) -> ProcessView:
         """Run the launch; a cancellation at any point runs the clean-up."""
         return await self.run_body(self._launch)
 
     async def _launch(self) -> None:
-        await self.audit.record(
-            "started", actor=self.input.requested_by, params=self.input.params.model_dump(mode="json")
-        )
+        await self.record_started()
         await self.kickoff()
-        background = self.track(remind(self.checklist, self.reminder_schedule(), self.send_notices))
+        background = self.track(
+            remind(
+                self.checklist, self.reminder_schedule(), self.send_notices, replan=self.reminder_schedule,
+                plan=lambda: self.plan_changes,
+            )
+        )  # fmt: skip
         try:
             await self.checklist_until_gate()
             if await self.go_no_go():
@@ -91,12 +128,18 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
     # ---- 1. kickoff -----------------------------------------------------------
 
     async def kickoff(self) -> None:
-        """Open an epic and one issue per item, post to the channel, email each owner."""
+        """Open an epic and one issue per item, post to the channel, email each owner. A launch started late says
+        so: its due dates compressed into the time left, or its late items named (and the owner told at once of
+        those past their escalation); each owner hears which items cannot be reminded before they are due."""
         params, tracker = self.input.params, self.input.template.tracker
         self._start_step("kickoff")
+        compressed = await self.compress_if_late()
         await self.open_main_issue("epic", "kickoff", tracker.epic_type, params.owner, params.launch_date)
         items = list(self.checklist.items.values())
         await self.file_issues(items, [spec.description for spec in self.input.template.items], "item", "kickoff")
+        facts = self.kickoff_facts()
+        late_start = {"compressed": {"days_left": compressed.days_left, "assumed_days": compressed.assumed_days}
+                      if compressed else None}  # fmt: skip
         await self.outbound.chat(
             "kickoff",
             "kickoff_chat",
@@ -105,53 +148,127 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
             items=item_lines(items),
             epic_key=self.main_issue or "the tracker",
             gate_opens=f"{self.gate_opens_at:%Y-%m-%d}",
+            late=item_lines(i for i in items if i.key in facts.late),
+            **late_start,
         )
         by_owner = groupby(sorted(items, key=lambda i: i.owner), key=lambda i: i.owner)
         await asyncio.gather(
             *(
-                self.outbound.email(f"kickoff:{owner}", "kickoff_owner", [owner], "kickoff", items=item_lines(owned))
+                self.outbound.email(
+                    f"kickoff:{owner}",
+                    "kickoff_owner",
+                    [owner],
+                    "kickoff",
+                    **self.owner_kickoff(list(owned), facts),
+                    **late_start,
+                )
                 for owner, owned in by_owner
             )
         )
+        if facts.escalate and workflow.patched(LATE_ESCALATED_AT_KICKOFF):
+            await self.escalate_at_kickoff([self.checklist.items[key] for key in facts.escalate])
+        if self.input.clashes:
+            await self.outbound.email(
+                "kickoff:clashes", "launch_clash", [params.owner], "kickoff", clashes=self.input.clashes
+            )
         self._finish_step("kickoff")
+
+    async def compress_if_late(self) -> Compression | None:
+        """A launch started with less time than its checklist assumes has its due dates scaled into the time left
+        (`domain.late_start.compress`), unless its template keeps them; the trail says how."""
+        template, params = self.input.template, self.input.params
+        if not template.compress_when_late:
+            return None
+        offsets = [(spec.key, spec.due_offset_days) for spec in template.items]
+        compression = compress(offsets, params.launch_date, self.today(), template.gate.offset_days)
+        if compression is None or not workflow.patched(CHECKLIST_COMPRESSED):
+            return None
+        for moved in compression.items:
+            self.checklist.items[moved.item].due = moved.after
+        await self.audit.record("checklist_compressed", step="kickoff", **compression.audit())
+        return compression
+
+    def today(self) -> date:
+        """Today in the launch's time zone."""
+        return workflow.now().astimezone(self.input.params.zone).date()
+
+    def kickoff_facts(self) -> KickoffFacts:
+        """Which items are late, past their escalation, or too close to be reminded before they are due, now."""
+        items, now = self.checklist.items.values(), workflow.now()
+        notices = self.notices_until(max(self.launch_at, now + timedelta(seconds=1)))
+        return kickoff_facts({item.key: item.due for item in items}, notices, now, self.today())
+
+    def owner_kickoff(self, owned: list[ItemState], facts: KickoffFacts) -> dict[str, object]:
+        """What an owner's kickoff email says of their items: each, marked when late; and those that cannot be
+        reminded before they are due, with the day of their first reminder ("" when none comes before launch
+        day), so the email promises only the reminders that will come."""
+        zone = self.input.params.zone
+        first = {key: f"{at.astimezone(zone):%Y-%m-%d}" if at else "" for key, at in facts.first_reminder.items()}
+        return {
+            "items": [line | {"late": line["key"] in facts.late} for line in item_lines(owned)],
+            "unreminded": [
+                {"title": item.title, "late": item.key in facts.late, "reminder": first[item.key]}
+                for item in owned
+                if item.key in first
+            ],
+        }
+
+    async def escalate_at_kickoff(self, items: list[ItemState]) -> None:
+        """The owner hears at once of the items already past their escalation when the launch starts: the
+        schedule has no moment left for them."""
+        days_late = min((self.today() - item.due).days for item in items)
+        await self.outbound.email(
+            "escalation:kickoff", self.notice_template("escalation"), [self.input.params.owner], "kickoff",
+            kind="escalation", items=item_lines(items), days_late=days_late, at_kickoff=True,
+        )  # fmt: skip
+        await self.audit.record(
+            "escalation", step="kickoff", kind="escalation", items=[i.key for i in items], at_kickoff=True
+        )
 
     # ---- 2. checklist ---------------------------------------------------------
 
     async def checklist_until_gate(self) -> None:
         """Track the items until every one is done or the gate's date comes."""
         self._start_step("checklist")
-        await wait_until(lambda: self.checklist.all_done, self.gate_opens_at)
+        await wait_until_planned(lambda: self.checklist.all_done, lambda: self.gate_opens_at, lambda: self.plan_changes)
         if self.checklist.all_done:
             self._finish_step("checklist")
 
     def reminder_schedule(self) -> list[list[Notice]]:
-        """Every reminder and escalation of this launch, grouped by moment."""
+        """Every reminder and escalation of this launch until launch day, grouped by moment."""
+        return schedule(self.notices_until(self.launch_at), after=workflow.now())
+
+    def notices_until(self, until: datetime) -> list[Notice]:
+        """Every reminder and escalation of the items (resolved ones too) before `until`, passed ones too."""
         template = self.input.template
-        notices = [
+        return [
             notice
             for item, spec in zip(self.checklist.items.values(), template.items, strict=True)
             for notice in item_notices(
                 item.key,
-                at_hour(item.due, template.notify_hour_utc),
+                at_hour(item.due, template.notify_hour_utc, self.input.params.time_zone),
                 **template.reminders_for(spec).model_dump(),
-                until=self.launch_at,
+                until=until,
             )
         ]
-        return schedule(notices, after=workflow.now())
 
     def item_resolved(self, item: ItemState) -> None:
-        """Every item done before the gate opens ends the checklist step (and opens the gate early)."""
+        """Every item done before the gate opens ends the checklist step (and opens the gate early); after
+        launch day, the outcome counts the items still open."""
         if self.checklist.all_done and self.steps["checklist"].status == StepStatus.ACTIVE:
             self._finish_step("checklist")
+        left = len(self.checklist.open_items())
+        if self.launched and left:
+            self.outcome = f"launched with {count(left, 'open item')}"
 
     # ---- 3. go / no-go ------------------------------------------------------
 
     async def go_no_go(self) -> bool:
         """Ask the approvers until the gate is approved, rejected or expires."""
         gate_template = self.input.template.gate
-        expires_at = self.launch_at + timedelta(days=gate_template.hold_days)
         self._start_step("go-no-go")
         while True:
+            expires_at = self.launch_at + timedelta(days=gate_template.hold_days)  # (an edit may move launch day)
             outcome = await self.gate_round(expires_at, gate_template.remind_every_days, remind_until=self.launch_at)
             if outcome == GateStatus.APPROVED:
                 self._finish_step("go-no-go")
@@ -193,7 +310,7 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
             [self.input.params.owner],
             "go-no-go",
             waiting_on=state.waiting_on,
-            expires_at=f"{state.expires_at:%Y-%m-%d %H:%M} UTC",
+            expires_at=local_time(state.expires_at, self.input.params.time_zone) if state.expires_at else "",
         )
         await self.audit.record("launch_on_hold", step="go-no-go", waiting_on=state.waiting_on)
 
@@ -217,12 +334,18 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
     # ---- 4. launch day ----------------------------------------------------------
 
     async def launch_day(self) -> None:
-        """On the launch date, announce the launch and close the epic."""
+        """On the launch date, announce the launch and close the epic. Items still open stay tracked until done,
+        or go to the retrospective, as the template says (`after_launch`)."""
         params = self.input.params
         self._start_step("launch-day")
         await sleep_until(self.launch_at)
         await self.outbound.email("announcement", "announcement", [*params.stakeholders, params.owner], "launch-day")
         await self.outbound.chat("announcement", "announcement_chat", params.channel, "launch-day")
+        left_open = self.checklist.open_items()
+        if left_open and workflow.patched(OPEN_ITEMS_AFTER_LAUNCH):
+            self._finish_step("launch-day")
+            await self.after_launch(left_open)
+            return
         if self.main_issue:
             await self.outbound.close_issue(
                 self.main_issue, self.input.template.tracker.done_status, "Launched.", "launch-day"
@@ -234,17 +357,59 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
         await self.schedule_retrospective()
         await self.finish("launched", step="launch-day")
 
-    async def schedule_retrospective(self) -> None:
+    launched: bool = False
+    """Launch day has come and gone with items open, which the launch goes on tracking (`track_after_launch`)."""
+
+    async def after_launch(self, left_open: list[ItemState]) -> None:
+        """Launched with items open: hand them to the retrospective if the template says so and there is one,
+        else keep chasing them until each is resolved. Either way the launch says how many were open, and its
+        checklist step is not done."""
+        if self.input.template.open_items_after_launch == "retrospective":
+            if await self.schedule_retrospective(handed=left_open):
+                await self.hand_over(left_open)
+                return
+        else:
+            await self.schedule_retrospective()
+        self.launched, self.outcome = True, f"launched with {count(len(self.checklist.open_items()), 'open item')}"
+        await self.audit.record("launched_with_open_items", step="launch-day", items=[i.key for i in left_open])
+        await self.track_after_launch(len(left_open))
+
+    async def track_after_launch(self, left_open: int) -> None:
+        """Remind and escalate the items left open after launch day, at the template's cadence, until every one
+        is done or accepted as won't-do (the tracker is still reconciled); then close the epic and complete."""
+        after_launch = self.notices_until(self.launch_at + AFTER_LAUNCH)
+        await remind(self.checklist, schedule(after_launch, after=workflow.now()), self.send_notices)
+        await workflow.wait_condition(lambda: self.checklist.all_done)
+        if self.main_issue:
+            await self.outbound.close_issue(
+                self.main_issue, self.input.template.tracker.done_status, "Launched; every item resolved.", "checklist"
+            )
+        await self.finish(f"launched; {count(left_open, 'item')} resolved after launch day", step="checklist")
+
+    async def hand_over(self, left_open: list[ItemState]) -> None:
+        """The items left open went to the retrospective: the epic is closed, the checklist step handed over, and
+        the launch ends saying so."""
+        said = f"launched with {count(len(left_open), 'open item')}, handed to the retrospective"
+        if self.main_issue:
+            done, comment = self.input.template.tracker.done_status, f"{said.capitalize()} ({self.retrospective})."
+            await self.outbound.close_issue(self.main_issue, done, comment, "launch-day")
+        self._finish_step("checklist", StepStatus.HANDED_OVER)
+        await self.finish(
+            said, step="launch-day", open_items=[i.key for i in left_open], retrospective=self.retrospective
+        )
+
+    async def schedule_retrospective(self, handed: list[ItemState] | None = None) -> bool:
         """Start the launch's retrospective: a post-mortem that outlives the launch and kicks off
-        `retrospective_after_days` after launch day, owned by the launch owner, reviewed by the approvers."""
+        `retrospective_after_days` after launch day, owned by the launch owner, reviewed by the approvers, given
+        the `handed` items to track as action items. Whether it was started."""
         params, template, retro_template = self.input.params, self.input.template, self.input.retrospective
         if retro_template is None or not template.retrospective_after_days:
-            return
+            return False
         reviewers = [a for a in params.approvers if a != params.owner]
         if not reviewers:
             await self.audit.record("retrospective_skipped", step="launch-day", reason="no reviewer but the owner")
-            return
-        starts_at = self.launch_at + timedelta(days=template.retrospective_after_days)
+            return False
+        starts_at = self.days_from_launch(template.retrospective_after_days)
         retro = PostmortemParams(
             owner=params.owner,
             incident=self.id,
@@ -262,17 +427,92 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
         try:
             await workflow.start_child_workflow(
                 "postmortem",
-                PostmortemInput(params=retro, template=retro_template, requested_by="signoff", parent=self.id),
+                PostmortemInput(
+                    params=retro, template=retro_template, requested_by="signoff", parent=self.id,
+                    launch_items=handed or [],
+                ),
                 id=child_id,
                 parent_close_policy=ParentClosePolicy.ABANDON,
-            )
+            )  # fmt: skip
         except WorkflowAlreadyStartedError:
             await self.audit.record("retrospective_skipped", step="launch-day", reason=f"{child_id} already exists")
-            return
+            return False
         self.retrospective = child_id
+        items: dict[str, Any] = {"items": [i.key for i in handed]} if handed else {}
         await self.audit.record(
-            "retrospective_scheduled", step="launch-day", process=child_id, starts_at=starts_at.isoformat()
+            "retrospective_scheduled", step="launch-day", process=child_id, starts_at=starts_at.isoformat(), **items
         )
+        return True
+
+    # ---- an edit: the launch moves ------------------------------------------------
+
+    def editable(self) -> set[str]:
+        """The launch date, besides the gate's approvers and the items' owners."""
+        return super().editable() | {"launch_date"}
+
+    def edit_changes(self, input: EditInput) -> list[Change]:
+        """A new launch date: refused in the past, unchanged, or once the go / no-go gate is decided (launch day is
+        then on its way)."""
+        changes = super().edit_changes(input)
+        new, old = input.launch_date, self.input.params.launch_date
+        if new is None:
+            return changes
+        if new < self.today():
+            raise refuse(InvalidField("launch_date", f"{new} is in the past (today is {self.today()})"))
+        if new == old:
+            raise refuse(InvalidField("launch_date", f"the launch is on {new} already"))
+        gate = self.gate.state
+        if gate.status not in (GateStatus.PENDING, GateStatus.OPEN) or self.steps["launch-day"].status != "pending":
+            raise refuse(Conflict(f"{gate.title} is {gate.status.value}: the launch date can no longer move"))
+        opens = new - timedelta(days=self.input.template.gate.offset_days)
+        follows = "the open gate's expiry" if gate.status == GateStatus.OPEN else f"the go / no-go opening ({opens})"
+        sentence = (
+            f"the launch moves from {old} to {new} ({days_moved(old, new)}): launch day, {follows}, every item's due "
+            "date and its reminders follow"
+        )
+        return [*changes, Change(what="launch_date", before=old.isoformat(), after=new.isoformat(), sentence=sentence)]
+
+    def apply_edit(self, input: EditInput, tag: str) -> list[FollowUp]:
+        """The new date, now: launch day, the gate's opening (or an open gate's expiry), every due date; the waits
+        plan again (`plan_changes`). The tracker and the people follow beside the story."""
+        follow_ups = super().apply_edit(input, tag)
+        params, new = self.input.params, input.launch_date
+        if new is None:
+            return follow_ups
+        old, days = params.launch_date, (new - params.launch_date).days
+        self.input.params = params.model_copy(update={"launch_date": new})
+        self.launch_at = self.days_from_launch(0)
+        self.gate_opens_at = self.days_from_launch(-self.input.template.gate.offset_days)
+        self.title = self.input.params.heading()
+        self.outbound.context |= {"launch_date": new.isoformat(), "about": f"the launch of {params.product} on {new}"}
+        gate = self.gate.state
+        if gate.status == GateStatus.OPEN:
+            gate.expires_at = self.launch_at + timedelta(days=self.input.template.gate.hold_days)
+            self.remind_until = self.launch_at
+        self.plan_changes += 1
+        moved = self.move_items(days, tag, input)
+        return [*follow_ups, moved, partial(self.tell_launch_moved, old, new, tag, input, gate.round)]
+
+    async def tell_launch_moved(self, old: date, new: date, tag: str, input: EditInput, round_: int) -> None:
+        """The epic's due date; the owner, the approvers and the stakeholders told; an open gate's approvers still
+        to decide get a new link (their old one expires with the old date)."""
+        params, gate = self.input.params, self.gate.state
+        if self.main_issue:
+            said = f"Launch moved from {old} to {new} by {input.by}. {input.reason}".strip()
+            update = IssueUpdate(process_id="", issue_key=self.main_issue, due=new, marker=f"{tag}:epic", comment=said)
+            await self.outbound.update_issue(update, "checklist")
+        when = (
+            f"the go / no-go decision stays open until {local_time(gate.expires_at, params.time_zone)}"
+            if gate.status == GateStatus.OPEN and gate.expires_at
+            else f"the go / no-go decision opens on {self.gate_opens_at:%Y-%m-%d}"
+        )
+        people = sorted({params.owner, *params.approvers, *params.stakeholders})
+        await self.outbound.email(
+            f"{tag}:moved", "changed", people, "checklist", by=input.by, reason=input.reason, items=[],
+            changes=[f"the launch moves from {old} to {new} ({days_moved(old, new)})", when],
+        )  # fmt: skip
+        if gate.status == GateStatus.OPEN and gate.round == round_ and gate.waiting_on:
+            await self.request_decisions(gate.waiting_on, asked=(tag, input.by))
 
     # ---- the end, early -------------------------------------------------------
 
@@ -281,21 +521,36 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
         params = self.input.params
         people = {params.owner, *params.approvers, *(i.owner for i in self.checklist.open_items())}
         outcome = "cancelled" if action == "cancelled" else "rejected at go / no-go"
+        if self.launched:  # cancelled while its open items were tracked after launch day: it did launch
+            outcome = "closed after launch day"
         await self.outbound.email(
             action, "ended", sorted(people), action, outcome=outcome, by=why.by, reason=why.reason
         )
         await self.outbound.chat(
             action, "ended_chat", params.channel, action, outcome=outcome, by=why.by, reason=why.reason
         )
-        await self.close_open_issues(f"Launch {outcome}. {why.reason}".strip(), action)
+        await self.close_open_issues(f"Launch {outcome}. {why.reason}".strip(), action, main_done=self.launched)
 
     # ---- what users see ------------------------------------------------------
+
+    def plan(self) -> list[PlannedMoment]:
+        """The go / no-go opening, launch day and the retrospective."""
+        template = self.input.template
+        moments = [
+            PlannedMoment(at=self.gate_opens_at, what="the go / no-go decision opens", step="go-no-go"),
+            PlannedMoment(at=self.launch_at, what="launch day", step="launch-day"),
+        ]
+        if self.input.retrospective is not None and template.retrospective_after_days:
+            retro_at = self.days_from_launch(template.retrospective_after_days)
+            moments.append(PlannedMoment(at=retro_at, what="the retrospective starts", step="launch-day"))
+        return moments
 
     @workflow.query
     def view(self) -> ProcessView:
         """The launch as the API and the dashboard show it."""
         return self.process_view(
             items=list(self.checklist.items.values()),
+            warnings=self.input.clashes,
             links={"epic": self.main_issue or ""}
             | ({"retrospective": self.retrospective} if self.retrospective else {}),
         )

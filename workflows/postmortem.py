@@ -14,12 +14,13 @@ from itertools import groupby
 
 from temporalio import workflow
 
-from domain.enums import Decision, GateStatus, StepStatus
+from domain.enums import Channel, Decision, GateStatus, StepStatus
 from domain.errors import Conflict, NotFound
 from domain.models import ApprovalRecord, CancelInput, ItemDoneInput, ItemState, ProcessView
 from domain.postmortem import ActionItemsInput, PostmortemInput, draft_due
-from domain.rules import Notice, at_hour, item_notices
-from domain.templates import Reminders
+from domain.rules import Notice, at_hour, item_notices, local_time
+from domain.templates import Priority, Reminders
+from domain.words import count
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.checklist import chase
 from workflows.steps.gate import Email, GatedProcess
@@ -28,6 +29,12 @@ from workflows.steps.timers import sleep_until
 from workflows.steps.tracked import TrackedChecklist, item_lines
 
 DRAFT = "draft"
+ACTIONS_AT_ONCE = "action-items-at-once"
+"""The patch that answers `add_action_items` once the items are recorded and files their issues (then tells
+their owners) beside the story, as `items-answered-at-once` closes an item's issue: a tracker that is down no
+longer holds the person's request. A process started before it filed them inside the update, one by one."""
+HANDED_PRIORITY: Priority = "P2"
+"""The priority of the items a launch hands its retrospective (`PostmortemInput.launch_items`)."""
 HORIZON = timedelta(days=365)
 """How far ahead overdue reminders are worked out (the schedule is worked out again as items change)."""
 
@@ -46,11 +53,14 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
     items_come_and_go = True
     drift = frozenset({"unaudited-requests", "unsettled-requests"})
 
+    filing: int
+    """How many batches of action items are being filed beside the story (`ACTIONS_AT_ONCE`)."""
+
     @workflow.init
     def __init__(self, input: PostmortemInput) -> None:
         params, template = input.params, input.template
         self.input = input
-        # The author may not approve their own draft; the incident manager (the owner) may review it.
+        # The author may not approve their own draft; nor may the owner, whom the start refuses as a reviewer.
         gate = ApprovalGate.new(template.review, params.reviewers, "all", owner=params.commander)
         context = {
             "incident": params.incident,
@@ -68,7 +78,8 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
             owner=params.commander,
             due=draft_due(params, template),
         )
-        self.begin_checklist([draft])
+        self.begin_checklist([draft, *self.launch_items()])
+        self.filing = 0
 
     @workflow.run
     async def run(self, input: PostmortemInput) -> ProcessView:
@@ -78,10 +89,15 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
     async def _postmortem(self) -> None:
         params = self.input.params
         if params.starts_at and params.starts_at > workflow.now():
-            await self.audit.record("scheduled", actor=self.input.requested_by, starts_at=params.starts_at.isoformat())
+            await self.audit.record(
+                "scheduled", actor=self.input.requested_by, channel=self.input.requested_via,
+                starts_at=params.starts_at.isoformat(),
+            )  # fmt: skip
             await sleep_until(params.starts_at)
-        await self.audit.record("started", actor=self.input.requested_by, params=params.model_dump(mode="json"))
+        await self.record_started()
         await self.kickoff()
+        if self.input.launch_items:
+            await self.take_launch_items()
         background = self.track(chase(self.checklist, self.notices, self.send_notices, lambda: self.changes))
         try:
             await self.draft_until_approved()
@@ -102,7 +118,7 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
         facts = {
             "due": draft.due.isoformat(),
             "issue_key": self.main_issue or "",
-            "resolved_at": f"{params.resolved_at:%Y-%m-%d %H:%M %Z}",
+            "resolved_at": local_time(params.resolved_at, params.time_zone),
             "reviewers": params.reviewers,
         }
         await self.outbound.email(
@@ -110,6 +126,40 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
             **facts,
         )  # fmt: skip
         await self.outbound.chat("kickoff", "postmortem_kickoff_chat", params.channel, DRAFT, **facts)
+
+    def launch_items(self) -> list[ItemState]:
+        """The items a launch handed over open on launch day, as this retrospective's first action items: under
+        their own issues, due the P2 days (the template's default without one) after the kickoff, chased at P2's
+        cadence."""
+        params, template = self.input.params, self.input.template
+        spec = template.priorities.get(HANDED_PRIORITY)
+        kickoff = max(params.resolved_at, params.starts_at or params.resolved_at).date()
+        due = kickoff + timedelta(days=spec.due_days if spec else template.default_due_days)
+        return [
+            ItemState(
+                key=f"action-{n}",
+                title=item.title,
+                role="action",
+                owner=item.owner,
+                due=due,
+                issue_key=item.issue_key,
+                priority=HANDED_PRIORITY,
+            )
+            for n, item in enumerate(self.input.launch_items, start=1)
+        ]
+
+    async def take_launch_items(self) -> None:
+        """The launch's items are in the trail as action items it handed over; their owners hear of those still
+        open. (Only a launch past its ``open-items-after-launch`` patch hands any over: no older run has them.)"""
+        for handed, item in zip(self.input.launch_items, self.action_items(), strict=False):
+            await self.audit.record(
+                "action_item_added", step="actions", item=item.key, title=item.title, owner=item.owner,
+                priority=item.priority, due=item.due.isoformat(), issue=item.issue_key, launch=self.input.parent,
+                launch_item=handed.key,
+            )  # fmt: skip
+        still_open = [item for item in self.action_items() if item.status == "open"]
+        if still_open:
+            await self.tell_action_owners(still_open)
 
     # ---- 2. draft and review -----------------------------------------------------
 
@@ -180,13 +230,17 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
     async def action_items_until_resolved(self) -> None:
         """Wait until every action item is done or accepted as won't-do."""
         self._start_step("actions")
-        await workflow.wait_condition(lambda: self.checklist.all_done)
+        await workflow.wait_condition(lambda: self.checklist.all_done and not self.filing)
         self._finish_step("actions")
 
     @workflow.update
     async def add_action_items(self, input: ActionItemsInput) -> list[ItemState]:
-        """File action items as tracker issues linked to the post-mortem, each owner told of theirs."""
-        params, template = self.input.params, self.input.template
+        """Add action items; each is filed as a tracker issue linked to the post-mortem, and its owner told.
+
+        The answer comes once they are recorded, before their issues exist (`ACTIONS_AT_ONCE`): the issues
+        are filed beside the story, and their keys show in the view once they are.
+        """
+        template = self.input.template
         today = workflow.now().date()
         added = []
         for spec in input.items:
@@ -201,23 +255,57 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
             self.checklist.add(item)
             added.append(item)
         self.changes += 1
-        for item, spec in zip(added, input.items, strict=True):
-            await self.audit.record(
-                "action_item_added", actor=input.by, step="actions", item=item.key, title=item.title,
-                owner=item.owner, priority=item.priority, due=item.due.isoformat(),
-            )  # fmt: skip
-            ref = await self.outbound.create_issue(
-                item.key, "actions", project=params.jira_project, issue_type=template.tracker.item_type,
-                summary=f"{item.title} ({params.incident})", description=spec.description, assignee=item.owner,
-                due=item.due, parent=self.main_issue,
-            )  # fmt: skip
-            item.issue_key = ref.key if ref else None
-        for owner, owned in groupby(sorted(added, key=lambda i: i.owner), key=lambda i: i.owner):
+        descriptions = [spec.description for spec in input.items]
+        if workflow.patched(ACTIONS_AT_ONCE):
+            for item in added:
+                await self.record_added(item, input.by, input.channel)
+            self.filing += 1
+            self.later(self.file_action_items(added, descriptions))
+            return added
+        for item, description in zip(added, descriptions, strict=True):  # as a process started before it did
+            await self.record_added(item, input.by, input.channel)
+            await self.file_action_item(item, description)
+        await self.tell_action_owners(added)
+        return added
+
+    async def record_added(self, item: ItemState, by: str, channel: Channel) -> None:
+        await self.audit.record(
+            "action_item_added", actor=by, channel=channel, step="actions", item=item.key, title=item.title,
+            owner=item.owner, priority=item.priority, due=item.due.isoformat(),
+        )  # fmt: skip
+
+    async def file_action_items(self, items: list[ItemState], descriptions: list[str]) -> None:
+        """File `items`' issues one at a time, then tell each owner of theirs; a cancel meanwhile stops it
+        (its clean-up closes what was filed: `tell_ended` waits for this)."""
+        try:
+            for item, description in zip(items, descriptions, strict=True):
+                if self.ending:
+                    return
+                await self.file_action_item(item, description)
+            if not self.ending:
+                await self.tell_action_owners(items)
+        finally:
+            self.filing -= 1
+
+    @property
+    def ending(self) -> bool:
+        """Whether the post-mortem is cancelled, or being cancelled: it files and tells nothing more."""
+        return self.cancel_request is not None or self.status.finished
+
+    async def file_action_item(self, item: ItemState, description: str) -> None:
+        params = self.input.params
+        await self.file_issue(
+            item, item.key, "actions", issue_type=self.input.template.tracker.item_type,
+            summary=f"{item.title} ({params.incident})", description=description,
+        )  # fmt: skip
+
+    async def tell_action_owners(self, items: list[ItemState]) -> None:
+        """Each owner emailed their new action items, with their issues."""
+        for owner, owned in groupby(sorted(items, key=lambda i: i.owner), key=lambda i: i.owner):
             mine = list(owned)
             await self.outbound.email(
                 f"actions:{mine[0].key}:{owner}", "postmortem_actions", [owner], "actions", items=item_lines(mine)
             )
-        return added
 
     @add_action_items.validator
     def _check_action_items(self, input: ActionItemsInput) -> None:
@@ -256,7 +344,7 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
             if not (item.key == DRAFT and self.steps["review"].status == StepStatus.ACTIVE)
             for notice in item_notices(
                 item.key,
-                at_hour(item.due, template.notify_hour_utc),
+                at_hour(item.due, template.notify_hour_utc, self.input.params.time_zone),
                 **self.reminders_of(item).model_dump(),
                 until=workflow.now() + HORIZON,
             )
@@ -292,7 +380,8 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
                 self.main_issue, self.input.template.tracker.done_status, "Post-mortem closed.", "published"
             )
         self._finish_step("published")
-        await self.finish(f"{done} action items done, {wont_do} won't do", "published", done=done, wont_do=wont_do)
+        outcome = f"{count(done, 'action item')} done, {wont_do} won't do"
+        await self.finish(outcome, "published", done=done, wont_do=wont_do)
 
     # ---- the end, early -------------------------------------------------------
 
@@ -303,6 +392,8 @@ class PostmortemWorkflow(GatedProcess, TrackedChecklist):
         await self.outbound.email(
             action, "postmortem_ended", people, action, outcome=action, by=why.by, reason=why.reason
         )
+        if self.filing:  # an action item's issue on its way is closed with the rest (never before ACTIONS_AT_ONCE)
+            await workflow.wait_condition(lambda: not self.filing)
         await self.close_open_issues(f"Post-mortem {action}. {why.reason}".strip(), action)
 
     # ---- what users see ------------------------------------------------------

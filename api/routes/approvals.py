@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from api.deps import Services, ServicesDep
 from api.observability import timed_decision
@@ -21,34 +22,51 @@ from api.rendering import TEMPLATES
 from api.tokens import InvalidToken
 from domain.access import Caller
 from domain.enums import Channel, Decision
-from domain.errors import BadInput, Conflict, Expired, Forbidden, NotFound, SignoffError, Unauthenticated
-from domain.models import DecisionInput, GateState, ProcessView
+from domain.errors import (
+    BadInput,
+    Conflict,
+    Expired,
+    Forbidden,
+    InvalidField,
+    NotFound,
+    SignoffError,
+    Unauthenticated,
+)
+from domain.models import DecisionInput, DelegateInput, GateState, ProcessView
 from domain.requests import ApprovalClaims
 
 router = APIRouter(tags=["approvals"])
 
 
 def _gate(view: ProcessView, claims: ApprovalClaims, same_round: bool = True) -> GateState:
-    """The gate `claims` names; by default only while it is still at the claims' round."""
+    """The gate `claims` names; by default only while it is still at the claims' round, and its holder still asked
+    (not taken off the gate by an edit; a delegate still handed the decision)."""
     gate = next((g for g in view.gates if g.key == claims.gate), None)
     if gate is None:
         raise NotFound(f"process {view.id} has no gate {claims.gate!r}")
     if same_round and gate.round != claims.round:
         raise Expired(f"this request was replaced by a newer one (round {gate.round}); use the latest email")
+    whom = claims.on_behalf_of or claims.approver
+    if whom in gate.removed and whom not in gate.approvers:
+        raise Expired(f"{whom} is no longer an approver of {gate.title}: the process owner changed its approvers")
+    if same_round and claims.on_behalf_of and gate.delegates.get(claims.on_behalf_of) != claims.approver:
+        raise Expired(f"{claims.on_behalf_of} no longer hands their decision on {gate.title} to {claims.approver}")
     return gate
 
 
 def _page(view: ProcessView, claims: ApprovalClaims, gate: GateState, form_token: str) -> dict[str, Any]:
-    """What the confirmation page shows of `view` to the approver of `claims`."""
+    """What the confirmation page shows of `view` to the approver of `claims` (or their delegate)."""
+    whom = claims.on_behalf_of or claims.approver
     return {
         "claims": claims,
         "view": view,
         "gate": gate,
-        "mine": next((d for d in gate.decisions if d.approver == claims.approver and d.round == claims.round), None),
+        "mine": next((d for d in gate.decisions if d.for_whom == whom and d.round == claims.round), None),
+        "handed_to": gate.delegates.get(claims.approver) if not claims.on_behalf_of else None,
         "done": sum(1 for i in view.items if i.status == "done"),
         "open_items": [i for i in view.items if i.status == "open"],
         "form_token": form_token,
-        "role": _role(view, claims.approver),
+        "role": _role(view, whom),
         "decisions": [d.value for d in Decision],
     }
 
@@ -92,8 +110,7 @@ async def _context(svc: Services, token: str, request: Request) -> dict[str, Any
     }
 
 
-@router.head("/approve/{token}", response_class=HTMLResponse, include_in_schema=False)
-@router.get("/approve/{token}", response_class=HTMLResponse)
+@router.get("/approve/{token}", response_class=HTMLResponse)  # and HEAD, as every GET (api.app.HeadAsGet)
 async def confirmation_page(token: str, request: Request, svc: ServicesDep) -> Response:
     """What is being approved, by whom, and the gate's state; changes nothing."""
     context = await _context(svc, token, request)
@@ -141,6 +158,7 @@ async def decide(
                     channel=Channel.LINK,
                     content_hash=claims.content_hash,
                     signed_in=person is not None,  # a gate that asks for sign-in refuses the link alone (its validator)
+                    on_behalf_of=claims.on_behalf_of,
                 ),
             )
     except Conflict as refusal:
@@ -156,3 +174,42 @@ async def decide(
 
 def _ms_since(moment: float) -> float:
     return (time.perf_counter() - moment) * 1000
+
+
+@router.post("/approve/{token}/delegate", response_class=HTMLResponse)
+async def hand_over(
+    token: str,
+    request: Request,
+    svc: ServicesDep,
+    to: str = Form(..., max_length=320),
+    note: str = Form("", max_length=2000),  # as `DelegateInput.note`
+    form_token: str = Form("", max_length=500),
+) -> Response:
+    """Hand the decision of this link's approver to someone else (their deputy while they are away): that person
+    gets a link of their own, and their decision is recorded as theirs on the approver's behalf and counts as the
+    approver's. The approver's own link still decides until one of the two has. From the confirmation page's form
+    (a script posts the same fields, `to`, `note` and the page's `form_token`); the page shows the result."""
+    claims = svc.tokens.read(token, datetime.now(UTC))
+    if not svc.tokens.check_form(claims, form_token):
+        raise InvalidToken("this form did not come from the approval page: open your link again and hand it on there")
+    if claims.on_behalf_of:
+        raise Conflict(f"you decide on behalf of {claims.on_behalf_of}: only they can hand their decision on")
+    person = _person(request)
+    refused = _not_theirs(person, claims, require_sign_in=False)
+    if refused:
+        raise refused
+    try:
+        hand_over = DelegateInput(
+            gate=claims.gate, round=claims.round, approver=claims.approver, to=to.strip(), note=note.strip(),
+            token_id=claims.token_id, channel=Channel.LINK, signed_in=person is not None,
+        )  # fmt: skip
+    except ValidationError:
+        raise InvalidField("to", f"{to.strip()!r} is not an email address") from None
+    try:
+        view = await svc.processes.delegate(claims.process_id, hand_over)
+    except Conflict as refusal:
+        context = await _context(svc, token, request)
+        return TEMPLATES.TemplateResponse(request, "approve.html", context | {"refusal": str(refusal)}, status_code=409)
+    gate = _gate(view, claims)
+    context = _page(view, claims, gate, svc.tokens.form_token(claims)) | {"handed": True}
+    return TEMPLATES.TemplateResponse(request, "approve.html", context)

@@ -18,6 +18,7 @@ from fastapi.responses import PlainTextResponse, Response
 from api.deps import Services, ServicesDep
 from api.rendering import TEMPLATES
 from domain.errors import NotFound
+from domain.words import label
 
 router = APIRouter(prefix="/api", tags=["audit"])
 
@@ -43,9 +44,12 @@ def plain(value: Any) -> str:
 
 
 MARKDOWN.filters["plain"] = plain
+MARKDOWN.filters["label"] = label
 TEMPLATES.env.filters["plain"] = plain
 
 DECISIONS = {"decision"}
+CHANGES = {"edited", "delegated"}
+"""What changed who decides or when, along the way: edits, and decisions handed on (or to the gate's backup)."""
 MESSAGES = {"message_sent", "delivery_failed", "batch_sent"}
 
 
@@ -62,6 +66,7 @@ def evidence(svc: Services, process_id: str) -> dict[str, Any]:
         "process": process,
         "params": started.details.get("params", {}) if started else {},
         "decisions": [e for e in trail if e.action in DECISIONS],
+        "changes": [e for e in trail if e.action in CHANGES],
         "versions": [e for e in trail if "content_hash" in e.details and e.action in ("started", "revised")],
         "messages": [e for e in trail if e.action in MESSAGES],
         "events": len(trail),

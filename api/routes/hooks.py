@@ -6,6 +6,8 @@ window, and a redelivery (the same signed identity) changes nothing
 (`integrations.webhooks` says how each source is signed and identified). What
 an event does is up to the rules in ``config/triggers.yaml``: start a process,
 or mark a checklist item done in the process whose label the issue carries.
+A signed delivery that is refused (not an event, or a rule cannot apply it) is
+a 4xx saying why, and an ``event_refused`` in the source's own audit trail.
 """
 
 from __future__ import annotations
@@ -20,15 +22,19 @@ from fastapi.responses import JSONResponse
 
 from api.deps import Services, ServicesDep
 from config.triggers import Rule, fill
+from domain.enums import Channel
 from domain.errors import BadInput, Conflict, NotFound
 from domain.requests import process_label
-from integrations.webhooks import Unsigned, jira_delivery, jira_signature_ok, verify_event
+from integrations.webhooks import Stale, Unsigned, jira_delivery, jira_signature_ok, verify_event
 
 router = APIRouter(prefix="/hooks", tags=["webhooks"])
 log = structlog.get_logger()
 
 MAX_BODY = 1024 * 1024
 """Bodies over 1 MiB are refused (413) before they are read further."""
+
+_CHANNEL = {"jira": Channel.JIRA.value, "events": Channel.SYSTEM.value}
+"""The audit trail's channel of each source's deliveries."""
 
 
 async def read_capped(request: Request) -> bytes | None:
@@ -85,8 +91,10 @@ async def jira_webhook(request: Request, svc: ServicesDep) -> JSONResponse:
     try:
         event, event_type = _event(body, "webhookEvent", "jira")
         delivery = jira_delivery(event, datetime.now(UTC))
-    except BadInput as err:
+    except Stale as err:
         return _refusal(err)
+    except BadInput as err:  # signed, so Jira's (or the secret's holder's): kept in the trail
+        return _refused_signed(svc, "jira", None, err)
     return await act(svc, "jira", delivery, event_type, event)
 
 
@@ -101,19 +109,53 @@ async def event_webhook(request: Request, svc: ServicesDep) -> JSONResponse:
         return _error(413, f"the body is over {MAX_BODY} bytes")
     try:
         delivery = verify_event(svc.events_secret, body, request.headers, datetime.now(UTC))
-        event, event_type = _event(body, "type", "events")
-    except BadInput as err:  # `Unsigned`, `Stale`, or a body that is no event
+    except BadInput as err:  # `Unsigned`, `Stale`, or headers that are not Standard Webhooks'
         return _refusal(err)
+    try:
+        event, event_type = _event(body, "type", "events")
+    except BadInput as err:  # signed, but no event: kept in the trail
+        return _refused_signed(svc, "events", delivery, err)
     return await act(svc, "events", delivery, event_type, event)
 
 
+def trail_of(source: str) -> str:
+    """The audit trail of the refused deliveries of a source (``hooks-jira``, ``hooks-events``)."""
+    return f"hooks-{source}"
+
+
+def _refused_signed(svc: Services, source: str, delivery: str | None, err: BadInput) -> JSONResponse:
+    """A signed delivery that is not an event: 400 with the sentence, and an ``event_refused`` in the trail."""
+    svc.store.note(
+        trail_of(source), source, _CHANNEL[source], "event_refused", {"delivery": delivery, "reason": str(err)}
+    )
+    return _refusal(err)
+
+
 async def act(svc: Services, source: str, delivery: str, event_type: str, event: dict[str, Any]) -> JSONResponse:
-    """Apply the matching trigger rules to a checked event, unless its delivery was taken before."""
+    """Apply the matching trigger rules to a checked event, unless its delivery was taken before.
+
+    When a rule refuses the event (a missing or malformed field for the process it starts, an item of no
+    process), the answer is a 422 saying why, with what every rule did, and the refusal is kept in the
+    source's audit trail (`trail_of`): the sender learns of it, and so does whoever reads the trail.
+    """
     if not svc.store.first_delivery(source, delivery):
         return JSONResponse({"status": "duplicate", "delivery": delivery})
     rules = svc.triggers.matching(source, event_type, event)
-    actions = [await _apply(svc, rule, event, sender(source, event)) for rule in rules]
-    return JSONResponse({"status": "accepted", "delivery": delivery, "actions": actions})
+    actor = sender(source, event)
+    actions = [await _apply(svc, rule, event, actor) for rule in rules]
+    refused = [action for action in actions if "refused" in action]
+    if not refused:
+        return JSONResponse({"status": "accepted", "delivery": delivery, "actions": actions})
+    reasons = "; ".join(f"rule {action['rule']}: {action['refused']}" for action in refused)
+    svc.store.note(
+        trail_of(source), actor, _CHANNEL[source], "event_refused",
+        {"delivery": delivery, "type": event_type, "actions": actions},
+    )  # fmt: skip
+    some = "" if len(refused) == len(actions) else f" ({len(actions) - len(refused)} of {len(actions)} rules applied)"
+    return JSONResponse(
+        {"status": "refused", "delivery": delivery, "actions": actions, "detail": f"event refused{some}: {reasons}"},
+        status_code=422,
+    )
 
 
 def sender(source: str, event: dict[str, Any]) -> str:
@@ -133,7 +175,8 @@ async def _apply(svc: Services, rule: Rule, event: dict[str, Any], actor: str) -
     try:
         if rule.start:
             params = fill(rule.start.params, event)
-            view = await svc.processes.start(rule.start.kind, params, actor=actor)
+            channel = Channel.JIRA if actor.startswith("jira") else Channel.SYSTEM  # as `_CHANNEL` says
+            view = await svc.processes.start(rule.start.kind, params, actor=actor, channel=channel)
             return {"rule": rule.name, "started": view.id}
         if rule.item_done:
             issue = str(fill(rule.item_done.issue, event))

@@ -26,12 +26,13 @@ def as_seen_by(entries: list[OutboxEntry], caller: Caller, dev_mode: bool) -> li
     """`entries` with every approval link hidden, but in messages sent to `caller` (all shown in dev mode)."""
     if dev_mode:
         return entries
-    return [
-        entry
-        if any(caller.is_(to) for to in entry.to)
-        else entry.model_copy(update={"body": APPROVAL_LINK.sub(HIDDEN, entry.body)})
-        for entry in entries
-    ]
+    return [entry if any(caller.is_(to) for to in entry.to) else _hidden(entry) for entry in entries]
+
+
+def _hidden(entry: OutboxEntry) -> OutboxEntry:
+    """`entry` without its approval links: in its body, and in its meta (an approval request keeps its link)."""
+    meta = {name: HIDDEN if name == "approval_url" else value for name, value in entry.meta.items()}
+    return entry.model_copy(update={"body": APPROVAL_LINK.sub(HIDDEN, entry.body), "meta": meta})
 
 
 @router.get("/outbox", response_model=list[OutboxEntry])

@@ -79,6 +79,7 @@ async def apply_click(svc: Services, slack: SlackChat, click: SlackDecision) -> 
                     token_id=claims.token_id,
                     channel=Channel.SLACK,
                     content_hash=claims.content_hash,
+                    on_behalf_of=claims.on_behalf_of,
                     signed_in=True,  # Slack vouched for the user, and they are the approver (checked above)
                 ),
             )

@@ -18,6 +18,7 @@ from pydantic_core import PydanticUndefined
 
 from api.deps import CurrentUser, ServicesDep
 from api.rendering import TEMPLATES
+from api.routes.plans import plan_page
 from api.service import ParamsError
 from config.templates import TemplateError
 from domain.access import owned_by_caller
@@ -139,14 +140,17 @@ async def start_submit(request: Request, svc: ServicesDep, caller: CurrentUser) 
     if kind not in KINDS:
         raise UnknownKind(kind, list(KINDS))
     params, errors = params_of(form_fields(kind), form)
-    if errors:
-        return _render(request, kind, form, errors, status=422)
     try:
         params = owned_by_caller(caller, params)
     except Forbidden as err:
         return _render(request, kind, form, {"owner": [str(err)]}, status=403)
     try:
-        view = await svc.processes.start(kind, params, actor=caller.actor)
+        if errors:  # lines it could not read, and all the rest gets wrong, said at once; nothing starts
+            await svc.processes.check(kind, params)
+            return _render(request, kind, form, errors, status=422)
+        if "preview" in form:  # the Preview button: the same checks, then the plan instead of a start
+            return await plan_page(request, svc, kind, params, caller.actor)
+        view = await svc.processes.start(kind, params, actor=caller.actor, stored=svc.store, channel=caller.channel)
     except ParamsError as err:
         for error in err.errors:
             where = [str(part) for part in error["loc"][1:]]

@@ -232,6 +232,7 @@ class FakeJira:
             ("GET|POST", "/search", self._search),
             ("POST", "/issue", self._create),
             ("GET", r"/issue/([^/]+)", self._issue),
+            ("PUT", r"/issue/([^/]+)", self._edit),
             ("GET|POST", r"/issue/([^/]+)/transitions", self._transitions),
             ("GET|POST", r"/issue/([^/]+)/comment", self._comment),
         ]
@@ -482,11 +483,30 @@ class FakeJira:
         return out
 
     def _known(self, key: str) -> dict[str, Any]:
-        if key not in self.issues:
+        """The issue `key` (or whose id it is: an issue's ``self`` link names its id)."""
+        found = self.issues.get(key) or next((i for i in self.issues.values() if i["id"] == key), None)
+        if found is None:
             raise _Reply(
                 404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}
             )
-        return self.issues[key]
+        return found
+
+    def _edit(self, _method: str, _query: Any, body: Any, key: str) -> tuple[int, Any, dict[str, str]]:
+        """Edit an issue's fields (only the due date and the assignee, on this screen)."""
+        issue = self._known(key)
+        if not isinstance(body, dict) or not isinstance(body.get("fields", {}), dict):
+            raise _bad('Can not deserialize: expected {"fields": {...}}.')
+        fields = dict(body.get("fields") or {})
+        if "duedate" in fields and not _is_date(fields["duedate"]):
+            raise _bad(duedate=f"Error parsing date string: {fields['duedate']}")
+        changed: dict[str, Any] = {"duedate": fields.pop("duedate")} if "duedate" in fields else {}
+        if "assignee" in fields:
+            changed["assignee"] = self._checked_assignee(fields.pop("assignee"))
+        if fields:
+            name = next(iter(fields))
+            raise _bad(**{name: f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."})
+        issue["fields"].update(changed)
+        return 204, None, {}
 
     def _issue(
         self, _method: str, query: dict[str, list[str]], _body: Any, key: str
@@ -622,6 +642,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve("POST")
 
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
     def _serve(self, method: str) -> None:
         fake: FakeJira = self.server.fake  # type: ignore[attr-defined]
         parts = urlsplit(self.path)
@@ -641,9 +664,9 @@ class _Handler(BaseHTTPRequestHandler):
                     "Client must be authenticated to access this resource.",
                     {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"},
                 )
-            if method == "POST" and "application/json" not in (self.headers.get("Content-Type") or ""):
+            if method in ("POST", "PUT") and "application/json" not in (self.headers.get("Content-Type") or ""):
                 raise _Reply(415, {"errorMessages": ["Unsupported Media Type"]})
-            if method == "POST" and (raw and not isinstance(body, (dict, list))):
+            if method in ("POST", "PUT") and (raw and not isinstance(body, (dict, list))):
                 raise _bad("Unexpected character: the body is not JSON.")
             status, answer, headers = fake.handle(method, parts.path, parse_qs(parts.query), body)
         except _Reply as reply:

@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 
 from domain.errors import Refused, Unavailable
-from domain.requests import IssueRequest, TransitionRequest
+from domain.requests import IssueRequest, IssueUpdate, TransitionRequest
 from integrations.jira import SEARCH_LAG, JiraTracker, comment_tag, marker_label
 from tests.adapters.fake_jira import API, EPIC_LINK, EPIC_NAME, FakeJira
 
@@ -291,6 +291,66 @@ def test_a_retry_after_a_failed_move_does_not_comment_twice(fake: FakeJira) -> N
 def test_moving_an_issue_that_does_not_exist_is_refused(fake: FakeJira) -> None:
     with pytest.raises(Refused, match=r"LAUNCH-404.*not found"):
         tracker(fake).transition_issue(move("LAUNCH-404", "Done"))
+
+
+# ---- updating (an item reassigned, a launch moved) -------------------------------------
+
+
+def reassign(key: str, **changes: object) -> IssueUpdate:
+    fields: dict[str, object] = {
+        "process_id": "launch-x", "issue_key": key, "marker": "launch-x:edit-1:docs",
+        "comment": "Reassigned by pm@acme.test: Ada is on leave.",
+    }  # fmt: skip
+    return IssueUpdate.model_validate(fields | changes)
+
+
+def test_an_update_sets_the_assignee_and_the_due_date_and_a_repeat_comments_once(fake: FakeJira) -> None:
+    fake.add_person("bob@acme.test", "Bob")
+    jira = tracker(fake)
+    key = jira.create_issue(issue()).key
+
+    jira.update_issue(reassign(key, assignee="bob@acme.test", due=date(2026, 12, 8)))
+    jira.update_issue(reassign(key, assignee="bob@acme.test", due=date(2026, 12, 8)))  # Temporal's retry
+
+    fields = fake.issues[key]["fields"]
+    assert fields["assignee"]["emailAddress"] == "bob@acme.test"
+    assert fields["duedate"] == "2026-12-08"
+    assert [c["body"] for c in fake.comments[key]] == [
+        f"Reassigned by pm@acme.test: Ada is on leave.\n\n{comment_tag('launch-x:edit-1:docs')}"
+    ]
+
+
+def test_an_update_of_the_due_date_alone_leaves_the_assignee(fake: FakeJira) -> None:
+    jira = tracker(fake)
+    key = jira.create_issue(issue()).key
+
+    jira.update_issue(reassign(key, due=date(2026, 12, 15), comment=""))
+
+    fields = fake.issues[key]["fields"]
+    assert fields["duedate"] == "2026-12-15" and fields["assignee"]["emailAddress"] == ADA
+    assert fake.comments[key] == []
+
+
+def test_a_new_owner_jira_cannot_assign_is_named_in_a_comment(fake: FakeJira) -> None:
+    fake.add_person("guest@acme.test", "Guest", assignable=False)
+    jira = tracker(fake)
+    key = jira.create_issue(issue()).key
+
+    jira.update_issue(reassign(key, assignee="guest@acme.test", due=date(2026, 12, 9)))
+    jira.update_issue(reassign(key, assignee="nobody@acme.test", marker="launch-x:edit-2:docs", comment=""))
+
+    fields = fake.issues[key]["fields"]
+    assert fields["assignee"]["emailAddress"] == ADA, "left as it was"
+    assert fields["duedate"] == "2026-12-09", "the rest of the change is made"
+    assert [c["body"].split("\n\n[signoff:")[0] for c in fake.comments[key]] == [
+        "Reassigned by pm@acme.test: Ada is on leave.\n\nOwner: guest@acme.test",
+        "Owner: nobody@acme.test",
+    ]
+
+
+def test_updating_an_issue_that_does_not_exist_is_refused(fake: FakeJira) -> None:
+    with pytest.raises(Refused, match=r"LAUNCH-404"):
+        tracker(fake).update_issue(reassign("LAUNCH-404", due=date(2026, 12, 9)))
 
 
 # ---- reading --------------------------------------------------------------------

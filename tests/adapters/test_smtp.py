@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from domain.errors import Refused, Unavailable
-from integrations.ports import Email
+from integrations.ports import ApprovalAsk, Email
 from integrations.smtp import SmtpMailer, TlsMode, message_id
 from integrations.store import Store
 from tests.adapters.smtp_server import (
@@ -183,6 +183,26 @@ def test_the_same_key_twice_is_delivered_once(store: Store, server: Server) -> N
 
     assert (first.outcome, second.outcome) == ("sent", "duplicate")
     assert len(server.received) == 1
+
+
+def test_an_approval_request_keeps_what_it_asks_and_its_link_in_every_state_of_its_row(
+    store: Store, server: Server
+) -> None:
+    ask = ApprovalAsk(gate="go-no-go", round=1, addressee="vp@example.com", url="https://signoff.test/approve/abc.def")
+    smtp = mailer(store, server)
+    server.handler.drop_after_data = True
+
+    with pytest.raises(Unavailable):
+        smtp.send(email().model_copy(update={"approval": ask}))
+    unconfirmed = store.recorded(email().key)
+    server.handler.drop_after_data = False
+    smtp.send(email().model_copy(update={"approval": ask}))
+    sent = store.recorded(email().key)
+
+    assert unconfirmed is not None and sent is not None
+    assert (unconfirmed.meta["state"], sent.meta["state"]) == ("sending", "sent")
+    assert ask.meta().items() <= unconfirmed.meta.items() and ask.meta().items() <= sent.meta.items()
+    assert store.approval_links(["launch-acme"], "vp@example.com") == {("launch-acme", "go-no-go", 1, ""): ask.url}
 
 
 def test_different_keys_are_different_messages(store: Store, server: Server) -> None:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import io
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -62,19 +62,27 @@ EVENTS_SECRET = "events-secret"
 
 
 @pytest.fixture
-async def app_client(stack: Stack, today: date) -> AsyncIterator[httpx.AsyncClient]:
+async def app_client(stack: Stack, today: date, now: datetime) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app built on `stack` (same store, tokens and task queue)."""
-    async with client_of(stack, today) as client:
+    async with client_of(stack, today, now=now) as client:
         yield client
 
 
 @contextlib.asynccontextmanager
-async def client_of(stack: Stack, today: date, **services: Any) -> AsyncIterator[httpx.AsyncClient]:
+async def client_of(
+    stack: Stack, today: date, now: datetime | None = None, **services: Any
+) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app on `stack`, with `services` (`Services` fields) set besides or instead of the
-    usual ones."""
+    usual ones; its clock stands at `now` (the server's time at the test's start; default: `today`'s start)."""
+    clock = now or datetime.combine(today, time(), UTC)
     usual: dict[str, Any] = {
         "processes": Processes(
-            stack.client, stack.task_queue, load_template, today=lambda: today, live_within=LIVE_WITHIN
+            stack.client,
+            stack.task_queue,
+            load_template,
+            today=lambda: today,
+            live_within=LIVE_WITHIN,
+            now=lambda: clock,
         ),
         "store": stack.store,
         "auth": Authenticator(People(stack.store.engine), dev_user=DEV_USER, dev_hosts=frozenset({"signoff.test"})),

@@ -56,8 +56,8 @@ async def gate(app_client: httpx.AsyncClient, today: date) -> Gate:
 
 
 def the_form(html: str) -> dict[str, Any]:
-    """The one decision form of a confirmation page."""
-    (form,) = forms_of(html)
+    """The one decision form of a confirmation page (the other hands the decision on)."""
+    (form,) = [f for f in forms_of(html) if any(field["name"] == "decision" for field in f["fields"])]
     return form
 
 
@@ -146,8 +146,8 @@ async def test_approve_is_recorded_and_a_second_decision_is_409(app_client: http
 
     assert response.status_code == 200, response.text
     text = text_of(response.text)
-    assert "Your decision is recorded: approve" in text
-    assert "The gate is now open" in text
+    assert f"Your approval is recorded; waiting on {LEGAL} (1 of 2 approvals received)." in text
+    assert "Gate: waiting for decisions · policy all (2 approvals needed)" in text
     assert not forms_of(response.text)
     current = await view(app_client, gate.id)
     (approval,) = current["approvals"]
@@ -166,7 +166,7 @@ async def test_approve_is_recorded_and_a_second_decision_is_409(app_client: http
     decided_at = datetime.fromisoformat(approval["at"]).strftime("%Y-%m-%d %H:%M")
     page_now = await page(app_client, gate, VP)
     assert not forms_of(page_now), "the page of an approver who decided has no form"
-    assert f"{VP} decided approve on {decided_at} UTC" in text_of(page_now)
+    assert f"{VP} decided on {decided_at} UTC: approved" in text_of(page_now)
 
     again = await app_client.post(
         gate.path(VP), data={"decision": "reject", "comment": "changed my mind", "form_token": form_token}
@@ -175,7 +175,7 @@ async def test_approve_is_recorded_and_a_second_decision_is_409(app_client: http
     assert again.status_code == 409, again.text
     again_text = text_of(again.text)
     assert f"{VP} already decided 'approve' at {decided_at} UTC" in again_text
-    assert f"{VP} decided approve on {decided_at} UTC" in again_text
+    assert f"{VP} decided on {decided_at} UTC: approved" in again_text
     assert len(await decisions(app_client, gate.id)) == 1
     assert [a["decision"] for a in (await view(app_client, gate.id))["approvals"]] == ["approve"]
 
@@ -198,7 +198,7 @@ async def test_owner_is_told_of_each_decision(app_client: httpx.AsyncClient, gat
     assert told["channel"] == "email"
     assert told["to"] == [OWNER]
     assert "Ship it" in told["body"]
-    assert "(1 of 2 approvals needed)" in told["body"]
+    assert "The gate is now waiting for decisions (1 of 2 approvals received)." in told["body"]
 
 
 @pytest.mark.parametrize("form_token", ["", "not-a-form-token", "other-page"], ids=["missing", "garbage", "other-page"])
@@ -263,10 +263,14 @@ async def test_expired_link_is_410(app_client: httpx.AsyncClient, stack: Stack, 
 
 
 async def test_launch_completes_once_both_approve(app_client: httpx.AsyncClient, stack: Stack, gate: Gate) -> None:
+    # Every item done: with items open a launch goes on chasing them after launch day (test_launch_open_items.py)
+    for item in (await view(app_client, gate.id))["items"]:
+        marked = await app_client.post(f"/api/processes/{gate.id}/items/{item['key']}/done")
+        assert marked.status_code == 200, marked.text
     for approver in APPROVERS:
         response = await decide(app_client, gate, approver, "approve")
         assert response.status_code == 200, response.text
-    assert "The gate is now approved" in text_of(response.text)
+    assert "Your approval is recorded; the gate is now approved" in text_of(response.text)
 
     done = await wait_for_status(app_client, gate.id, "completed", stack)
 
@@ -288,7 +292,7 @@ async def test_policy_any_closes_the_gate_on_one_approval(
     approved = await decide(app_client, gate, VP, "approve")
 
     assert approved.status_code == 200, approved.text
-    assert "The gate is now approved" in text_of(approved.text)
+    assert "Your approval is recorded; the gate is now approved" in text_of(approved.text)
     assert (await view(app_client, gate.id))["gates"][0]["status"] == "approved"
     other = await page(app_client, gate, LEGAL)
     assert "This gate is approved and takes no more decisions." in text_of(other)
@@ -309,8 +313,7 @@ async def test_rejection_ends_the_launch_and_carries_the_comment(app_client: htt
     response = await decide(app_client, gate, VP, "reject", comment)
 
     assert response.status_code == 200, response.text
-    assert "Your decision is recorded: reject" in text_of(response.text)
-    assert "The gate is now rejected" in text_of(response.text)
+    assert "Your rejection is recorded; the gate is now rejected" in text_of(response.text)
     ended = await wait_for_status(app_client, gate.id, "rejected")
     assert ended["gates"][0]["status"] == "rejected"
     assert ended["outcome"] == f"{VP}: {comment}"

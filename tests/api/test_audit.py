@@ -45,6 +45,7 @@ async def test_audit_is_a_numbered_hash_chain(app_client: httpx.AsyncClient, sta
         datetime.fromisoformat(event["at"])
     assert events[0]["action"] == "started"
     assert events[0]["actor"] == DEV_USER  # who started it: dev mode's local admin
+    assert events[0]["channel"] == "api"  # and through what
     assert events[0]["prev_hash"] == GENESIS
     assert all(later["prev_hash"] == earlier["hash"] for earlier, later in itertools.pairwise(events))
     assert len({e["hash"] for e in events}) == len(events)

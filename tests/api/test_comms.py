@@ -97,11 +97,11 @@ async def test_start_answers_with_the_steps_of_a_message(app_client: httpx.Async
         ({"reviewers": []}, ["params", "reviewers"], "at least 1"),
         ({"reviewers": [OWNER]}, ["params", "reviewers"], "cannot review their own message"),
         ({"send_at": "2001-01-01T09:00:00+00:00"}, ["params", "send_at"], "is in the past"),
-        ({"send_at": "2031-01-01T09:00:00"}, ["params", "send_at"], "timezone"),
+        ({"time_zone": "Mars/Base"}, ["params", "time_zone"], "not a time zone"),  # a naive send_at is read in it
         ({"policy": 3}, ["params", "policy"], "quorum"),
         ({"body": ""}, ["params", "body"], "at least 1"),
     ],
-    ids=["audience", "channel", "no-reviewers", "owner-reviews", "past", "naive-time", "quorum", "empty-body"],
+    ids=["audience", "channel", "no-reviewers", "owner-reviews", "past", "zone", "quorum", "empty-body"],
 )
 async def test_bad_parameters_are_422_naming_the_field(
     app_client: httpx.AsyncClient, changes: dict[str, Any], field: list[Any], says: str
@@ -133,7 +133,7 @@ async def test_a_decision_on_the_page_is_bound_to_the_version_shown(app_client: 
     pid = (await start_comms(app_client))["id"]
     links = await review_links(app_client, pid)
     page = await app_client.get(path_of(links[ENG]))
-    [form] = forms_of(page.text)
+    form = forms_of(page.text)[0]  # the decision (the second hands it on)
     token = next(f["value"] for f in form["fields"] if f["name"] == "form_token")
 
     decided = await app_client.post(
@@ -222,7 +222,7 @@ async def test_the_evidence_report_says_who_approved_which_version_and_what_went
     assert report.startswith("# Evidence: Message: ")
     assert "the hash chain **verifies**" in report
     assert "| 1 | " in report and f"`{content_hash}`" in report
-    decisions = [line for line in report.splitlines() if "**approve**" in line]
+    decisions = [line for line in report.splitlines() if "**approved**" in line]
     assert len(decisions) == 2 and all(content_hash[:12] in line for line in decisions)
     assert {CS, ENG} == {line.split(" | ")[1] for line in decisions}
     assert "| comms_message | " not in report and "2 of 2 sent" in report

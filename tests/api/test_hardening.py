@@ -69,6 +69,16 @@ async def test_another_sites_page_cannot_change_anything_even_in_dev_mode(
     assert same_site.status_code == 200, "this site's own page (and a client with no Origin) still may"
 
 
+@pytest.mark.parametrize(
+    "origin", ["http://127.0.0.1:99999", "http://[::1", "http://127.0.0.1:18090.evil.com", "http://a:-1"]
+)
+async def test_a_malformed_origin_is_another_sites_not_an_error(app_client: httpx.AsyncClient, origin: str) -> None:
+    response = await app_client.post("/api/processes/no-such-process/cancel", headers={"Origin": origin})
+
+    assert response.status_code == 403, response.text
+    assert "not from another site" in response.json()["detail"]
+
+
 async def test_dev_mode_is_for_this_machine_by_name_not_a_page_rebinding_a_name_to_it(
     app_client: httpx.AsyncClient,
 ) -> None:

@@ -219,15 +219,39 @@ async def test_a_signed_event_starts_a_launch_and_a_redelivery_changes_nothing(
     assert wrong.status_code == 401
 
 
-async def test_an_event_without_a_type_or_with_bad_params_is_answered_plainly(
+async def test_an_event_without_a_type_or_with_bad_params_is_refused_and_kept_in_the_trail(
     app_client: httpx.AsyncClient,
 ) -> None:
-    assert (await post_event(app_client, {"id": "evt-4"})).status_code == 400
+    untyped = await post_event(app_client, {"id": "evt-4"}, delivery="msg_untyped")
+    assert (untyped.status_code, untyped.json()["detail"]) == (400, "not a events event: no type")
     response = await post_event(app_client, {"type": "launch.requested", "id": "evt-5", "product": "X"})
-    assert response.status_code == 200
-    [action] = response.json()["actions"]
-    assert "refused" in action and "launch_date" in action["refused"]
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    [action] = answer["actions"]
+    assert answer["status"] == "refused" and "refused" in action and "launch_date" in action["refused"]
+    assert answer["detail"].startswith("event refused: rule launch-from-event: params.owner: ")
     assert (await post_event(app_client, {"type": "nobody.cares", "id": "evt-6"})).json()["actions"] == []
+
+    kept = (await app_client.get("/api/audit", params={"kind": "event_refused"})).json()["events"]
+    assert [(e["process_id"], e["channel"], e["status"]) for e in kept] == [("hooks-events", "system", "refused")] * 2
+    assert kept[0]["details"] == {"delivery": "msg_untyped", "reason": "not a events event: no type"}
+    assert kept[1]["details"]["type"] == "launch.requested" and kept[1]["details"]["actions"] == [action]
+    assert [e["seq"] for e in kept] == [1, 2], "a hash chain of its own"
+
+
+async def test_a_signed_jira_event_a_rule_cannot_apply_is_422_and_kept(app_client: httpx.AsyncClient) -> None:
+    body = issue_event("LAUNCH-77", [], "Ready for launch", "indeterminate", summary="No date")  # no duedate, owner
+
+    response = await post(app_client, body, "delivery-refused")
+
+    assert response.status_code == 422, response.text
+    assert response.json()["status"] == "refused" and "rule launch-from-jira" in response.json()["detail"]
+    [kept] = (await app_client.get("/api/audit", params={"kind": "event_refused"})).json()["events"]
+    assert (kept["process_id"], kept["actor"], kept["channel"]) == (
+        "hooks-jira",
+        "jira:5b10ac8d82e05b22cc7d4ef5",
+        "jira",
+    )
 
 
 def launch_event(today: date, product: str) -> dict[str, Any]:

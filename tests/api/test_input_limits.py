@@ -51,3 +51,17 @@ async def test_a_megabyte_channel_is_a_422_naming_the_field(app_client: httpx.As
 
     assert refusals(response) == {("params", "channel"): "String should have at most 100 characters"}
     assert took < LOOSELY, f"{took:.2f} s"
+
+
+async def test_100000_action_items_are_a_422_naming_the_list_without_sending_it_back(
+    app_client: httpx.AsyncClient,
+) -> None:
+    """The refusal names the list and its limit; what was sent (4 MB) is not echoed back (it was, whole)."""
+    items = [{"title": f"A{n}", "owner": "s@e.co"} for n in range(100_000)]  # 3.7 MB: under the 4 MB cap
+    began = time.perf_counter()
+    response = await app_client.post("/api/processes/postmortem-none/action-items", json={"items": items})
+    took = time.perf_counter() - began
+
+    assert refusals(response) == {("body", "items"): "List should have at most 50 items after validation, not 100000"}
+    assert len(response.content) < 1000, "the refusal carries what was sent"
+    assert took < LOOSELY

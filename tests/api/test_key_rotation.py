@@ -35,7 +35,7 @@ async def approve(client: httpx.AsyncClient, path: str) -> httpx.Response:
     """Open the page at `path` and post its form, as the approver's browser would."""
     page = await client.get(path)
     assert page.status_code == 200, page.text
-    [form] = forms_of(page.text)
+    form = forms_of(page.text)[0]  # the decision (the second hands it on)
     [token] = [f["value"] for f in form["fields"] if f["name"] == "form_token"]
     return await client.post(path, data={"decision": "approve", "comment": "", "form_token": token})
 

@@ -42,7 +42,7 @@ async def test_process_page_shows_steps_and_timeline(app_client: httpx.AsyncClie
     text = text_of(response.text)
     assert started["title"] in text
     assert "Steps" in text
-    for title, status in (("Kickoff", "done"), ("Checklist", "active"), ("Go / no-go", "pending")):
+    for title, status in (("Kickoff", "done"), ("Checklist", "in progress"), ("Go / no-go", "not started")):
         assert f"{title} {status}" in text
     assert "Timeline" in text
     assert "1 " in text and "started" in text

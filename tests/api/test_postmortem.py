@@ -59,11 +59,16 @@ async def test_start_by_hand(app_client: httpx.AsyncClient, now: datetime) -> No
     [
         ({"severity": "SEV9"}, ["params", "severity"], "SEV1"),
         ({"reviewers": [IC]}, ["params", "reviewers"], "cannot review their own post-mortem"),
+        (
+            {"owner": "im@example.com", "reviewers": ["cto@example.com", "im@example.com"]},
+            ["params", "reviewers"],
+            "the owner im@example.com cannot review their own post-mortem",
+        ),
         ({"resolved_at": "2099-01-01T00:00:00+00:00"}, ["params", "resolved_at"], "in the future"),
         ({"resolved_at": "yesterday"}, ["params", "resolved_at"], "datetime"),
         ({"commander": "nobody"}, ["params", "commander"], "not a valid email"),
     ],
-    ids=["severity", "commander-reviews", "future", "not-a-time", "commander"],
+    ids=["severity", "commander-reviews", "owner-reviews", "future", "not-a-time", "commander"],
 )
 async def test_bad_parameters_are_422_naming_the_field(
     app_client: httpx.AsyncClient, now: datetime, changes: dict[str, Any], field: list[Any], says: str
@@ -91,7 +96,14 @@ async def test_action_items_are_filed_and_one_is_accepted_as_wont_do(
     assert response.status_code == 201, response.text
     [item] = response.json()
     assert (item["key"], item["owner"], item["priority"], item["status"]) == ("action-1", SRE, "P1", "open")
-    assert item["issue_key"]
+    assert item["issue_key"] is None, "the answer comes once the item is recorded; its issue is filed beside"
+
+    async def filed() -> str | None:
+        [_, action] = (await view(app_client, pid))["items"]
+        key: str | None = action["issue_key"]
+        return key
+
+    assert await eventually(filed, "the action item's issue to show on the process")
     no_reason = await app_client.post(f"/api/processes/{pid}/items/action-1/done", json={"resolution": "wont_do"})
     assert no_reason.status_code == 409 and "a reason is required" in no_reason.json()["detail"]
     wont = await app_client.post(
@@ -102,6 +114,7 @@ async def test_action_items_are_filed_and_one_is_accepted_as_wont_do(
     events = await wait_for_action(app_client, pid, "item_wont_do")  # the answer comes before the trail is written
     [added] = [e for e in events if e["action"] == "action_item_added"]
     assert added["actor"] == f"{IC} (token test-0)" and added["details"]["priority"] == "P1"
+    assert added["channel"] == "api"
     assert any(e["action"] == "item_wont_do" and e["details"]["reason"] == "Covered by SLOs." for e in events)
 
 

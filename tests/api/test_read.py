@@ -44,6 +44,7 @@ async def test_list_shows_processes_and_filters_them(app_client: httpx.AsyncClie
         "updated_at",
         "progress",
         "next_deadline",
+        "overdue",
     }
 
     assert [r["id"] for r in await rows(app_client, owner=OWNER)] == [first["id"]]

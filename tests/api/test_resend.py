@@ -64,6 +64,7 @@ async def test_the_page_lists_what_was_not_delivered_and_sends_it_again(
         f"/processes/{pid}/resend", data={"key": undelivered["key"]}, headers={"Origin": PUBLIC_URL}
     )
     assert resent.status_code == 303 and resent.headers["location"] == f"/processes/{pid}"
+    assert f"Sending again: email {DOCS}" in (await app_client.get(f"/processes/{pid}")).text, "the page says so"
 
     for _ in range(200):
         if not (await app_client.get(f"/api/processes/{pid}")).json()["undelivered"]:

@@ -71,7 +71,7 @@ async def test_the_page_offers_every_kind_and_labels_every_field(app_client: htt
     assert launch.status_code == 200
     [_, form] = forms_of(launch.text)
     assert form["attrs"]["method"] == "post" and form["attrs"]["action"] == "/start"
-    assert {f["name"] for f in form["fields"]} == {"kind"} | {f.name for f in form_fields("launch")}
+    assert {f["name"] for f in form["fields"]} == {"kind", "preview"} | {f.name for f in form_fields("launch")}
     for field in form_fields("launch"):
         assert f'<label for="p-{field.name}">' in launch.text and f'id="p-{field.name}"' in launch.text
     assert 'type="date"' in launch.text and 'value="#launches"' in launch.text

@@ -141,7 +141,7 @@ async def test_a_launch_approved_in_the_browser(site: tuple[str, Stack], tmp_pat
             await page.get_by_label("Approve: go").check()
             await page.get_by_label("Comment").fill(f"Ready, says {approver}")
             await page.get_by_role("button", name="Submit decision").click()
-            await page.wait_for_selector("text=Your decision is recorded")
+            await page.wait_for_selector("text=Your approval is recorded")
             await page.screenshot(path=shots / f"{n}-decided.png", full_page=True)
 
         await page.goto(f"{base}/processes/{pid}")
@@ -186,7 +186,7 @@ async def test_a_customer_message_reviewed_on_a_phone(site: tuple[str, Stack], t
             await page.get_by_label("Approve: send this text").check()
             await page.get_by_label("Comment").fill(f"Fine by {reviewer}")
             await page.get_by_role("button", name="Submit decision").click()
-            await page.wait_for_selector("text=Your decision is recorded")
+            await page.wait_for_selector("text=Your approval is recorded")
 
         async def sent() -> bool:
             await page.goto(f"{base}/processes/{pid}")
@@ -251,7 +251,7 @@ async def test_every_kind_reads_on_a_phone(site: tuple[str, Stack], tmp_path: Pa
             assert await fits_the_screen(page), f"the {kind} page scrolls sideways on a phone"
             heading = await page.locator("h1").inner_text()
             assert heading.startswith((await page.title()).split(" · ")[0]), heading
-            assert await page.locator("h1 .status").inner_text() in ("running", "waiting"), heading
+            assert await page.locator("h1 .status").inner_text() in ("running", "waiting for decisions"), heading
 
         await page.goto(f"{base}/outbox")
         await page.screenshot(path=shots / "outbox.png", full_page=True)

@@ -245,12 +245,14 @@ def launch(cast: Cast) -> tuple[Process, LaunchInput]:
 
 
 async def drive_launch(rig: Rig, process: Process, arg: LaunchInput) -> None:
-    """Kickoff, item ``a`` done (its issue walked to Done), both approve, launch day, the end."""
+    """Kickoff, items ``a`` and ``b`` done (their issues walked to Done), both approve, launch day, the end (a
+    launch with an item still open would go on chasing it after launch day)."""
     cast = process.cast
     await start(rig, process, "launch", arg)
     await until(lambda: issues_filed(rig, process.id, "a", "b"), f"the issues of {process.id}")
     await until(lambda: gate_open(rig, process.id, "go-no-go"), f"the gate of {process.id}")
     await mark_done(rig, process.id, "a", cast.email("eng"))
+    await mark_done(rig, process.id, "b", cast.email("docs"))
     await decide_all(rig, process.id, "go-no-go", [cast.email("vp"), cast.email("legal")])
     await finished(rig, process)
 

@@ -72,6 +72,19 @@ def test_list_and_show_name_the_process(dev_stack: DevStack, launch: str) -> Non
 
     assert launch in listed and "running" in listed
     assert "Launch: Cli Launch" in shown and "legal-review" in shown
+    assert re.search(r"Checklist +in progress", shown) and "Checklist (1 of 12 items done)" in shown, "in words"
+    assert "Go / no-go  [not open yet]  round 1: 0 of 2 approvals received" in shown
+
+
+def test_an_owners_role_not_in_the_template_is_refused_with_its_roles(dev_stack: DevStack) -> None:
+    params = launch_params("Cli Typo", (datetime.now(UTC).date() + timedelta(days=40)).isoformat())
+    args = [f"--param={k}={params[k]}" for k in ("product", "launch_date", "owner", "template")]
+
+    said = refused(
+        signoff(dev_stack, "start", "launch", *args, "-p", "approvers=vp@example.com", "-p", "owners.dcos=d@x.io")
+    )
+
+    assert "params.owners: no role 'dcos' in template 'midnight-launch' (did you mean docs?); its roles are" in said
 
 
 def test_a_trail_prints_as_a_table_json_and_csv(dev_stack: DevStack, launch: str) -> None:
@@ -214,6 +227,19 @@ def test_an_unreachable_service_is_exit_1_saying_where_it_looked(dev_stack: DevS
     message = refused(signoff(dev_stack, "list", SIGNOFF_URL="http://127.0.0.1:9"), code=1)
 
     assert "cannot reach signoff at http://127.0.0.1:9" in message
+
+
+def test_remind_reminds_the_people_it_waits_on_now(dev_stack: DevStack, launch: str) -> None:
+    lines = ok(signoff(dev_stack, "remind", launch)).splitlines()
+
+    assert lines and all(line.startswith("reminding ") for line in lines)
+    assert not any("legal-review" in line for line in lines), "legal-review was marked done"
+    assert any(line.startswith("reminding docs@example.com (") for line in lines)
+    eventually(
+        lambda: any(e["action"] == "remind_requested" for e in dev_stack.get(f"/api/processes/{launch}/audit")),
+        what="the reminder to be recorded",
+    )
+    assert "no process with id launch-no-such-thing" in refused(signoff(dev_stack, "remind", "launch-no-such-thing"))
 
 
 def test_cancel_ends_the_process_and_says_so(dev_stack: DevStack, launch: str) -> None:

@@ -113,7 +113,7 @@ def test_a_token_never_does_more_than_its_person(guarded_stack: DevStack) -> Non
 
     refusal = refused(signoff(guarded_stack, "token", "create", "--user", "vi@example.com", "--role", "admin"))
 
-    assert "vi@example.com is a viewer, not a admin" in refusal or "is a viewer" in refusal
+    assert "vi@example.com is a viewer, not an admin" in refusal
 
 
 @pytest.mark.parametrize(
@@ -152,6 +152,8 @@ def test_schemathesis_finds_no_server_error_with_a_token(guarded_stack: DevStack
             "--header", f"Authorization: Bearer {token}", "--checks", "not_a_server_error",
             "--max-examples", "15", "--seed", "1", "--phases", "examples,coverage,fuzzing",
             "--request-timeout", "30", "--report-dir", str(tmp_path),
+            # A preview runs a whole process for seconds, one at a time (503 while busy): tests/api/test_plans.py
+            "--exclude-path", "/api/plans",
         ],
         capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,  # its own files stay there
     )  # fmt: skip
@@ -161,8 +163,13 @@ def test_schemathesis_finds_no_server_error_with_a_token(guarded_stack: DevStack
     assert passed and int(passed[2]) > 300, result.stdout[-2000:]  # it did send requests, and every one passed
 
 
-def test_signoff_web_will_not_start_without_a_way_to_sign_in(tmp_path: Path) -> None:
-    env = {k: v for k, v in DevStack(tmp_path, tmp_path).env.items()} | {"SIGNOFF_DATA_DIR": str(tmp_path)}
+@pytest.mark.parametrize(
+    "half_set",
+    [{}, {"SIGNOFF_AUTH_OIDC_ISSUER": "https://idp.example.com", "SIGNOFF_AUTH_OIDC_CLIENT_ID": "signoff"}],
+    ids=["nothing", "no-client-secret"],
+)
+def test_signoff_web_will_not_start_without_a_way_to_sign_in(tmp_path: Path, half_set: dict[str, str]) -> None:
+    env = {k: v for k, v in DevStack(tmp_path, tmp_path).env.items()} | {"SIGNOFF_DATA_DIR": str(tmp_path)} | half_set
 
     result = subprocess.run([*_signoff(), "web"], env=env, capture_output=True, text=True, timeout=60, check=False)
 

@@ -17,11 +17,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import running_stack
-from tests.replay.scenarios import SCENARIOS, BouncingMailer
+from tests.replay.scenarios import SCENARIOS, BouncingMailer, HeldTracker
 from workers.temporal import find_binary
 
 HISTORIES = Path(__file__).parent / "histories"
-GENERATION = 5
+GENERATION = 7
 """Where new recordings go (`histories/GENERATION/`): bump it with a patch that changes what runs record,
 and keep the older generations for as long as their processes may run."""
 
@@ -32,7 +32,7 @@ async def record(names: list[str]) -> None:
             test_server_existing_path=find_binary("temporal-test-server"), data_converter=pydantic_data_converter
         ) as env:
             with tempfile.TemporaryDirectory() as scratch:
-                async with running_stack(env, Path(scratch), mailer=BouncingMailer) as stack:
+                async with running_stack(env, Path(scratch), tracker=HeldTracker, mailer=BouncingMailer) as stack:
                     handle = await SCENARIOS[name](stack)
                     history = await handle.fetch_history()
             path = HISTORIES / str(GENERATION) / f"{name}.json"

@@ -8,20 +8,32 @@ against today's workflow code.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+import contextlib
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from temporalio.client import WorkflowHandle
 
+from domain.edits import ApproverEdits, EditInput
 from domain.enums import Decision
 from domain.errors import Refused
-from domain.models import CancelInput, DecisionInput, ItemDoneInput, ProcessView, ResendInput, RevisionInput
+from domain.models import (
+    CancelInput,
+    DecisionInput,
+    DelegateInput,
+    ItemDoneInput,
+    ProcessView,
+    ResendInput,
+    RevisionInput,
+)
 from domain.postmortem import ActionItemsInput, ActionItemSpec
-from domain.requests import Delivery
-from integrations.outbox import OutboxMailer
+from domain.requests import Delivery, IssueRef, IssueRequest
+from integrations.outbox import OutboxMailer, OutboxTracker
 from integrations.ports import Email
-from tests.conftest import Stack
+from integrations.store import Store
+from tests.conftest import PUBLIC_URL, Stack
 
 Handle = WorkflowHandle[Any, Any]
 
@@ -41,7 +53,8 @@ def _count(stack: Stack, handle: Handle | str, action: str) -> int:
 
 
 async def launch(stack: Stack) -> Handle:
-    """Kickoff, reminders and an escalation, an item marked done, the gate approved by both, launch day."""
+    """Kickoff (8 days out: its checklist compressed), reminders and an escalation, an item marked done, the gate
+    approved by both, launch day with items open (launched with them), reminders after it, the rest done."""
     handle = await stack.start_launch(days_ahead=8, product="Replay Launch", retrospective=True)
     await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
     await handle.execute_update("mark_item_done", ItemDoneInput(item="documentation", by="docs@example.com"))
@@ -51,6 +64,9 @@ async def launch(stack: Stack) -> Handle:
         await handle.execute_update(
             "decide", DecisionInput(gate="go-no-go", approver=approver, decision=Decision.APPROVE)
         )
+    await stack.env.sleep(timedelta(days=7))
+    await _until(lambda: _count(stack, handle, "launched_with_open_items") == 1, "launch day")
+    await _finish_tasks(handle)
     await handle.result()
     return handle
 
@@ -184,6 +200,67 @@ async def launch_resend(stack: Stack) -> Handle:
     return await _cancel(handle, "Moved to next quarter.")
 
 
+class HeldTracker(OutboxTracker):
+    """The outbox's tracker, holding the creation of an issue whose summary contains `holding` until the scenario
+    lets it go (`held_issues`): a slow Jira, for a scenario to act while an issue is on its way."""
+
+    holding: ClassVar[str | None] = None
+    begun: ClassVar[threading.Event] = threading.Event()
+    released: ClassVar[threading.Event] = threading.Event()
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store, PUBLIC_URL)
+
+    def create_issue(self, request: IssueRequest) -> IssueRef:
+        if self.holding is not None and self.holding in request.summary and not self.released.is_set():
+            self.begun.set()
+            self.released.wait(timeout=20)
+        return super().create_issue(request)
+
+
+@contextlib.contextmanager
+def held_issues(summary: str) -> Iterator[None]:
+    """Hold the creation of issues whose summary contains `summary` until the block ends."""
+    HeldTracker.begun.clear()
+    HeldTracker.released.clear()
+    HeldTracker.holding = summary
+    try:
+        yield
+    finally:
+        HeldTracker.released.set()
+        HeldTracker.holding = None
+
+
+async def launch_done_before_filed(stack: Stack) -> Handle:
+    """Items resolved while the kickoff waits on the tracker (one done, one won't-do): their issues, filed after,
+    closed as they were resolved; cancelled."""
+    with held_issues("Launch:"):  # the epic: no item's issue is filed before it
+        handle = await stack.start_launch(days_ahead=20, product="Replay Done Before Filed")
+        await _until(HeldTracker.begun.is_set, "the epic's creation")
+        await handle.execute_update("mark_item_done", ItemDoneInput(item="documentation", by="docs@example.com"))
+        await handle.execute_update(
+            "mark_item_done",
+            ItemDoneInput(item="sales-enablement", by="pm@example.com", resolution="wont_do", reason="Self-serve."),
+        )
+    await _until(lambda: _count(stack, handle, "issue_transitioned") == 2, "the resolved items' issues closed")
+    await _settled(handle, "kickoff")  # nothing in flight for the cancel to cancel: clear of a test server race
+    return await _cancel(handle, "Moved to next quarter.")
+
+
+async def _settled(handle: Handle, step: str, timeout: float = 30.0) -> None:
+    """Wait until `step` is done and nothing runs beside the story (the `settling` query)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        view = await handle.query("view", result_type=ProcessView)
+        done = any(s.key == step and s.status == "done" for s in view.steps)
+        if done and await handle.query("settling", result_type=int) == 0:
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"timed out waiting for {step} to settle")
+        await asyncio.sleep(0.05)
+
+
 async def launch_cancel_gate(stack: Stack) -> Handle:
     """Cancelled while the gate is open, after one approval: the undecided approver's request withdrawn."""
     handle = await stack.start_launch(days_ahead=2, product="Replay Cancel Gate")
@@ -207,6 +284,7 @@ async def launch_reject_reopen(stack: Stack) -> Handle:
         await handle.execute_update(
             "decide", DecisionInput(gate="go-no-go", approver=approver, decision=Decision.APPROVE, round=2)
         )
+    await _finish_tasks(handle)  # before launch day: it ends there
     await handle.result()
     return handle
 
@@ -217,6 +295,72 @@ async def launch_expired(stack: Stack) -> Handle:
     await _until(lambda: _count(stack, handle, "approval_requested") == 1, "the gate to open")
     await handle.result()
     return handle
+
+
+async def launch_late_kickoff(stack: Stack) -> Handle:
+    """Started 14 days out with the template's dates kept (`compress_when_late: false`): the kickoff names the
+    late items and the owner hears at once of those past their escalation; cancelled."""
+    handle = await stack.start_launch(
+        days_ahead=14, product="Replay Late Kickoff", overrides={"compress_when_late": False}
+    )
+    await _until(lambda: _count(stack, handle, "escalation") == 1, "the escalation at kickoff")
+    await _settled(handle, "kickoff")
+    return await _cancel(handle, "Moved to next quarter.")
+
+
+async def _launched_with_open_items(stack: Stack, product: str, **options: Any) -> Handle:
+    """A launch 2 days out (its gate open at once, its checklist compressed), approved by both with every item
+    open, past launch day."""
+    handle = await stack.start_launch(days_ahead=2, product=product, **options)
+    await _until(lambda: _count(stack, handle, "approval_requested") == 1, "the gate to open")
+    for approver in ("vp@example.com", "legal@example.com"):
+        await handle.execute_update(
+            "decide", DecisionInput(gate="go-no-go", approver=approver, decision=Decision.APPROVE)
+        )
+    await stack.env.sleep(timedelta(days=2, hours=1))
+    return handle
+
+
+async def launch_closed_after_launch(stack: Stack) -> Handle:
+    """Launched with its items open, chased after launch day, then closed (cancelled): the items dropped, the
+    epic closed as done."""
+    handle = await _launched_with_open_items(stack, "Replay Closed After Launch")
+    await _until(lambda: _count(stack, handle, "launched_with_open_items") == 1, "launch day")
+    await stack.env.sleep(timedelta(days=3))
+    await _until(lambda: _count(stack, handle, "escalation") >= 1, "an escalation after launch day")
+    return await _cancel(handle, "The rest is not needed.")
+
+
+async def launch_open_items_retrospective(stack: Stack) -> Handle:
+    """Launched with its items open, handed to its retrospective (`open_items_after_launch: retrospective`)."""
+    handle = await _launched_with_open_items(
+        stack, "Replay Handed Over", retrospective=True, overrides={"open_items_after_launch": "retrospective"}
+    )
+    await handle.result()
+    return handle
+
+
+async def postmortem_launch_items(stack: Stack) -> Handle:
+    """A launch's retrospective given the launch's open items: kicked off 14 days after launch day, the items in
+    its trail and their owners told; the draft approved, the items resolved (one as won't-do), the summary."""
+    launch = await _launched_with_open_items(
+        stack, "Replay Retro Items", retrospective=True, overrides={"open_items_after_launch": "retrospective"}
+    )
+    view = await launch.result()
+    retro = stack.client.get_workflow_handle(view.links["retrospective"])
+    await stack.env.sleep(timedelta(days=14, hours=1))
+    await _until(lambda: _count(stack, retro, "action_item_added") == 12, "the retrospective's kickoff")
+    await retro.execute_update("mark_item_done", ItemDoneInput(item="draft", by="pm@example.com"))
+    await _until(lambda: _count(stack, retro, "review_requested") == 1, "the review")
+    for reviewer in ("vp@example.com", "legal@example.com"):
+        await retro.execute_update("decide", DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE))
+    await retro.execute_update(
+        "mark_item_done",
+        ItemDoneInput(item="action-1", by="pm@example.com", resolution="wont_do", reason="Overtaken by events."),
+    )
+    await _finish_tasks(retro)
+    await retro.result()
+    return retro
 
 
 async def comms_cancel_scheduled(stack: Stack) -> Handle:
@@ -255,6 +399,34 @@ async def postmortem_cancel_actions(stack: Stack) -> Handle:
     return await _cancel(handle, "Duplicate of INC-1.")
 
 
+async def postmortem_actions_at_once(stack: Stack) -> Handle:
+    """Action items answered while the tracker holds their issues: one accepted as won't-do before its issue
+    exists (closed once filed); the draft approved, the other item done, the summary."""
+    handle = await stack.start_postmortem(incident="INC-REPLAY-AT-ONCE")
+    await _until(lambda: _count(stack, handle, "issue_created") == 1, "the kickoff")
+    items = [
+        ActionItemSpec(title="Alert on error rate", owner="sre@example.com", priority="P1"),
+        ActionItemSpec(title="Canary deploys", owner="dev@example.com", priority="P3"),
+    ]
+    with held_issues("Alert on error rate"):
+        await handle.execute_update("add_action_items", ActionItemsInput(items=items, by="ic@example.com"))
+        await _until(HeldTracker.begun.is_set, "the first action item's issue")
+        await handle.execute_update(
+            "mark_item_done",
+            ItemDoneInput(item="action-1", by="ic@example.com", resolution="wont_do", reason="Covered by SLOs."),
+        )
+    await _until(lambda: _count(stack, handle, "issue_created") == 3, "the action items' issues")
+    await _until(lambda: _count(stack, handle, "issue_transitioned") == 1, "the won't-do item's issue closed")
+    await handle.execute_update("mark_item_done", ItemDoneInput(item="draft", by="ic@example.com"))
+    await _until(lambda: _count(stack, handle, "review_requested") == 1, "the review")
+    await handle.execute_update(
+        "decide", DecisionInput(gate="review", approver="cto@example.com", decision=Decision.APPROVE)
+    )
+    await handle.execute_update("mark_item_done", ItemDoneInput(item="action-2", by="dev@example.com"))
+    await handle.result()
+    return handle
+
+
 async def eol_cancel_notice(stack: Stack) -> Handle:
     """Cancelled while its customer notice is in review: the notice is cancelled with it."""
     today = await stack.today()
@@ -265,21 +437,90 @@ async def eol_cancel_notice(stack: Stack) -> Handle:
     return await _cancel(handle, "The product lives on.")
 
 
+async def launch_edited(stack: Stack) -> Handle:
+    """Edited while it runs: moved three days later and an item reassigned while its reminders are pending, then an
+    approver replaced while the gate is open (the new one asked); approved by the new approver and the other;
+    cancelled before launch day."""
+    handle = await stack.start_launch(days_ahead=8, product="Replay Edited")
+    await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
+    await _settled(handle, "kickoff")
+    view = await handle.query("view", result_type=ProcessView)
+    moved = date.fromisoformat(view.params["launch_date"]) + timedelta(days=3)
+    await handle.execute_update(
+        "edit",
+        EditInput(launch_date=moved, owners={"documentation": "writer@example.com"}, by="pm@example.com",
+                  reason="Legal needs three more days."),
+    )  # fmt: skip
+    await _until(lambda: _count(stack, handle, "edited") == 1, "the first edit")
+    await stack.env.sleep(timedelta(days=8, hours=12))
+    await _until(lambda: _count(stack, handle, "approval_requested") >= 1, "the gate to open")
+    await handle.execute_update(
+        "edit",
+        EditInput(approvers=ApproverEdits(replace={"legal@example.com": "counsel@example.com"}), by="pm@example.com"),
+    )
+    await _until(lambda: _count(stack, handle, "approval_requested") >= 2, "the new approver asked")
+    for approver in ("vp@example.com", "counsel@example.com"):
+        await handle.execute_update(
+            "decide", DecisionInput(gate="go-no-go", approver=approver, decision=Decision.APPROVE)
+        )
+    await _until(lambda: _count(stack, handle, "gate_closed") == 1, "the gate to close")
+    return await _cancel(handle, "Replaced by the bundle launch.")
+
+
+async def launch_delegated(stack: Stack) -> Handle:
+    """An approver hands their decision to a deputy, who approves on their behalf; the other is silent and the
+    gate's backup is asked in their place a day later, and approves on their behalf; cancelled before launch day."""
+    handle = await stack.start_launch(
+        days_ahead=3, product="Replay Delegated", gate={"backup": "backup@example.com", "escalate_after_days": 1}
+    )
+    await _until(lambda: _count(stack, handle, "approval_requested") == 1, "the gate to open")
+    await handle.execute_update(
+        "delegate",
+        DelegateInput(gate="go-no-go", approver="legal@example.com", to="deputy@example.com", note="On leave."),
+    )
+    await _until(lambda: _count(stack, handle, "approval_requested") == 2, "the deputy asked")
+    await handle.execute_update(
+        "decide",
+        DecisionInput(gate="go-no-go", approver="deputy@example.com", on_behalf_of="legal@example.com",
+                      decision=Decision.APPROVE),
+    )  # fmt: skip
+    await stack.env.sleep(timedelta(days=1, hours=1))
+    await _until(lambda: _count(stack, handle, "delegated") == 2, "the backup asked")
+    await handle.execute_update(
+        "decide",
+        DecisionInput(gate="go-no-go", approver="backup@example.com", on_behalf_of="vp@example.com",
+                      decision=Decision.APPROVE),
+    )  # fmt: skip
+    await _until(lambda: _count(stack, handle, "gate_closed") == 1, "the gate to close")
+    return await _cancel(handle, "Moved to the spring release.")
+
+
 SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch": launch,
     "launch-cancel-checklist": launch_cancel_checklist,
     "launch-resend": launch_resend,
+    "launch-done-before-filed": launch_done_before_filed,
     "launch-cancel-gate": launch_cancel_gate,
     "launch-reject-reopen": launch_reject_reopen,
     "launch-expired": launch_expired,
+    "launch-late-kickoff": launch_late_kickoff,
+    "launch-closed-after-launch": launch_closed_after_launch,
+    "launch-open-items-retrospective": launch_open_items_retrospective,
+    "launch-edited": launch_edited,
+    "launch-delegated": launch_delegated,
     "comms": comms,
     "comms-cancel-scheduled": comms_cancel_scheduled,
     "comms-expired": comms_expired,
     "postmortem": postmortem,
     "postmortem-cancel-actions": postmortem_cancel_actions,
+    "postmortem-actions-at-once": postmortem_actions_at_once,
+    "postmortem-launch-items": postmortem_launch_items,
     "eol": eol,
     "eol-cancel-notice": eol_cancel_notice,
 }
 """History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each
 kind's main path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a
-rejection that reopens the gate, changes then a revision, expiry; a message refused, then resent."""
+rejection that reopens the gate, changes then a revision, expiry; a message refused, then resent; items resolved
+before their issues are filed, and action items answered before theirs are; a launch started late (compressed in
+the main path, its late items named and escalated at kickoff in another), and one launched with items open (chased
+after launch day in the main path, closed while chased, handed to its retrospective, which takes them)."""

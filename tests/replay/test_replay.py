@@ -5,7 +5,9 @@ recorded by `python -m tests.replay.record`: generation 1 before the
 workflow core was written once (#11), generation 2 after it (the
 `workflow-core-once` patch taken), generation 3 with the audit trail written
 in batches (`audit-in-batches`), 4 with lighter workflow tasks, 5 with items
-answered before their issue is closed and a resend. Every generation replays as long as a
+answered before their issue is closed and a resend, 6 with the issue of an item
+resolved before it was filed closed (`resolved-before-filed`) and action items
+answered before their issues are filed (`action-items-at-once`). Every generation replays as long as a
 process of its shape may still run. If a change to a workflow makes it issue
 different commands for the same history, the replayer raises a
 nondeterminism error — exactly what a worker would do to every process of

@@ -102,16 +102,35 @@ CONTEXTS: dict[str, dict[str, Any]] = {
         "approver": "vp@example.com", "decision": "changes", "comment": "Ship it\nafter the docs land.",
         "gate_title": "Go / no-go", "gate_status": "open", "approvals": 1, "required": 2,
     },
+    "changed": {
+        "by": "pm@example.com", "reason": "Legal needs a week <more>.", "items": ITEMS,
+        "changes": ["the launch moves from 2026-12-15 to 2026-12-22 (7 days later)",
+                    "the go / no-go decision opens on 2026-12-19"],
+    },
     "delivery_problem": {
         "what": "create the Jira issue \"Legal review\"",
         "error": "Jira: the account may not create issues in LAUNCH: grant it 'Create issues' <here>",
     },
     "ended": {"outcome": "cancelled", "by": "pm@example.com", "reason": "Postponed to Q1."},
     "escalation": {"items": ITEMS, "days_late": 3},
-    "kickoff_owner": {"items": ITEMS},
+    "kickoff_owner": {
+        "items": [ITEMS[0] | {"late": True}, ITEMS[1] | {"late": False}],
+        "compressed": {"days_left": 14, "assumed_days": 28},
+        "unreminded": [{"title": "Product documentation", "late": True, "reminder": "2026-12-07"}],
+    },
+    "launch_clash": {
+        "clashes": [
+            "Launch: Acme Beta on 2026-12-15 (launch-acme-beta-2026-12-15) is also on 2026-12-15, with vp@example.com"
+        ]
+    },
     "on_hold": {"waiting_on": ["vp@example.com", "legal@example.com"], "expires_at": "2026-12-22 09:00 UTC"},
     "overdue": {"items": ITEMS},
     "reminder": {"items": ITEMS},
+    "schedule_refused": {
+        "schedule": "acme-monthly-release", "kind": "launch", "day": "2027-01-01", "created_by": "pm@example.com",
+        "reason": "params.template: no template named 'acme-release' <any more>",
+        "schedules_url": "https://signoff.example.com/schedules",
+    },
 }  # fmt: skip
 
 # Sentences each email must carry in both its text and its HTML.
@@ -150,7 +169,13 @@ CHAT_CONTEXTS: dict[str, dict[str, Any]] = {
     },
     "ended_chat": {"outcome": "rejected at go / no-go", "by": "", "reason": ""},
     "gate_open_chat": {"approvers": ["vp@example.com", "legal@example.com"], "required": 2},
-    "kickoff_chat": {"items": ITEMS, "epic_key": "LAUNCH-1", "gate_opens": "2026-12-12"},
+    "kickoff_chat": {
+        "items": ITEMS,
+        "epic_key": "LAUNCH-1",
+        "gate_opens": "2026-12-12",
+        "compressed": None,
+        "late": ITEMS[:1],
+    },
 }
 
 
@@ -160,6 +185,8 @@ KEY_FACT: dict[str, str] = {
     "comms_message_chat": "subject",
     "comms_review_chat": "subject",
     "delivery_problem": "about",
+    "changed": "about",
+    "schedule_refused": "reason",
     "approval_settled_chat": "about",
 } | {
     name: "incident"

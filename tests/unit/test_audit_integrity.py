@@ -14,7 +14,7 @@ from integrations.schema import audit_events, create_engine, metadata, migrate
 from integrations.store import Store
 from tests.unit.test_store import event
 
-HEAD = "0007"
+HEAD = "0008"
 
 
 def version(store: Store) -> str:

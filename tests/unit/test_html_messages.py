@@ -10,7 +10,7 @@ import jinja2
 import pytest
 
 from integrations.messages import MESSAGES, TemplateRenderer
-from tests.unit.message_contexts import APPROVAL_URL, BASE, CONTEXTS, ITEMS
+from tests.unit.message_contexts import APPROVAL_URL, BASE, CHAT_CONTEXTS, CONTEXTS, ITEMS
 
 FACTS: dict[str, list[str]] = {
     "announcement": ["Acme Analytics 2.0 launched today, 2026-12-15."],
@@ -21,12 +21,13 @@ FACTS: dict[str, list[str]] = {
         "2026-12-22 09:00 UTC",
     ],
     "decision": [
-        'vp@example.com decided "changes" on the Go / no-go of the launch of Acme Analytics 2.0 on 2026-12-15.',
+        "vp@example.com decided on the Go / no-go of the launch of Acme Analytics 2.0 on 2026-12-15:",
+        "changes requested.",
         "Ship it after the docs land.",
-        "The gate is now open (1 of 2 approvals needed).",
+        "The gate is now waiting for decisions (1 of 2 approvals received).",
     ],
     "comms_decision": [
-        'cs@example.com (Customer Success) decided "changes" on version 2 of "Acme Analytics 2.0: maintenance on',
+        'cs@example.com (Customer Success) decided on version 2 of "Acme Analytics 2.0: maintenance on',
         "Say when it ends.",
         "The review waits for a new version: post it (POST /api/processes/comms-acme-analytics-2-0-maintenance-"
         "on-sunday-2026-12-01/revisions), and the reviewers are asked again.",
@@ -77,8 +78,8 @@ FACTS: dict[str, list[str]] = {
         "opening it changes nothing",
     ],
     "eol_decision": [
-        'vp@example.com decided "reject" on the Pull the plug of the end of life of Acme Analytics 2.0',
-        "(shutdown on 2027-06-30)",
+        "vp@example.com decided on the Pull the plug of the end of life of Acme Analytics 2.0",
+        "(shutdown on 2027-06-30): rejected.",
         "Not before the migration guide is out.",
     ],
     "eol_ended": ["(shutdown planned for 2027-06-30) was cancelled by pm@example.com. Reason: The product stays."],
@@ -90,6 +91,12 @@ FACTS: dict[str, list[str]] = {
     "eol_tasks": [
         "customers hear on 2027-01-10, sales stop on 2027-02-01, support ends on 2027-04-01",
         "Teams hear before customers do",
+    ],
+    "changed": [
+        "pm@example.com changed the launch of Acme Analytics 2.0 on 2026-12-15:",
+        "The launch moves from 2026-12-15 to 2026-12-22 (7 days later).",
+        "Legal needs a week <more>.",
+        "Release notes — due 2026-12-08",
     ],
     "delivery_problem": [
         'signoff could not create the Jira issue "Legal review" for the launch of Acme Analytics 2.0 on 2026-12-15',
@@ -108,8 +115,15 @@ FACTS: dict[str, list[str]] = {
     ],
     "kickoff_owner": [
         "pm@example.com has kicked off the launch of Acme Analytics 2.0 on 2026-12-15, and you own these items",
-        "Product documentation — due 2026-12-05 (LAUNCH-6)",
-        "You will get a reminder before each is due.",
+        "Product documentation — due 2026-12-05 (LAUNCH-6), already late",
+        "This launch started 14 days before launch day; the checklist assumes 28; due dates were compressed.",
+        "You will get a reminder before each is due, except Product documentation (already late; first reminder on "
+        "2026-12-07).",
+    ],
+    "launch_clash": [
+        "lands on a day with other launches that involve the same people",
+        "(launch-acme-beta-2026-12-15) is also on 2026-12-15, with vp@example.com",
+        "Nothing was refused: this is a warning.",
     ],
     "on_hold": [
         "Waiting on: vp@example.com, legal@example.com.",
@@ -123,6 +137,11 @@ FACTS: dict[str, list[str]] = {
     "reminder": [
         "A reminder about your items for the launch of Acme Analytics 2.0 on 2026-12-15:",
         "Close the issue or mark the item done in signoff when it is finished.",
+    ],
+    "schedule_refused": [
+        "Your schedule acme-monthly-release was to start a launch process on 2027-01-01, but signoff refused",
+        "params.template: no template named 'acme-release' <any more>",
+        "this run will not be tried again. The schedule stays as it is: its next run tries again.",
     ],
 }
 
@@ -236,8 +255,9 @@ USED = {
     "eol_reminder": "kind", "eol_tasks": "items", "postmortem_actions": "items", "postmortem_decision": "decision",
     "postmortem_ended": "outcome", "postmortem_escalation": "items", "postmortem_kickoff": "prompts",
     "postmortem_reminder": "kind", "postmortem_review": "approval_url", "postmortem_summary": "actions",
-    "delivery_problem": "error", "ended": "outcome", "escalation": "days_late",
+    "delivery_problem": "error", "ended": "outcome", "escalation": "days_late", "launch_clash": "clashes",
     "kickoff_owner": "items", "on_hold": "waiting_on", "overdue": "items", "reminder": "items",
+    "schedule_refused": "schedules_url", "changed": "changes",
 }  # fmt: skip
 
 
@@ -296,3 +316,48 @@ def test_ended_without_reason_or_actor(renderer: TemplateRenderer) -> None:
     words = _Page.read(render(renderer, "ended", by="", reason="")[1]).words
     assert "has been cancelled." in words
     assert "Reason" not in words
+
+
+# ---- a launch started late (issue #14): what its kickoff says ---------------------------------------------------
+
+
+def test_escalation_at_kickoff_says_the_items_were_late_when_the_launch_started(renderer: TemplateRenderer) -> None:
+    text, html = render(renderer, "escalation", at_kickoff=True, days_late=5)
+    words = _Page.read(html).words
+    for fact in (
+        "The launch of Acme Analytics 2.0 on 2026-12-15 started with these items already 5 days or more past their",
+        "Their owners were told at kickoff.",
+    ):
+        assert fact in " ".join(text.split()) and fact in words
+    subject = renderer.render("escalation", BASE | CONTEXTS["escalation"] | {"at_kickoff": True}).subject
+    assert subject == "Escalation: launch items for Acme Analytics 2.0 are already 3 days overdue"
+
+
+def test_a_kickoff_email_asked_for_before_the_change_still_renders(renderer: TemplateRenderer) -> None:
+    """A launch whose kickoff was under way when the change was deployed asks for the email with its items alone."""
+    rendered = renderer.render("kickoff_owner", BASE | {"items": ITEMS})
+    assert "You will get a reminder before each is due." in rendered.text
+    assert "compressed" not in rendered.text and "already late" not in rendered.text
+    assert rendered.html is not None and "already late" not in rendered.html
+    assert "already" not in renderer.render("escalation", BASE | CONTEXTS["escalation"]).subject
+
+
+def test_a_kickoff_email_promises_no_reminder_that_will_not_come(renderer: TemplateRenderer) -> None:
+    unreminded = [{"title": "Product documentation", "late": False, "reminder": ""}]
+    text, html = render(renderer, "kickoff_owner", items=ITEMS[:1], unreminded=unreminded, compressed=None)
+    said = "No reminder can come before it is due: Product documentation (due too soon; no reminder before launch day)."
+    assert said in " ".join(text.split()) and said in _Page.read(html).words
+    assert "You will get a reminder" not in text and "compressed" not in text
+
+
+def test_the_kickoff_post_says_the_checklist_was_compressed_or_names_the_late_items(renderer: TemplateRenderer) -> None:
+    context = BASE | CHAT_CONTEXTS["kickoff_chat"]
+    compressed = renderer.render("kickoff_chat", context | {"compressed": {"days_left": 14, "assumed_days": 28}})
+    late = renderer.render("kickoff_chat", context).text
+
+    assert "This launch started 14 days before launch day; the checklist assumes 28; due dates were compressed." in (
+        compressed.text
+    )
+    assert "due dates were compressed" not in late
+    assert ":warning: 1 item is already late: Product documentation." in late
+    assert "already late" not in renderer.render("kickoff_chat", context | {"late": []}).text

@@ -129,6 +129,15 @@ def test_the_worker_serves_every_activity_the_activity_classes_define(
     assert {"post_approval_request", "update_message"} <= served
 
 
+def test_the_worker_also_starts_schedules_runs_when_it_has_a_client(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store: Store
+) -> None:
+    """`signoff worker` and `signoff dev` hand their Temporal client in: a run's activity starts processes with it."""
+    served = {fn.__name__ for fn in build_activities(settings(monkeypatch, tmp_path), store, cast(Client, object()))}
+
+    assert {"start_run", "tell_run_refused"} <= served
+
+
 def test_process_pages_link_to_the_configured_temporal_ui_in_its_namespace(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, store: Store
 ) -> None:

@@ -93,6 +93,7 @@ async def test_gate_opens_as_soon_as_every_item_is_done(launch: Launch, stack: S
 async def test_policy_all_needs_every_approver(launch: Launch, stack: Stack) -> None:
     handle = await launch(days_ahead=2)  # the gate's date has passed: it opens right after kickoff
     await gate_open(handle, stack)
+    await mark_done(handle, *ITEMS)  # nothing left open: the launch completes on launch day
 
     state = await decide(handle, VP)
     assert state.status == "open" and (await view_of(handle)).status == ProcessStatus.WAITING
@@ -107,6 +108,7 @@ async def test_policy_all_needs_every_approver(launch: Launch, stack: Stack) -> 
 async def test_policy_any_first_approval_settles_the_gate(launch: Launch, stack: Stack) -> None:
     handle = await launch(days_ahead=2, policy="any")
     await gate_open(handle, stack)
+    await mark_done(handle, *ITEMS)  # nothing left open: the launch completes on launch day
 
     state = await decide(handle, LEGAL)
     assert state.status == "approved" and state.required == 1
@@ -122,6 +124,7 @@ async def test_policy_any_first_approval_settles_the_gate(launch: Launch, stack:
 async def test_policy_quorum_two_of_three_survives_one_rejection(launch: Launch, stack: Stack) -> None:
     handle = await launch(days_ahead=2, approvers=[VP, LEGAL, CTO], policy=2)
     await gate_open(handle, stack)
+    await mark_done(handle, *ITEMS)  # nothing left open: the launch completes on launch day
 
     assert (await decide(handle, VP)).status == "open"
     assert (await decide(handle, LEGAL, Decision.REJECT, "not yet")).status == "open"
@@ -172,6 +175,7 @@ async def test_rejection_ends_the_launch(launch: Launch, stack: Stack) -> None:
 async def test_rejection_reopens_the_gate_when_the_template_says_so(launch: Launch, stack: Stack) -> None:
     handle = await launch(days_ahead=2, gate={"on_reject": "reopen"})
     await gate_open(handle, stack)
+    await mark_done(handle, *ITEMS)  # nothing left open: the launch completes on launch day
 
     state = await decide(handle, VP, Decision.REJECT, "fix the pricing page first")
     assert [(d.approver, d.decision, d.round) for d in state.decisions] == [(VP, "reject", 1)]

@@ -8,6 +8,7 @@ from domain.enums import Decision, ProcessStatus
 from domain.models import DecisionInput, ProcessView
 from tests.conftest import Stack
 from tests.workflows.helpers import (
+    ITEMS,
     LEGAL,
     OWNER,
     VP,
@@ -17,6 +18,7 @@ from tests.workflows.helpers import (
     finished,
     gate_open,
     launch_moment,
+    mark_done,
     settled,
 )
 from workflows.launch import LaunchWorkflow
@@ -26,6 +28,7 @@ from workflows.postmortem import PostmortemWorkflow
 async def test_launch_day_schedules_a_retrospective_that_kicks_off_later(stack: Stack) -> None:
     handle = await stack.start_launch(days_ahead=2, retrospective=True)
     await gate_open(handle, stack)
+    await mark_done(handle, *ITEMS)  # nothing left open: the launch ends on launch day
     for approver in (VP, LEGAL):
         await handle.execute_update(
             LaunchWorkflow.decide, DecisionInput(gate="go-no-go", approver=approver, decision=Decision.APPROVE)

@@ -70,11 +70,15 @@ async def review(handle: Handle, decision: Decision, comment: str = "") -> None:
 
 
 async def add_items(handle: Handle, *specs: dict[str, Any]) -> list[ItemState]:
-    items: list[ItemState] = await handle.execute_update(
+    """Add action items and wait until their issues are filed and their owners told (the update answers before
+    that: tests/workflows/test_issues_filed_late.py); the items as the view then shows them."""
+    added: list[ItemState] = await handle.execute_update(
         PostmortemWorkflow.add_action_items,
         ActionItemsInput(items=[ActionItemSpec.model_validate(s) for s in specs], by=IC),
     )
-    return items
+    await settled(handle)
+    items = {item.key: item for item in (await view_of(handle)).items}
+    return [items[item.key] for item in added]
 
 
 async def test_a_post_mortem_from_draft_to_summary(stack: Stack) -> None:
@@ -113,7 +117,7 @@ async def test_a_post_mortem_from_draft_to_summary(stack: Stack) -> None:
     await done(handle, "action-2", by=DEV, resolution="wont_do", reason="Replaced by feature flags.")
     result = await finished(handle)
 
-    assert result.status == ProcessStatus.COMPLETED and result.outcome == "1 action items done, 1 won't do"
+    assert result.status == ProcessStatus.COMPLETED and result.outcome == "1 action item done, 1 won't do"
     [summary] = emails(stack.outbox(handle.id), "closed: 1 action item done, 1 won't do")
     assert summary.to == sorted([IC, SRE, CTO])
     assert "Canary the payments deploy (dev@example.com, P3): won't do: Replaced by feature flags." in summary.body

@@ -86,18 +86,37 @@ async def remind(
     checklist: Checklist,
     schedule: list[list[Notice]],
     send: Callable[[list[Notice]], Awaitable[None]],
+    replan: Callable[[], list[list[Notice]]] | None = None,
+    plan: Callable[[], int] = lambda: 0,
 ) -> None:
     """Walk the reminder schedule, sending each batch that still concerns an open item.
 
     Ends early once every item is done; each wait is a durable timer raced
-    against the checklist.
+    against the checklist. With `replan`, a change of `plan()` (an edit moved
+    the due dates) works the rest of the schedule out again from now, and once
+    the schedule is walked it waits for such a change; until one comes it
+    starts the timers it always did.
     """
-    for batch in schedule:
-        if await wait_until(lambda: checklist.all_done, batch[0].at):
+    batches = list(schedule)
+    while True:
+        seen = plan()
+
+        def moved(seen: int = seen) -> bool:
+            return plan() != seen
+
+        if not batches:
+            if replan is None:
+                return
+            await workflow.wait_condition(lambda: checklist.all_done or moved())
+        elif not await wait_until(lambda: checklist.all_done or moved(), batches[0][0].at):
+            still_open = [notice for notice in batches.pop(0) if checklist.is_open(notice.item)]
+            if still_open:
+                await send(still_open)
+            continue
+        if checklist.all_done:
             return
-        still_open = [notice for notice in batch if checklist.is_open(notice.item)]
-        if still_open:
-            await send(still_open)
+        if replan is not None and moved():
+            batches = replan()
 
 
 async def reconcile(

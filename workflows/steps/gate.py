@@ -24,12 +24,21 @@ from typing import Any, ClassVar, NamedTuple
 from temporalio import workflow
 
 from domain.enums import GateStatus, ProcessStatus
-from domain.models import ApprovalRecord, DecisionInput, ProcessView
-from workflows.base import ProcessWorkflow
+from domain.models import ApprovalRecord, DecisionInput, ProcessView, Reminded
+from domain.rules import local_time
+from workflows.steps.handovers import GateHandOvers
 from workflows.steps.timers import wait_until
 
 Moment = tuple[datetime, Callable[[], Awaitable[None]]]
 """Something a kind does at a time while its gate waits (the launch's hold on launch day)."""
+
+Planned = tuple[datetime, str, Callable[[], Awaitable[None]]]
+"""A moment of a round's wait, keyed so that a round planned again does each one once."""
+
+
+def standing_in(record: ApprovalRecord) -> str:
+    """Who decided, for the messages: "legal@x.com" or "deputy@x.com on behalf of legal@x.com"."""
+    return f"{record.approver} on behalf of {record.on_behalf_of}" if record.on_behalf_of else record.approver
 
 
 class Email(NamedTuple):
@@ -40,8 +49,11 @@ class Email(NamedTuple):
     context: dict[str, Any]
 
 
-class GatedProcess(ProcessWorkflow):
+class GatedProcess(GateHandOvers):
     """The gate's updates and steps; the hooks below are what a kind may change."""
+
+    remind_until: datetime
+    """When the open round's reminders stop (a launch's date: an edit that moves it moves this)."""
 
     gate_step: ClassVar[str]
     """The step the gate is (``go-no-go``, ``review``)."""
@@ -78,10 +90,6 @@ class GatedProcess(ProcessWorkflow):
         """What happens at set times while a round waits, besides reminders."""
         return []
 
-    def gate_interrupted(self) -> bool:
-        """Whether something ends the round without an outcome (a new version under review)."""
-        return False
-
     async def gate_expired(self) -> None:
         """A round reached its expiry without an outcome."""
         self.gate.close(GateStatus.EXPIRED)
@@ -111,52 +119,105 @@ class GatedProcess(ProcessWorkflow):
             await self.settle_requests()
         return state.status
 
-    async def request_decisions(self, approvers: list[str], reminder: int = 0) -> None:
-        """Send each of `approvers` their own link (again, for a reminder)."""
+    async def request_decisions(
+        self, approvers: list[str], reminder: int = 0, asked: tuple[str, str] | None = None, note: str = ""
+    ) -> None:
+        """Send each of `approvers` their own link (again, for a reminder); `asked` is the tag and the person of
+        a reminder someone asked for (`remind_now`), which is keyed and recorded as theirs. An approver who handed
+        their decision on is asked through the person who has it (with the approver's `note` to them)."""
         state = self.gate.state
         assert state.expires_at is not None
+        tag, by = asked or ("", "")
+        stand_ins = {a: state.delegates[a] for a in approvers if a in state.delegates}  # asked in their place
+        said = {"hand_over_note": note} if note else {}
         await asyncio.gather(
             *(
                 self.outbound.approval_request(
-                    state.key, state.round, approver, str(workflow.uuid4()), state.expires_at, self.gate_step,
-                    reminder=reminder, template=self.request_template, **self.request_context(approver),
+                    state.key, state.round, stand_ins.get(approver, approver), str(workflow.uuid4()),
+                    state.expires_at, self.gate_step, reminder=reminder, template=self.request_template, tag=tag,
+                    on_behalf_of=approver if approver in stand_ins else None, **self.request_context(approver),
+                    **(said if approver in stand_ins else {}),
                 )
                 for approver in approvers
             )
         )  # fmt: skip
         if not self.drifts("unaudited-requests"):
             action = "approval_reminder" if reminder else "approval_requested"
-            await self.audit.record(action, step=self.gate_step, round=state.round, approvers=approvers)
+            details: dict[str, Any] = {"asked_by": by} if by else {}
+            if stand_ins:
+                details["in_place_of"] = stand_ins
+            await self.audit.record(action, step=self.gate_step, round=state.round, approvers=approvers, **details)
 
     async def await_outcome(self, remind_every_days: int | None, remind_until: datetime) -> None:
-        """Wait for the outcome: remind the silent approvers, do the kind's `gate_moments`, then expire."""
+        """Wait for the outcome: remind the silent approvers, do the kind's `gate_moments` (and ask the gate's
+        backup in place of the silent), then expire.
+
+        The moments are worked out again whenever an edit moves a date (`plan_changes`): those still ahead are
+        done at their new times, each once. Until then it starts the timers it always did.
+        """
         state = self.gate.state
         assert state.opened_at is not None and state.expires_at is not None
-        moments: list[Moment] = []
-        if remind_every_days and not self.drifts("silent-gate"):
-            every, moment = timedelta(days=remind_every_days), state.opened_at
-            reminders = 0
-            while (moment := moment + every) < remind_until:
-                reminders += 1
-                moments.append((moment, partial(self.remind, reminders)))
-        moments += [(at, act) for at, act in self.gate_moments() if at > state.opened_at]
+        self.remind_until, done, since = remind_until, set[str](), state.opened_at
 
         def settled() -> bool:
             return self.gate.decided or self.gate_interrupted()
 
-        for moment, act in sorted(moments, key=lambda m: m[0]):
-            if await wait_until(settled, moment):
-                break
-            await act()
-        else:
-            if not await wait_until(settled, state.expires_at):
+        while True:
+            seen = self.plan_changes
+
+            def settled_or_moved(seen: int = seen) -> bool:
+                return settled() or self.plan_changes != seen
+
+            ahead = [m for m in self.round_moments(remind_every_days) if m[1] not in done and m[0] > since]
+            if await wait_until(settled_or_moved, ahead[0][0] if ahead else state.expires_at):
+                if settled():
+                    break
+                since = max(since, workflow.now())  # planned again: what the move left behind is not done late
+                continue
+            if not ahead:
                 await self.gate_expired()
+                break
+            done.add(ahead[0][1])
+            await ahead[0][2]()
         if not self.gate.decided and self.gate_interrupted():
             self.gate.close(GateStatus.CLOSED)
+
+    def round_moments(self, remind_every_days: int | None) -> list[Planned]:
+        """What the open round does at set times, in time order: the reminders (every `remind_every_days`
+        before `remind_until`), the kind's `gate_moments`, and the backup asked in place of the silent."""
+        state = self.gate.state
+        assert state.opened_at is not None
+        moments: list[Planned] = []
+        if remind_every_days and not self.drifts("silent-gate"):
+            every, moment = timedelta(days=remind_every_days), state.opened_at
+            reminders = 0
+            while (moment := moment + every) < self.remind_until:
+                reminders += 1
+                moments.append((moment, f"reminder-{reminders}", partial(self.remind, reminders)))
+        moments += [(at, f"moment-{n}", act) for n, (at, act) in enumerate(self.gate_moments())]
+        if self.gate.backup:
+            moments.append((state.opened_at + timedelta(days=self.gate.escalate_after_days), "backup", self.ask_backup))
+        return sorted(moments, key=lambda m: m[0])
 
     async def remind(self, reminder: int) -> None:
         """Ask the approvers who have not decided again (`reminder`: how many times so far)."""
         await self.request_decisions(self.gate.state.waiting_on, reminder=reminder)
+
+    def waiting(self) -> Reminded:
+        """The approvers an open round still waits on, besides what the other mixins wait on."""
+        waiting, state = super().waiting(), self.gate.state
+        if state.status != GateStatus.OPEN or self.gate_interrupted() or not state.waiting_on:
+            return waiting
+        return waiting.model_copy(update={"gate": state.title, "approvers": state.waiting_on})
+
+    async def remind_waiting(self, waiting: Reminded, tag: str, by: str) -> None:
+        """The approvers `waiting` names get their reminder now (their request again, by email, with a new link),
+        if the round they were waited on in is still open."""
+        state = self.gate.state
+        approvers = [a for a in waiting.approvers if a in state.waiting_on] if state.status == GateStatus.OPEN else []
+        if approvers:
+            await self.request_decisions(approvers, reminder=1, asked=(tag, by))
+        await super().remind_waiting(waiting, tag, by)
 
     async def settle_requests(self) -> None:
         """Take the buttons off the chat requests of approvers who did not decide in this round."""
@@ -168,7 +229,14 @@ class GatedProcess(ProcessWorkflow):
                     gate_status=state.status.value,
                 )
                 for approver in state.waiting_on
-            )
+            ),
+            *(
+                self.outbound.settle_approval_request(
+                    state.key, state.round, stand_in, state.key, on_behalf_of=approver, decision=None,
+                    gate_title=state.title, gate_status=state.status.value,
+                )
+                for approver, stand_in in state.delegates.items() if approver in state.waiting_on
+            ),
         )  # fmt: skip
 
     # ---- decisions ------------------------------------------------------------------
@@ -181,6 +249,8 @@ class GatedProcess(ProcessWorkflow):
         record = self.gate.record(input, workflow.now())
         self.on_decision(record)
         email, details = self.decision_email(record), self.gate_details()
+        if email is not None and record.on_behalf_of:  # every kind's message names who decided, and for whom
+            email = email._replace(context=email.context | {"approver": standing_in(record)})
         if self.legacy:
             await self.after_decision(record, email, details)
         else:
@@ -198,6 +268,8 @@ class GatedProcess(ProcessWorkflow):
         one command of its own, and the answer leaves sooner (`workflows.base.LIGHTER_TASKS`).
         """
         key = self.gate.state.key
+        if record.on_behalf_of:
+            details = details | {"on_behalf_of": record.on_behalf_of}
         await self.audit.record(
             "decision", actor=record.approver, channel=record.channel, step=key, decision=record.decision.value,
             comment=record.comment, round=record.round, **details, token_id=record.token_id,
@@ -208,7 +280,25 @@ class GatedProcess(ProcessWorkflow):
             await self.outbound.email(
                 f"decision:{key}:{record.round}:{record.approver}", email.template, email.to, key, **email.context
             )
+        at = local_time(record.at, self.input.params.time_zone)
         await self.outbound.settle_approval_request(
             key, record.round, record.approver, key, decision=record.decision.value, via=record.channel.value,
-            at=f"{record.at:%Y-%m-%d %H:%M} UTC", comment=record.comment,
+            at=at, comment=record.comment, on_behalf_of=record.on_behalf_of,
         )  # fmt: skip
+        other = self.counterpart(record)
+        if other is not None:  # the other one asked for this decision: their request shows it was taken
+            person, for_whom, who = other
+            await self.outbound.settle_approval_request(
+                key, record.round, person, key, decision=record.decision.value, via=record.channel.value, at=at,
+                comment=record.comment, on_behalf_of=for_whom, who=who,
+            )  # fmt: skip
+
+    def counterpart(self, record: ApprovalRecord) -> tuple[str, str | None, str] | None:
+        """The other person asked for `record`'s decision, if the approver had handed it on: (who, on whose
+        behalf their request was, how their settled request names the decider)."""
+        if record.on_behalf_of:
+            return record.on_behalf_of, None, f"{record.approver}, on your behalf,"
+        stand_in = self.gate.state.delegates.get(record.approver)
+        if stand_in is None:
+            return None
+        return stand_in, record.approver, f"{record.approver} (who had handed it to you)"

@@ -30,6 +30,7 @@ from domain.requests import (
     Delivery,
     IssueRef,
     IssueRequest,
+    IssueUpdate,
     MessageRequest,
     TransitionRequest,
     process_label,
@@ -51,6 +52,11 @@ def failure(err: ActivityError) -> str:
         raise err
     cause = err.cause or err
     return cause.message if isinstance(cause, ApplicationError) else str(cause)
+
+
+def asked(approver: str, on_behalf_of: str | None) -> str:
+    """Who a request is for, as its keys name them: the approver, or a delegate and whom they stand in for."""
+    return f"{approver}>{on_behalf_of}" if on_behalf_of else approver
 
 
 @dataclass
@@ -151,18 +157,24 @@ class Outbound:
         reminder: int = 0,
         template: str = "approval_request",
         content_hash: str | None = None,
+        tag: str = "",
+        on_behalf_of: str | None = None,
         **context: Any,
     ) -> bool:
         """Email an approver their own approval link (again, for a reminder), from `template`
-        (and its chat twin ``<template>_chat``); `content_hash` binds the link to one version of a message.
+        (and its chat twin ``<template>_chat``); `content_hash` binds the link to one version of a message,
+        and `tag` keys a reminder someone asked for apart from the scheduled ones (which are keyed by number).
+        With `on_behalf_of`, `approver` is asked in that approver's place (a delegate, the gate's backup): the
+        link names both, and is keyed apart from their own.
 
         The first request of a round also goes to them in chat, with buttons;
         reminders go by email only, so chat keeps one request per round to
         edit once it is settled.
         """
+        standing_in = {"on_behalf_of": on_behalf_of} if on_behalf_of else {}
         request = ApprovalLinkRequest(
             process_id=self.process_id,
-            key=self._key("approval", gate, round_, approver, reminder),
+            key=self._key("approval", gate, round_, asked(approver, on_behalf_of), tag or reminder),
             gate=gate,
             round=round_,
             approver=approver,
@@ -170,27 +182,35 @@ class Outbound:
             expires_at=expires_at,
             template=template,
             content_hash=content_hash,
-            context=self.context | context | {"reminder": reminder > 0, "content_hash": content_hash},
+            context=self.context | context | {"reminder": reminder > 0, "content_hash": content_hash} | standing_in,
+            on_behalf_of=on_behalf_of,
         )
+        whose = f" (on behalf of {on_behalf_of})" if on_behalf_of else ""
         emailing = self._deliver(
-            MailActivities.send_approval_request, request, step, "email", f"email {approver} their approval link"
+            MailActivities.send_approval_request, request, step, "email", f"email {approver} their approval link{whose}"
         )
         if reminder:
             return await emailing
         in_chat = request.model_copy(
-            update={"key": self._chat_request_key(gate, round_, approver), "template": f"{template}_chat"}
+            update={
+                "key": self._chat_request_key(gate, round_, asked(approver, on_behalf_of)),
+                "template": f"{template}_chat",
+            }
         )
         posting = self._deliver(
-            ChatActivities.post_approval_request, in_chat, step, "chat", f"send {approver} their request in chat"
+            ChatActivities.post_approval_request, in_chat, step, "chat", f"send {approver} their request in chat{whose}"
         )
         emailed, _ = await self.together(emailing, posting)
         return emailed
 
-    async def settle_approval_request(self, gate: str, round_: int, approver: str, step: str, **context: Any) -> None:
-        """Replace an approver's chat request (its buttons) by what became of it: their decision, or the gate's."""
+    async def settle_approval_request(
+        self, gate: str, round_: int, approver: str, step: str, on_behalf_of: str | None = None, **context: Any
+    ) -> None:
+        """Replace an approver's chat request (its buttons) by what became of it: their decision, or the gate's
+        (`on_behalf_of`: the request they had in that approver's place)."""
         request = MessageRequest(
             process_id=self.process_id,
-            key=self._chat_request_key(gate, round_, approver),
+            key=self._chat_request_key(gate, round_, asked(approver, on_behalf_of)),
             template="approval_settled_chat",
             to=[approver],
             context=self.context | context,
@@ -287,3 +307,17 @@ class Outbound:
             return
         dropped: dict[str, Any] = {"resolution": "won't do"} if resolution == "wont_do" else {}
         await self.audit.record("issue_transitioned", step=step, issue=issue_key, status=status, **dropped)
+
+    async def update_issue(self, update: IssueUpdate, step: str) -> None:
+        """Change an issue's assignee or due date (an item reassigned, a launch moved), saying why on it; a
+        failure is recorded and told to the owner, as a failed send is."""
+        request = update.model_copy(update={"process_id": self.process_id, "marker": self._key(update.marker)})
+        try:
+            await workflow.execute_activity_method(TrackerActivities.update_issue, request, **INTEGRATION)
+        except ActivityError as err:
+            error = failure(err)
+            await self.audit.record("delivery_failed", step=step, via="tracker", issue=update.issue_key, error=error)
+            await self.tell_owner("tracker", step, f"update {update.issue_key}", error)
+            return
+        changed: dict[str, Any] = {k: str(v) for k, v in (("assignee", update.assignee), ("due", update.due)) if v}
+        await self.audit.record("issue_updated", step=step, issue=update.issue_key, **changed)

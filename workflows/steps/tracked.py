@@ -1,6 +1,7 @@
 """A checklist tracked in the tracker, as a process runs it: issues filed, items done, owners reminded.
 
-`TrackedChecklist` is a `workflows.base.ProcessWorkflow` with such a checklist. It brings
+`TrackedChecklist` is a `workflows.base.ProcessWorkflow` with such a checklist (its items reassigned and
+moved by an edit: `workflows.steps.item_edits`). It brings
 the `mark_item_done` and `issue_done` updates and their validators, the
 resolution of an item (the trail, and the issue closed unless the tracker
 told us), the reminders and escalations as they fall due, and the
@@ -18,16 +19,16 @@ from itertools import groupby
 from typing import Any, ClassVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, is_cancelled_exception
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
-from domain.enums import Channel
+from domain.enums import Channel, StepStatus
 from domain.errors import Conflict
-from domain.models import IssueDoneInput, ItemDoneInput, ItemState
+from domain.models import IssueDoneInput, ItemDoneInput, ItemState, Reminded
 from domain.requests import IssueStatuses, StatusRequest
 from domain.rules import Notice
-from workflows.base import ProcessWorkflow
 from workflows.options import RECONCILE
 from workflows.steps.checklist import Checklist, reconcile
+from workflows.steps.item_edits import ItemEdits
 from workflows.steps.refusal import refuse
 
 with workflow.unsafe.imports_passed_through():
@@ -37,6 +38,11 @@ ITEMS_ANSWERED_AT_ONCE = "items-answered-at-once"
 """The patch that answers "mark this item done" once it is recorded, and closes its issue beside the story:
 a tracker that is down (retried for up to a day) or a worker that died mid-call no longer holds the person's
 request. A process started before it, or an item marked before it, awaited the close first."""
+
+RESOLVED_BEFORE_FILED = "resolved-before-filed"
+"""The patch that closes the issue filed for an item already resolved (marked done or won't-do while a kickoff,
+or an action item's filing, was still under way): Done, or the won't-do resolution, beside the story, as the
+resolution would have closed it. A process started before it filed that issue and left it open."""
 
 
 def item_lines(items: Iterable[ItemState]) -> list[dict[str, str]]:
@@ -50,7 +56,7 @@ def item_lines(items: Iterable[ItemState]) -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
-class TrackedChecklist(ProcessWorkflow):
+class TrackedChecklist(ItemEdits):
     """The checklist's updates and steps; the hooks below are what a kind may change."""
 
     checklist_step: ClassVar[str]
@@ -106,23 +112,37 @@ class TrackedChecklist(ProcessWorkflow):
         order in the tracker, and Jira's rate limit is not hit by a burst."""
         params, tracker = self.input.params, self.input.template.tracker
         for item, description in zip(items, descriptions, strict=True):
-            ref = await self.outbound.create_issue(
-                f"{marker}:{item.key}", step, project=params.jira_project, issue_type=tracker.item_type,
-                summary=f"{item.title} — {params.product}", description=description, assignee=item.owner,
-                due=item.due, parent=self.main_issue,
+            await self.file_issue(
+                item, f"{marker}:{item.key}", step, issue_type=tracker.item_type,
+                summary=f"{item.title} — {params.product}", description=description,
             )  # fmt: skip
-            item.issue_key = ref.key if ref else None
 
-    async def close_open_issues(self, comment: str, step: str) -> None:
+    async def file_issue(
+        self, item: ItemState, marker: str, step: str, *, issue_type: str, summary: str, description: str
+    ) -> None:
+        """File `item`'s issue under the main issue, once per `marker`. An item resolved while its issue was
+        on its way has its issue closed beside the story, as its resolution closes it (`RESOLVED_BEFORE_FILED`)."""
+        ref = await self.outbound.create_issue(
+            marker, step, project=self.input.params.jira_project, issue_type=issue_type, summary=summary,
+            description=description, assignee=item.owner, due=item.due, parent=self.main_issue,
+        )  # fmt: skip
+        item.issue_key = ref.key if ref else None
+        if item.issue_key and item.status != "open" and self.tracked(item) and workflow.patched(RESOLVED_BEFORE_FILED):
+            self.later(self.close_item_issue(item))
+
+    async def close_open_issues(self, comment: str, step: str, main_done: bool = False) -> None:
         """Close the open items' issues, then the main issue, as won't-do with `comment` (the process ended
-        early: the work is dropped, not done)."""
+        early: the work is dropped, not done); the main issue as done if `main_done` (a launch closed after
+        launch day: it did launch)."""
         done = self.input.template.tracker.done_status
         issues = [i.issue_key for i in self.checklist.open_items() if i.issue_key and self.tracked(i)]
         await asyncio.gather(
             *(self.outbound.close_issue(key, done, comment, step, resolution="wont_do") for key in issues)
         )
         if self.main_issue:
-            await self.outbound.close_issue(self.main_issue, done, comment, step, resolution="wont_do")
+            await self.outbound.close_issue(
+                self.main_issue, done, comment, step, resolution="done" if main_done else "wont_do"
+            )
 
     # ---- done ---------------------------------------------------------------------
 
@@ -163,17 +183,22 @@ class TrackedChecklist(ProcessWorkflow):
             self.item_action(item), actor=input.by, channel=input.channel, step=step, item=item.key, **reason
         )
         if item.issue_key and self.tracked(item) and input.channel not in (Channel.SYSTEM, Channel.JIRA):
-            said = "won't do" if item.status == "wont_do" else "done"
-            comment = f"Marked {said} by {input.by}. {input.reason}".strip()
-            closing = self.outbound.close_issue(
-                item.issue_key, self.input.template.tracker.done_status, comment, step,
-                resolution="wont_do" if item.status == "wont_do" else "done",
-            )  # fmt: skip
+            closing = self.close_item_issue(item)
             if workflow.patched(ITEMS_ANSWERED_AT_ONCE):
                 self.later(closing)
             else:
                 await closing
         return item
+
+    def close_item_issue(self, item: ItemState) -> Coroutine[Any, Any, None]:
+        """Close the issue of the resolved `item` as its resolution (Done, or won't-do), saying who and why."""
+        assert item.issue_key is not None
+        said = "won't do" if item.status == "wont_do" else "done"
+        comment = f"Marked {said} by {item.done_by}. {item.note}".strip()
+        return self.outbound.close_issue(
+            item.issue_key, self.input.template.tracker.done_status, comment, self.item_step(item),
+            resolution="wont_do" if item.status == "wont_do" else "done",
+        )  # fmt: skip
 
     def item_action(self, item: ItemState) -> str:
         """How the trail names a resolution: ``item_done`` or ``item_wont_do``."""
@@ -239,3 +264,36 @@ class TrackedChecklist(ProcessWorkflow):
     async def done_in_tracker(self, item: ItemState) -> ItemState:
         """An item whose issue the reconciliation found done."""
         return await self.item_done(ItemDoneInput(item=item.key, by="tracker (reconciliation)", channel=Channel.JIRA))
+
+    # ---- remind now (the update is `workflows.base.ProcessWorkflow.remind_now`) -----------
+
+    def waiting(self) -> Reminded:
+        """The owners of the open items they could mark done now (not a draft under review), once the story is
+        past its kickoff (the owners hear of their items there), besides what the other mixins wait on."""
+        waiting = super().waiting()
+        begun = any(step.status != StepStatus.PENDING for key, step in self.steps.items() if key != "kickoff")
+        owners: dict[str, list[str]] = {}
+        for item in self.checklist.open_items() if begun else []:
+            try:
+                self.check_item(ItemDoneInput(item=item.key), item)
+            except ApplicationError:  # the kind would refuse it now: it does not wait on its owner
+                continue
+            owners.setdefault(item.owner, []).append(item.key)
+        return waiting.model_copy(update={"owners": owners}) if owners else waiting
+
+    async def remind_waiting(self, waiting: Reminded, tag: str, by: str) -> None:
+        """The owners `waiting` names get the scheduled reminders' message now about their items still open:
+        one email per owner and kind (``overdue`` once past the due date, else ``reminder``), keyed by `tag`."""
+        today = workflow.now().date()
+        keys = [key for owned in waiting.owners.values() for key in owned if self.checklist.is_open(key)]
+        items = sorted((self.checklist.items[key] for key in keys), key=lambda i: (i.due >= today, i.owner))
+        for (on_time, to), group in groupby(items, key=lambda i: (i.due >= today, i.owner)):
+            mine, kind = list(group), "reminder" if on_time else "overdue"
+            await self.outbound.email(
+                f"{tag}:{kind}:{to}", self.notice_template(kind), [to], self.checklist_step, kind=kind,
+                items=item_lines(mine),
+            )  # fmt: skip
+            await self.audit.record(
+                "reminder", step=self.checklist_step, kind=kind, to=to, items=[i.key for i in mine], asked_by=by
+            )
+        await super().remind_waiting(waiting, tag, by)

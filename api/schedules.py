@@ -1,0 +1,422 @@
+"""Recurring processes on Temporal Schedules: make, list, pause, unpause and delete them; start their runs.
+
+A schedule is a Temporal Schedule named as the person named it, whose action starts the small
+`workflows.scheduled.ScheduledStartWorkflow` with the kind, the parameters as given (dates relative to the run
+kept as text: ``launch_date=+14d``, `domain.schedules`) and who made it; each run starts one normal process whose
+id carries its date. Temporal is the record of a schedule (what signoff shows of it is in its memo,
+`ScheduleMemo`); the audit store keeps its trail (``schedule-NAME``): who made, paused, unpaused and deleted it,
+and what each run did.
+
+Its policies: the runs are independent processes that last weeks, so one run never waits for or skips because
+of another (overlap ALLOW_ALL: what the schedule itself starts is the starter, done in a second); a time missed
+while Temporal was down is made up within a day (the catch-up window), never weeks later, when its dates would no
+longer make sense.
+
+A schedule is checked when it is made as a start is: it is created paused, its first two times are read back
+from Temporal (which alone reads a cron in a time zone), the parameters resolved for the first run must pass
+every check of a start (`Processes.prepare_start`, the same code), and the two runs must make two process ids —
+else every run after the first would find the first one's process and start nothing. Then it is unpaused, or
+deleted and the refusal (422, naming the field) returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+from temporalio.client import (
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleDescription,
+    ScheduleHandle,
+    ScheduleIntervalSpec,
+    ScheduleListActionStartWorkflow,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleState,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.schemas import ScheduleRequest
+from api.service import BUSY, MAX_INPUT_BYTES, ParamsError, Processes, StoredViews
+from domain.access import Caller, Role
+from domain.enums import Channel
+from domain.errors import Conflict, Forbidden, InvalidField, NotFound, Unavailable, UnknownKind
+from domain.kinds import KINDS
+from domain.schedules import (
+    NAME,
+    RELATIVE_DATES,
+    STARTER,
+    Every,
+    RunOutcome,
+    RunRequest,
+    ScheduledStart,
+    ScheduleMemo,
+    ScheduleView,
+    check_name,
+    default_name,
+    resolve,
+    run_day,
+    trail_of,
+    when_of,
+)
+from integrations.store import Store
+
+MEMO = "signoff"
+"""The memo key a schedule's `ScheduleMemo` is kept under."""
+
+CATCH_UP = timedelta(days=1)
+"""How late a run missed while Temporal was down may still be made."""
+
+CHECKING = "being checked: its first run's parameters"
+"""The note of a schedule while it is made (it is paused until its first run's parameters pass)."""
+
+
+def _refused(field: str, message: str) -> ParamsError:
+    return ParamsError([{"loc": [field], "msg": message, "type": "value_error"}])
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    """The time zone `name`, checked.
+
+    Raises:
+        ParamsError: naming ``time_zone``.
+    """
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _refused("time_zone", f"{name!r} is not a time zone: an IANA name such as Europe/Berlin or UTC") from None
+
+
+def schedule_spec(every: str | None, cron: str | None, zone_name: str | None, now: datetime) -> ScheduleSpec:
+    """When a schedule runs: `cron` as Temporal reads it, or every `every` from `now`, at its time of day.
+
+    Days and weeks are intervals phased so the first run comes one period after `now`; months and years are
+    calendar dates, the day of the month of `now` (the 28th at the latest, which every month has) at its hour
+    and minute in the time zone.
+
+    Raises:
+        ParamsError: naming ``every``, ``cron`` or ``time_zone``.
+    """
+    zone = _zone(zone_name)
+    if (every is None) == (cron is None):
+        raise _refused("every", "say when it runs: every (7d, 2w, 1mo, 3mo, 1y) or cron (0 9 1 * *), one of them")
+    if cron is not None:
+        return ScheduleSpec(cron_expressions=[cron.strip()], time_zone_name=zone_name)
+    try:
+        period = Every.parse(str(every))
+    except InvalidField as err:
+        raise _refused("every", err.reason) from None
+    if period.unit in ("d", "w"):
+        seconds = int(period.span.total_seconds())
+        offset = timedelta(seconds=int(now.timestamp()) % seconds)
+        return ScheduleSpec(
+            intervals=[ScheduleIntervalSpec(every=period.span, offset=offset)], time_zone_name=zone_name
+        )
+    local = now.astimezone(zone or UTC)
+    years: tuple[ScheduleRange, ...] = ()
+    if period.unit == "mo":
+        months = period.months(local.month)
+    else:  # every `count` years, for a century
+        months, years = [local.month], (ScheduleRange(local.year, local.year + 100 * period.count, period.count),)
+    calendar = ScheduleCalendarSpec(
+        second=(ScheduleRange(0),),
+        minute=(ScheduleRange(local.minute),),
+        hour=(ScheduleRange(local.hour),),
+        day_of_month=(ScheduleRange(min(local.day, 28)),),
+        month=tuple(ScheduleRange(month) for month in months),
+        year=years,
+        comment=str(period),
+    )
+    return ScheduleSpec(calendars=[calendar], time_zone_name=zone_name)
+
+
+def next_process(memo: ScheduleMemo, at: datetime) -> str | None:
+    """The id of the process a run at `at` starts; None if its parameters no longer validate."""
+    day = run_day(at, memo.time_zone)
+    try:
+        return KINDS[memo.kind].params.model_validate(resolve(memo.kind, memo.params, at, day)).id(day)
+    except (ValidationError, KeyError, ValueError):
+        return None
+
+
+class Schedules:
+    """The schedules of signoff's processes, on Temporal; their trails in the store."""
+
+    def __init__(self, processes: Processes, store: Store) -> None:
+        self.processes = processes
+        self.store = store
+
+    async def create(self, request: ScheduleRequest, params: dict[str, Any], caller: Caller) -> ScheduleView:
+        """Make a schedule of `request` with `params` (the owner already the caller's, `owned_by_caller`).
+
+        Raises:
+            UnknownKind: no such kind.
+            ParamsError: naming the field: `every`, `cron`, `time_zone`, `name`, or a parameter of the first run.
+            Conflict: a schedule of that name exists.
+        """
+        if request.kind not in KINDS:
+            raise UnknownKind(request.kind, list(KINDS))
+        try:
+            name = check_name(request.name or default_name(request.kind, params))
+        except InvalidField as err:
+            raise _refused("name", err.reason) from None
+        if len(json.dumps(params)) > MAX_INPUT_BYTES // 2:  # they travel twice: in the action and the memo
+            raise _refused("params", f"the parameters are over the {MAX_INPUT_BYTES // 2:,} bytes a schedule keeps")
+        spec = schedule_spec(request.every, request.cron, request.time_zone, datetime.now(UTC))
+        memo = ScheduleMemo(
+            kind=request.kind,
+            created_by=caller.email,
+            every=request.every,
+            cron=request.cron,
+            time_zone=request.time_zone,
+            params=params,
+        )
+        start = ScheduledStart(
+            schedule=name, kind=request.kind, params=params, created_by=caller.email, time_zone=request.time_zone
+        )
+        schedule = Schedule(
+            action=ScheduleActionStartWorkflow(
+                STARTER, start, id=f"scheduled-{name}", task_queue=self.processes.task_queue
+            ),
+            spec=spec,
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.ALLOW_ALL, catchup_window=CATCH_UP),
+            state=ScheduleState(paused=True, note=CHECKING),
+        )
+        try:
+            handle = await self.processes.client.create_schedule(name, schedule, memo={MEMO: memo})
+        except ScheduleAlreadyRunningError:
+            raise Conflict(f"a schedule named {name} exists: choose another name, or delete that one first") from None
+        except RPCError as err:
+            if err.status == RPCStatusCode.INVALID_ARGUMENT:
+                raise _refused("cron" if request.cron else "every", err.message) from None
+            raise _translated(err, name) from None
+        try:
+            times = (await handle.describe()).info.next_action_times
+            first = await asyncio.to_thread(self._check_runs, memo, caller.actor, times)
+            await handle.unpause(note="")
+        except BaseException:
+            with contextlib.suppress(RPCError):
+                await handle.delete()
+            raise
+        await self._note(name, caller, "schedule_created", {"kind": memo.kind, "when": when_of(memo)}, "active")
+        return self._view(name, memo, paused=False, note=None, times=times).model_copy(update={"next_process": first})
+
+    def _check_runs(self, memo: ScheduleMemo, actor: str, times: Sequence[datetime]) -> str:
+        """The first run's process id, once its parameters pass a start's checks and no two of the next runs
+        Temporal tells (up to ten) would make the same id (only the first run is checked whole: the parameters
+        move with the run).
+
+        Raises:
+            ParamsError: naming the parameter; or `every`/`cron` for a schedule that never runs.
+        """
+        if not times:
+            raise _refused("cron" if memo.cron else "every", "this schedule would never run")
+        day = run_day(times[0], memo.time_zone)
+        resolved = resolve(memo.kind, memo.params, times[0], day)
+        first = Processes.prepare_start(memo.kind, resolved, actor, self.processes.templates, day)[1].id
+        later = [next_process(memo, at) for at in times[1:]]
+        twice = next((id_ for n, id_ in enumerate([first, *later]) if id_ and id_ in later[n:]), None)
+        if twice is None:
+            return first
+        dated = RELATIVE_DATES.get(memo.kind, ())
+        hint = (
+            f"give its date relative to the run ({dated[0]}=+14d: fourteen days after each run's day)"
+            if dated
+            else f"a {memo.kind}'s id has no date of its own to move"
+        )
+        problem = f"two runs would start the same process, {twice}, and only the first would: {hint}"
+        loc = ["params", dated[0]] if dated else ["params"]
+        raise ParamsError([{"loc": loc, "msg": problem, "type": "value_error"}])
+
+    async def list(self) -> list[ScheduleView]:
+        """Every schedule of signoff's, by name: each as Temporal describes it now (its list lags a second)."""
+        names: list[str] = []
+        try:
+            async for entry in await self.processes.client.list_schedules():
+                action = entry.schedule.action if entry.schedule else None
+                if isinstance(action, ScheduleListActionStartWorkflow) and action.workflow == STARTER:
+                    names.append(entry.id)
+        except RPCError as err:
+            raise _translated(err, "") from None
+        found = await asyncio.gather(*(self._get_or_none(name) for name in names))
+        return sorted((view for view in found if view is not None), key=lambda view: view.name)
+
+    async def _get_or_none(self, name: str) -> ScheduleView | None:
+        with contextlib.suppress(NotFound):  # deleted since it was listed
+            return await self.get(name)
+        return None
+
+    async def get(self, name: str, with_trail: bool = False) -> ScheduleView:
+        """One schedule, and (`with_trail`) its whole trail.
+
+        Raises:
+            NotFound: no schedule of signoff's by that name.
+        """
+        description, memo = await self._describe(name)
+        state = description.schedule.state
+        view = self._view(name, memo, state.paused, state.note, description.info.next_action_times)
+        if with_trail:
+            view = view.model_copy(
+                update={"trail": await asyncio.to_thread(lambda: list(self.store.trail(trail_of(name))))}
+            )
+        return view
+
+    async def creator(self, name: str) -> str:
+        """Who made the schedule `name` (who may pause, unpause and delete it, besides an admin).
+
+        Raises:
+            NotFound: no such schedule.
+        """
+        return (await self._describe(name))[1].created_by
+
+    async def pause(self, name: str, caller: Caller, reason: str) -> ScheduleView:
+        """Pause a schedule: no run until it is unpaused; `reason` shows beside it."""
+        await self._describe(name)
+        await self._act(name, lambda handle: handle.pause(note=reason or f"paused by {caller.email}"))
+        await self._note(name, caller, "schedule_paused", {"reason": reason}, "paused")
+        return await self.get(name)
+
+    async def unpause(self, name: str, caller: Caller, reason: str = "") -> ScheduleView:
+        """Let a paused schedule run again, from its next time (the times it missed are not made up)."""
+        await self._describe(name)
+        await self._act(name, lambda handle: handle.unpause(note=""))
+        await self._note(name, caller, "schedule_unpaused", {"reason": reason}, "active")
+        return await self.get(name)
+
+    async def delete(self, name: str, caller: Caller) -> None:
+        """Delete a schedule; the processes it started go on, and its trail stays."""
+        await self._describe(name)
+        await self._act(name, lambda handle: handle.delete())
+        await self._note(name, caller, "schedule_deleted", {}, "deleted")
+
+    async def _act(self, name: str, change: Callable[[ScheduleHandle], Awaitable[None]]) -> None:
+        try:
+            await change(self.processes.client.get_schedule_handle(name))
+        except RPCError as err:
+            raise _translated(err, name) from None
+
+    async def _describe(self, name: str) -> tuple[ScheduleDescription, ScheduleMemo]:
+        """Temporal's description of the schedule `name`, and signoff's memo on it.
+
+        Raises:
+            NotFound: no such schedule, or not one of signoff's.
+            Unavailable: Temporal did not answer, or runs no schedules.
+        """
+        if not NAME.fullmatch(name):  # (no Temporal call for what cannot be a name: it would refuse it)
+            raise NotFound(f"no schedule named {name}")
+        try:
+            description = await self.processes.client.get_schedule_handle(name).describe()
+            memo = await description.memo_value(MEMO, None, type_hint=ScheduleMemo)
+        except RPCError as err:
+            raise _translated(err, name) from None
+        action = description.schedule.action
+        if memo is None or not isinstance(action, ScheduleActionStartWorkflow) or action.workflow != STARTER:
+            raise NotFound(f"no schedule named {name}")
+        return description, memo
+
+    def _view(
+        self, name: str, memo: ScheduleMemo, paused: bool, note: str | None, times: Sequence[datetime]
+    ) -> ScheduleView:
+        events = list(self.store.trail(trail_of(name)))
+        upcoming = list(times)[:3]
+        return ScheduleView(
+            name=name,
+            kind=memo.kind,
+            created_by=memo.created_by,
+            every=memo.every,
+            cron=memo.cron,
+            time_zone=memo.time_zone,
+            when=when_of(memo),
+            params=memo.params,
+            paused=paused,
+            note=note or None,
+            next_runs=upcoming,
+            next_process=next_process(memo, upcoming[0]) if upcoming and not paused else None,
+            last=events[-1] if events else None,
+        )
+
+    async def _note(self, name: str, caller: Caller, action: str, details: dict[str, Any], status: str) -> None:
+        await asyncio.to_thread(
+            self.store.note, trail_of(name), caller.actor, str(caller.channel), action, details, status
+        )
+
+
+def _translated(err: RPCError, name: str) -> Exception:
+    """Temporal's refusal as signoff's error."""
+    if err.status == RPCStatusCode.NOT_FOUND:
+        return NotFound(f"no schedule named {name}")
+    if err.status == RPCStatusCode.UNIMPLEMENTED:
+        return Unavailable("this Temporal server runs no schedules (the time-skipping test server has none)")
+    if err.status in BUSY:
+        return Unavailable("Temporal did not answer in time; try again in a few seconds", 5)
+    return err
+
+
+class ScheduledStarts:
+    """How the worker's schedule activities start a run's process (`activities.schedules.Starter`): this
+    service's own start (validation, templates, the id), as of the run's day, in the name of the schedule's
+    creator — only while they may still start processes."""
+
+    def __init__(self, processes: Processes, stored: StoredViews | None, role_of: Callable[[str], Role | None]) -> None:
+        self.processes = processes
+        self.stored = stored
+        """The running launches a scheduled launch is checked against for clashes (a warning, as any start)."""
+        self.role_of = role_of
+        """The role a person has now, None if signoff no longer knows them (`api.auth.Authenticator.role_of`)."""
+
+    async def start_run(self, request: RunRequest) -> RunOutcome:
+        """Start `request`'s process; one already under its id is this run's, made before.
+
+        Raises:
+            Forbidden: its creator may no longer start processes (removed, or a viewer now); the schedule is
+                paused, with a note saying why.
+            BadInput: its parameters or template refuse it.
+            Unavailable: Temporal did not answer.
+        """
+        await self._creator_may_start(request)
+        actor = f"{request.created_by} (schedule {request.schedule})"
+        try:
+            view = await self.processes.start(
+                request.kind, request.params, actor, stored=self.stored, channel=Channel.SYSTEM, today=request.day
+            )
+        except Conflict:
+            _, found = await asyncio.to_thread(
+                Processes.prepare_start, request.kind, request.params, actor, self.processes.templates, request.day
+            )
+            return RunOutcome(process_id=found.id, started=False)
+        except RPCError as err:
+            if err.status in BUSY:
+                raise Unavailable(f"Temporal did not answer: {err.message}", 5) from None
+            raise
+        return RunOutcome(process_id=view.id, started=True)
+
+    async def _creator_may_start(self, request: RunRequest) -> None:
+        """Refuse the run, and pause its schedule, if its creator is no longer a member or an admin."""
+        creator = request.created_by
+        role = await asyncio.to_thread(self.role_of, creator)
+        if role is not None and role.covers(Role.MEMBER):
+            return
+        now = "no longer has access to signoff" if role is None else f"is {role.with_article} now"
+        note = f"paused: {creator} {now} and may not start processes"
+        try:
+            await self.processes.client.get_schedule_handle(request.schedule).pause(note=note)
+        except RPCError as err:  # gone already, or a server without schedules (a run started by hand): no pause
+            if err.status in BUSY:
+                raise Unavailable(f"Temporal did not answer: {err.message}", 5) from None
+        raise Forbidden(
+            f"{creator} {now} and may not start processes, so their schedule starts nothing in their name; it is "
+            "paused: unpause it once they are a member again, or make it anew as someone who is"
+        )

@@ -1,0 +1,96 @@
+"""`signoff edit ID …`: change a running process through the web service (``POST /api/processes/{id}/edits``).
+
+Only what is named changes: a launch's date (``--launch-date``), a message's send time (``--send-at``), who
+decides at its gate (``--replace-approver old=new``, ``--add-approver``, ``--remove-approver``, each as often as
+needed) and who owns an item (``--item-owner key=email``). The people it affects are told; the trail's ``edited``
+event names every change.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from workers.cli_support import fail
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", envvar="SIGNOFF_URL", help="The web service (default: SIGNOFF_PUBLIC_URL)."),
+]
+
+
+def pairs(option: str, given: list[str]) -> dict[str, str]:
+    """``a=b`` pairs of a repeated option, as a mapping; a malformed one ends the command (exit 2)."""
+    found: dict[str, str] = {}
+    for pair in given:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            fail(f"{option} takes KEY=VALUE, not {pair!r}")
+        if key.strip() in found:
+            fail(f"{option} names {key.strip()} twice")
+        found[key.strip()] = value.strip()
+    return found
+
+
+def edit_body(
+    launch_date: str | None,
+    send_at: str | None,
+    replace: list[str],
+    add: list[str],
+    remove: list[str],
+    owners: list[str],
+    reason: str,
+) -> dict[str, Any]:
+    """The edit's JSON body, with only what the options name."""
+    body: dict[str, Any] = {}
+    if launch_date:
+        body["launch_date"] = launch_date
+    if send_at:
+        body["send_at"] = send_at
+    approvers = {"replace": pairs("--replace-approver", replace), "add": add, "remove": remove}
+    if any(approvers.values()):
+        body["approvers"] = {k: v for k, v in approvers.items() if v}
+    if owners:
+        body["owners"] = pairs("--item-owner", owners)
+    if not body:
+        fail("nothing to change: give --launch-date, --send-at, --replace-approver, --add-approver, "
+             "--remove-approver or --item-owner")  # fmt: skip
+    return body | ({"reason": reason} if reason else {})
+
+
+def edit(
+    process_id: Annotated[str, typer.Argument(metavar="ID")],
+    launch_date: Annotated[
+        str | None,
+        typer.Option("--launch-date", metavar="DATE", help="A launch's new date (YYYY-MM-DD); it keeps its id."),
+    ] = None,
+    send_at: Annotated[
+        str | None,
+        typer.Option("--send-at", metavar="TIME", help="A message's new send time (ISO 8601 with its zone)."),
+    ] = None,
+    replace_approver: Annotated[
+        list[str],
+        typer.Option("--replace-approver", metavar="OLD=NEW", help="NEW decides in OLD's place (OLD's link stops)."),
+    ] = [],  # noqa: B006
+    add_approver: Annotated[
+        list[str], typer.Option("--add-approver", metavar="EMAIL", help="Someone else decides too.")
+    ] = [],  # noqa: B006
+    remove_approver: Annotated[
+        list[str], typer.Option("--remove-approver", metavar="EMAIL", help="They no longer decide.")
+    ] = [],  # noqa: B006
+    item_owner: Annotated[
+        list[str],
+        typer.Option("--item-owner", metavar="ITEM=EMAIL", help="The item's new owner (its tracker issue follows)."),
+    ] = [],  # noqa: B006
+    reason: Annotated[str, typer.Option(help="Why; told to the people it affects, kept in the trail.")] = "",
+    url: UrlOption = None,
+) -> None:
+    """Change a running process: a launch's date, who decides at its gate, who owns an item."""
+    from workers.cli import call  # (cli.py adds this command: it is loaded by the time it runs)
+
+    body = edit_body(launch_date, send_at, replace_approver, add_approver, remove_approver, item_owner, reason)
+    edited = call(url, "POST", f"/api/processes/{process_id}/edits", json=body)
+    for change in edited["changes"]:
+        typer.echo(change["sentence"])
+    typer.echo(f"{process_id} is changed; the people it affects are told")
