@@ -1,12 +1,14 @@
 """Editing a running process (update `edit`): what may change, and the pure rules that check a change.
 
 An edit names only what changes: the launch date, the approvers (or reviewers) of its gate, the owners of
-items. Each is checked against the process as it stands (`workflows.steps.edits`), recorded as one
-``edited`` audit event with every change's before and after, and told to the people it affects.
+items, the items themselves (added, removed). Each is checked against the process as it stands
+(`workflows.steps.edits`), recorded as one ``edited`` audit event with every change's before and after, and
+told to the people it affects.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -45,6 +47,28 @@ ItemOwners = Annotated[dict[Annotated[str, Field(max_length=60)], Email], Field(
 """Item key → its new owner."""
 
 
+class NewItem(Model):
+    """An item added to a running checklist: its key is made from its title (`item_key`)."""
+
+    title: str = Field(min_length=1, max_length=200)
+    owner: Email
+    due: date
+
+
+ItemKeys = Annotated[list[Annotated[str, Field(max_length=60)]], Field(max_length=200), BeforeValidator(_split_commas)]
+
+
+def item_key(title: str, taken: set[str]) -> str:
+    """The key of an item titled `title`, as a template's keys read (``security-review``), not one in `taken`:
+    ``-2``, ``-3``… is added when it would be."""
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:50] or "item"
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}-{n}"
+    return key
+
+
 class EditChanges(Model):
     """What an edit changes: only what is named (``POST /api/processes/{id}/edits``' body)."""
 
@@ -57,6 +81,11 @@ class EditChanges(Model):
     """Who decides at the gate (a message's or a post-mortem's reviewers)."""
     owners: ItemOwners = Field(default_factory=dict)
     """Items reassigned: their tracker issues follow, the new owners are told and reminded."""
+    add_items: list[NewItem] = Field(default_factory=list, max_length=50)
+    """Items added to the checklist: each gets its tracker issue and reminders, its owner is told."""
+    remove_items: ItemKeys = Field(default_factory=list)
+    """Open items taken off the checklist: each is kept as won't-do ("removed by …"), its issue closed as won't
+    do, its owner told."""
     reason: str = Field("", max_length=2000)
     """Why, told to the people the edit affects and kept in the trail."""
 
@@ -64,7 +93,8 @@ class EditChanges(Model):
     def _something(self) -> EditChanges:
         if not self.named():
             raise ValueError(
-                "nothing to change: name a launch_date, a send_at, approvers (replace, add, remove) or owners"
+                "nothing to change: name a launch_date, a send_at, approvers (replace, add, remove), owners, "
+                "add_items or remove_items"
             )
         return self
 
@@ -75,6 +105,8 @@ class EditChanges(Model):
             "send_at": self.send_at is not None,
             "approvers": bool(self.approvers and not self.approvers.empty),
             "owners": bool(self.owners),
+            "add_items": bool(self.add_items),
+            "remove_items": bool(self.remove_items),
         }
         return {name for name, given in parts.items() if given}
 
@@ -90,7 +122,7 @@ class Change(Model):
     """One thing an edit changed, as the trail and the answer say it."""
 
     what: str
-    """``launch_date``, ``approvers``, ``owner:ITEM``."""
+    """``launch_date``, ``approvers``, ``owner:ITEM``, ``added:ITEM``, ``removed:ITEM``."""
     before: Any = None
     after: Any = None
     sentence: str

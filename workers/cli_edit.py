@@ -2,7 +2,8 @@
 
 Only what is named changes: a launch's date (``--launch-date``), a message's send time (``--send-at``), who
 decides at its gate (``--replace-approver old=new``, ``--add-approver``, ``--remove-approver``, each as often as
-needed) and who owns an item (``--item-owner key=email``). The people it affects are told; the trail's ``edited``
+needed), who owns an item (``--item-owner key=email``) and which items there are (``--add-item
+"TITLE|OWNER|DUE"``, ``--remove-item KEY``). The people it affects are told; the trail's ``edited``
 event names every change.
 """
 
@@ -33,6 +34,17 @@ def pairs(option: str, given: list[str]) -> dict[str, str]:
     return found
 
 
+def new_items(given: list[str]) -> list[dict[str, str]]:
+    """``TITLE|OWNER|DUE`` items of ``--add-item``; a malformed one ends the command (exit 2)."""
+    items = []
+    for spec in given:
+        parts = [part.strip() for part in spec.split("|")]
+        if len(parts) != 3 or not all(parts):
+            fail(f"--add-item takes TITLE|OWNER|DUE (e.g. 'Pricing page|ann@example.com|2027-01-10'), not {spec!r}")
+        items.append({"title": parts[0], "owner": parts[1], "due": parts[2]})
+    return items
+
+
 def edit_body(
     launch_date: str | None,
     send_at: str | None,
@@ -41,6 +53,8 @@ def edit_body(
     remove: list[str],
     owners: list[str],
     reason: str,
+    add_items: list[str] = [],  # noqa: B006
+    remove_items: list[str] = [],  # noqa: B006
 ) -> dict[str, Any]:
     """The edit's JSON body, with only what the options name."""
     body: dict[str, Any] = {}
@@ -53,9 +67,13 @@ def edit_body(
         body["approvers"] = {k: v for k, v in approvers.items() if v}
     if owners:
         body["owners"] = pairs("--item-owner", owners)
+    if add_items:
+        body["add_items"] = new_items(add_items)
+    if remove_items:
+        body["remove_items"] = remove_items
     if not body:
         fail("nothing to change: give --launch-date, --send-at, --replace-approver, --add-approver, "
-             "--remove-approver or --item-owner")  # fmt: skip
+             "--remove-approver, --item-owner, --add-item or --remove-item")  # fmt: skip
     return body | ({"reason": reason} if reason else {})
 
 
@@ -83,13 +101,23 @@ def edit(
         list[str],
         typer.Option("--item-owner", metavar="ITEM=EMAIL", help="The item's new owner (its tracker issue follows)."),
     ] = [],  # noqa: B006
+    add_item: Annotated[
+        list[str],
+        typer.Option("--add-item", metavar="TITLE|OWNER|DUE", help="A new item (its issue filed, its owner told)."),
+    ] = [],  # noqa: B006
+    remove_item: Annotated[
+        list[str],
+        typer.Option("--remove-item", metavar="KEY", help="An open item taken off (kept as won't-do, issue closed)."),
+    ] = [],  # noqa: B006
     reason: Annotated[str, typer.Option(help="Why; told to the people it affects, kept in the trail.")] = "",
     url: UrlOption = None,
 ) -> None:
-    """Change a running process: a launch's date, who decides at its gate, who owns an item."""
+    """Change a running process: a launch's date, who decides at its gate, who owns an item, which items."""
     from workers.cli import call  # (cli.py adds this command: it is loaded by the time it runs)
 
-    body = edit_body(launch_date, send_at, replace_approver, add_approver, remove_approver, item_owner, reason)
+    body = edit_body(
+        launch_date, send_at, replace_approver, add_approver, remove_approver, item_owner, reason, add_item, remove_item
+    )
     edited = call(url, "POST", f"/api/processes/{process_id}/edits", json=body)
     for change in edited["changes"]:
         typer.echo(change["sentence"])

@@ -48,6 +48,7 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
     request_template = "eol_approval"
     checklist_step = "tasks"
     items_come_and_go = True
+    items_editable = True
     drift = frozenset(
         {"silent-gate", "unaudited-requests", "unsettled-requests", "no-decision-email", "notices-in-one",
          "unreconciled"}

@@ -63,6 +63,7 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
     input: LaunchInput
     gate_step = "go-no-go"
     checklist_step = "checklist"
+    items_editable = True
 
     @workflow.init
     def __init__(self, input: LaunchInput) -> None:
@@ -241,13 +242,14 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
     def notices_until(self, until: datetime) -> list[Notice]:
         """Every reminder and escalation of the items (resolved ones too) before `until`, passed ones too."""
         template = self.input.template
+        specs = {spec.key: spec for spec in template.items}  # an item added by an edit has the template's reminders
         return [
             notice
-            for item, spec in zip(self.checklist.items.values(), template.items, strict=True)
+            for item in self.checklist.items.values()
             for notice in item_notices(
                 item.key,
                 at_hour(item.due, template.notify_hour_utc, self.input.params.time_zone),
-                **template.reminders_for(spec).model_dump(),
+                **(template.reminders_for(specs[item.key]) if item.key in specs else template.reminders).model_dump(),
                 until=until,
             )
         ]
@@ -471,6 +473,11 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
             "date and its reminders follow"
         )
         return [*changes, Change(what="launch_date", before=old.isoformat(), after=new.isoformat(), sentence=sentence)]
+
+    def can_add_items(self) -> None:
+        """Items are added until launch day: after it, the items still open are only chased to their end."""
+        if self.steps["launch-day"].status != StepStatus.PENDING:
+            raise refuse(Conflict("launch day has come: items can no longer be added"))
 
     def apply_edit(self, input: EditInput, tag: str) -> list[FollowUp]:
         """The new date, now: launch day, the gate's opening (or an open gate's expiry), every due date; the waits

@@ -204,3 +204,33 @@ async def test_the_link_page_refuses_a_hand_over_to_a_fellow_approver_or_the_own
     assert f"{OWNER} owns this launch and cannot decide Go / no-go" in text_of(owner.text)
     assert (await view(app_client, pid))["gates"][0]["delegates"] == {}
     assert not [e for e in await audit(app_client, pid) if e["action"] == "delegated"]
+
+
+async def test_items_added_and_removed_over_http_and_a_past_due_date_or_done_item_refused(
+    app_client: httpx.AsyncClient, stack: Stack, today: date
+) -> None:
+    pid = (await start(app_client, launch_params(today + timedelta(days=30))))["id"]
+    await wait_until_idle(app_client, pid)
+    url, due = f"/api/processes/{pid}/edits", (today + timedelta(days=20)).isoformat()
+    past = {"title": "Late", "owner": WRITER, "due": (today - timedelta(days=1)).isoformat()}
+
+    unknown = await app_client.post(url, json={"remove_items": ["nope"]})
+    too_late = await app_client.post(url, json={"add_items": [past]})
+    edited = await app_client.post(
+        url,
+        json={"add_items": [{"title": "Pricing page", "owner": WRITER, "due": due}], "remove_items": ["documentation"],
+              "reason": "Docs ship later."},
+    )  # fmt: skip
+    again = await app_client.post(url, json={"remove_items": ["documentation"]})
+    trail = await settled(app_client, pid, "item_wont_do")
+
+    assert unknown.status_code == 422 and "remove_items" in unknown.json()["detail"]
+    assert too_late.status_code == 422 and "add_items.0.due" in too_late.json()["detail"]
+    assert edited.status_code == 200, edited.text
+    assert [c["what"] for c in edited.json()["changes"]] == ["added:pricing-page", "removed:documentation"]
+    items = {i["key"]: i for i in edited.json()["view"]["items"]}
+    assert (items["pricing-page"]["owner"], items["pricing-page"]["due"]) == (WRITER, due)
+    assert items["documentation"]["status"] == "wont_do" and "Docs ship later." in items["documentation"]["note"]
+    assert again.status_code == 409 and "won't do already" in again.json()["detail"]
+    [edited_event] = [e for e in trail if e["action"] == "edited"]
+    assert [c["what"] for c in edited_event["details"]["changes"]] == ["added:pricing-page", "removed:documentation"]

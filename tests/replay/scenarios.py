@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from temporalio.client import WorkflowHandle
 
-from domain.edits import ApproverEdits, EditInput
+from domain.edits import ApproverEdits, EditInput, NewItem
 from domain.enums import Decision
 from domain.errors import Refused
 from domain.models import (
@@ -467,6 +467,28 @@ async def launch_edited(stack: Stack) -> Handle:
     return await _cancel(handle, "Replaced by the bundle launch.")
 
 
+async def launch_items_edited(stack: Stack) -> Handle:
+    """Its checklist edited while it runs: an item added (its issue filed, its owner told, reminded) and another
+    removed (won't-do, its issue closed) while their reminders are pending; the added item done, then cancelled
+    before its gate opens."""
+    handle = await stack.start_launch(days_ahead=20, product="Replay Items Edited")
+    await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
+    await _settled(handle, "kickoff")
+    view = await handle.query("view", result_type=ProcessView)
+    due = date.fromisoformat(view.params["launch_date"]) - timedelta(days=5)
+    await handle.execute_update(
+        "edit",
+        EditInput(add_items=[NewItem(title="Pricing page", owner="writer@example.com", due=due)],
+                  remove_items=["documentation"], by="pm@example.com", reason="Docs ship with the next release."),
+    )  # fmt: skip
+    await _until(lambda: _count(stack, handle, "issue_created") == 14, "the added item's issue")
+    await _until(lambda: _count(stack, handle, "edited") == 1, "the edit")
+    await stack.env.sleep(timedelta(days=13))
+    await _until(lambda: _count(stack, handle, "reminder") >= 1, "a reminder")
+    await handle.execute_update("mark_item_done", ItemDoneInput(item="pricing-page", by="writer@example.com"))
+    return await _cancel(handle, "Replaced by the bundle launch.")
+
+
 async def launch_delegated(stack: Stack) -> Handle:
     """An approver hands their decision to a deputy, who approves on their behalf; the other is silent and the
     gate's backup is asked in their place a day later, and approves on their behalf; cancelled before launch day."""
@@ -508,6 +530,7 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch-open-items-retrospective": launch_open_items_retrospective,
     "launch-edited": launch_edited,
     "launch-delegated": launch_delegated,
+    "launch-items-edited": launch_items_edited,
     "comms": comms,
     "comms-cancel-scheduled": comms_cancel_scheduled,
     "comms-expired": comms_expired,
@@ -523,4 +546,6 @@ kind's main path, the paths the shared gate, checklist and lifecycle take: cance
 rejection that reopens the gate, changes then a revision, expiry; a message refused, then resent; items resolved
 before their issues are filed, and action items answered before theirs are; a launch started late (compressed in
 the main path, its late items named and escalated at kickoff in another), and one launched with items open (chased
-after launch day in the main path, closed while chased, handed to its retrospective, which takes them)."""
+after launch day in the main path, closed while chased, handed to its retrospective, which takes them); a launch
+edited (moved, an item reassigned, an approver replaced), its checklist edited (an item added, one removed), its
+decision delegated."""
