@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from domain.rules import local_time
@@ -22,7 +24,15 @@ def local(moment: datetime | None, zone: str = "", seconds: bool = False) -> str
     return "" if moment is None else local_time(moment, zone, seconds)
 
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+def _here(request: Request) -> dict[str, Any]:
+    """``here``: the deployment's time zone (``SIGNOFF_TIME_ZONE``), for pages that mix processes (the list,
+    "my work", the calendar, the outbox); a process's own pages use the process's zone."""
+    services = getattr(request.app.state, "services", None)
+    zone = getattr(getattr(services, "processes", None), "time_zone", "")
+    return {"here": zone if isinstance(zone, str) else ""}
+
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates", context_processors=[_here])
 TEMPLATES.env.filters |= {
     "markdown": markdown_html,
     "mrkdwn": mrkdwn_html,

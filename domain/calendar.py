@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -47,11 +48,14 @@ class CalendarMonth(BaseModel):
     """``YYYY-MM``."""
     first: date
     last: date
+    zone: str = ""
+    """The time zone its days are laid out in (the deployment's; empty: UTC)."""
     entries: list[CalendarEntry]
 
     def on(self, day: date) -> list[CalendarEntry]:
-        """The entries of `day`, in time order."""
-        return [entry for entry in self.entries if entry.at.date() == day]
+        """The entries of `day` (in `zone`), in time order."""
+        here = ZoneInfo(self.zone or "UTC")
+        return [entry for entry in self.entries if entry.at.astimezone(here).date() == day]
 
 
 class Clash(BaseModel):
@@ -101,20 +105,21 @@ def previous_month(first: date) -> date:
     return (first - timedelta(days=1)).replace(day=1)
 
 
-def calendar(views: Iterable[ProcessView], first: date) -> CalendarMonth:
-    """The month starting on `first`: each process's planned moments in it, and the decisions open gates wait
-    for by their expiry."""
-    after = next_month(first)
+def calendar(views: Iterable[ProcessView], first: date, zone: str = "") -> CalendarMonth:
+    """The month starting on `first`, its days in the time `zone` (empty: UTC): each process's planned moments
+    in it, and the decisions open gates wait for by their expiry."""
+    after, here = next_month(first), ZoneInfo(zone or "UTC")
     entries = [
         CalendarEntry(
             at=at, what=what, step=step, process=view.id, kind=view.kind, title=view.title, status=view.status
         )
         for view in views
         for at, what, step in _moments(view)
-        if first <= at.date() < after
+        if first <= at.astimezone(here).date() < after
     ]
     entries.sort(key=lambda entry: (entry.at, entry.process))
-    return CalendarMonth(month=month_text(first), first=first, last=after - timedelta(days=1), entries=entries)
+    last = after - timedelta(days=1)
+    return CalendarMonth(month=month_text(first), first=first, last=last, zone=zone, entries=entries)
 
 
 def _moments(view: ProcessView) -> Iterable[tuple[datetime, str, str | None]]:

@@ -34,7 +34,7 @@ def _month(svc: ServicesDep, month: str | None, kind: str | None) -> CalendarMon
         raise UnknownKind(kind, list(KINDS))
     first = month_start(month, svc.processes.today())
     since = datetime.combine(first, time.min, UTC)
-    return calendar(svc.store.process_views(kind=kind, active_since=since), first)
+    return calendar(svc.store.process_views(kind=kind, active_since=since), first, svc.processes.time_zone)
 
 
 @router.get("/api/calendar", response_model=CalendarMonth)

@@ -31,6 +31,9 @@ async def test_a_start_without_a_zone_gets_the_deployments_and_its_pages_show_it
         page = (await client.get(f"/processes/{started['id']}")).text
         assert f"{launch_day} 09:00 CET" in page or f"{launch_day} 09:00 CEST" in page  # launch day, in Berlin
         assert " UTC" not in page.split("<h2", 1)[1].split("Timeline", 1)[0], "a time shown in UTC"
+        listing = (await client.get("/")).text  # the list mixes processes: the deployment's zone
+        assert " CET" in listing or " CEST" in listing
+        assert " UTC" not in listing.split("<tbody", 1)[1]
 
 
 async def test_a_zone_that_is_none_is_refused_naming_the_field(app_client: httpx.AsyncClient, today: date) -> None:

@@ -51,3 +51,20 @@ def test_a_date_time_without_an_offset_is_the_process_zones() -> None:
     assert no_zone.send_at == datetime(2026, 12, 20, 10, tzinfo=UTC)
     with_offset = CommsParams.model_validate(base | {"send_at": "2026-12-20T10:00+05:00", "time_zone": "Europe/Berlin"})
     assert with_offset.send_at == datetime(2026, 12, 20, 5, tzinfo=UTC)  # an offset given is kept
+
+
+def test_the_calendar_lays_its_days_out_in_the_deployments_zone() -> None:
+    """A moment late on the 31st in UTC is on the 1st in Tokyo: the next month, its first day."""
+    from domain.calendar import calendar
+    from domain.enums import ProcessStatus
+    from domain.models import PlannedMoment, ProcessView
+
+    moment = datetime(2027, 1, 31, 20, tzinfo=UTC)  # 2027-02-01 05:00 in Tokyo
+    view = ProcessView(
+        id="launch-x", kind="launch", title="Launch: X", status=ProcessStatus.RUNNING, owner="pm@example.com",
+        params={}, steps=[], plan=[PlannedMoment(at=moment, what="launch day")],
+    )  # fmt: skip
+    assert [e.what for e in calendar([view], date(2027, 1, 1)).on(date(2027, 1, 31))] == ["launch day"]
+    in_tokyo = calendar([view], date(2027, 2, 1), "Asia/Tokyo")
+    assert [e.what for e in in_tokyo.on(date(2027, 2, 1))] == ["launch day"]
+    assert calendar([view], date(2027, 1, 1), "Asia/Tokyo").entries == []
