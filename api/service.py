@@ -47,6 +47,7 @@ from domain.models import (
     IssueDoneInput,
     ItemDoneInput,
     ItemState,
+    ProcessParams,
     ProcessView,
     Reminded,
     RemindInput,
@@ -81,6 +82,36 @@ def _problems(check: Callable[[Any], None], against: Any) -> list[InvalidField]:
     except InvalidField as err:
         return err.each
     return []
+
+
+def _field_errors(problems: list[InvalidField]) -> list[dict[str, Any]]:
+    """The checks' findings in `params_errors`' shape."""
+    return [{"loc": ["params", e.field], "msg": e.reason, "type": "value_error"} for e in problems]
+
+
+def _checked_anyway(
+    model: type[ProcessParams],
+    read: dict[str, Any],
+    errors: list[dict[str, Any]],
+    templates: Callable[[str, str], ProcessTemplate],
+    today: date,
+    kind: str,
+) -> list[InvalidField]:
+    """What a start's checks find in the fields that `read` when others did not (`errors`): a bad address and a
+    role's typo are one answer, not two submits. A rule on a field that did not read is skipped; a template
+    that does not load is refused once the fields read, as always."""
+    unread = {e["loc"][1] for e in errors if len(e["loc"]) > 1}
+    if any(len(e["loc"]) < 2 for e in errors):
+        return []  # the parameters as a whole did not read: nothing to check
+    partial = model.partial({name: value for name, value in read.items() if name not in unread})
+    problems = _problems(partial.check_start, today)
+    if "template" in unread:
+        return problems
+    try:
+        template = templates(partial.template or kind, kind)
+    except BadInput:
+        return problems
+    return problems + _problems(partial.check_template, template)
 
 
 MAX_INPUT_BYTES = 1536 * 1024
@@ -241,15 +272,18 @@ class Processes:
         spec = KINDS.get(kind)
         if spec is None:
             raise UnknownKind(kind, list(KINDS))
+        read: dict[str, Any] = {}
         try:
-            validated = spec.params.model_validate(params)
+            validated = spec.params.model_validate(params, context={"read": read})
         except ValidationError as err:
-            raise ParamsError(params_errors(err)) from None
+            errors = params_errors(err)
+            problems = _checked_anyway(spec.params, read, errors, templates, today, kind)
+            raise ParamsError(errors + _field_errors(problems)) from None
         problems = _problems(validated.check_start, today)  # and the template's, all in one answer
         template = templates(validated.template or kind, kind)
         problems += _problems(validated.check_template, template)
         if problems:
-            raise ParamsError([{"loc": ["params", e.field], "msg": e.reason, "type": "value_error"} for e in problems])
+            raise ParamsError(_field_errors(problems))
         extra: dict[str, Any] = {"parent": parent} if parent else {}
         for name, (child_kind, child_template) in spec.companions(template).items():
             extra[name] = templates(child_template, child_kind)

@@ -67,9 +67,9 @@ class EolParams(ProcessParams):
             InvalidField: naming `announce_date` or `approvers`, both at once.
         """
         problems = []
-        if self.announce_date < today:
+        if self.reads("announce_date") and self.announce_date < today:
             problems.append(InvalidField("announce_date", f"{self.announce_date} is in the past (today is {today})"))
-        if self.owner in self.approvers:
+        if self.reads("owner", "approvers") and self.owner in self.approvers:
             problems.append(InvalidField("approvers", f"the owner {self.owner} cannot approve their own end-of-life"))
         refuse_all(problems)
 
@@ -89,6 +89,8 @@ class EolParams(ProcessParams):
             ("end_of_sale", "end_of_support", notice.end_of_support),
             ("end_of_support", "shutdown_date", notice.shutdown),
         ):
+            if not self.reads(earlier, later):
+                continue
             before, after = getattr(self, earlier), getattr(self, later)
             gap = (after - before).days
             if gap < days:

@@ -48,7 +48,7 @@ class LaunchParams(ProcessParams):
         Raises:
             InvalidField: the launch date is in the past.
         """
-        if self.launch_date < today:
+        if self.reads("launch_date") and self.launch_date < today:
             raise InvalidField("launch_date", f"{self.launch_date} is in the past (today is {today})")
 
     def check_template(self, template: Any) -> None:
@@ -60,7 +60,7 @@ class LaunchParams(ProcessParams):
         """
         problems = []
         allowed = isinstance(template, LaunchTemplate) and template.gate.allow_owner_approval
-        if self.owner in self.approvers and not allowed:
+        if self.reads("owner", "approvers") and self.owner in self.approvers and not allowed:
             problems.append(
                 InvalidField(
                     "approvers",

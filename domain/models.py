@@ -22,6 +22,8 @@ from pydantic import (
     EmailStr,
     Field,
     PositiveInt,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -125,14 +127,40 @@ class ProcessParams(Model):
     and a date-time given without an offset is read in it. Empty: UTC (a start fills in the deployment's
     default, ``SIGNOFF_TIME_ZONE``)."""
 
+    @field_validator("*")
+    @classmethod
+    def _noted_at_a_start(cls, value: Any, info: ValidationInfo) -> Any:
+        """At a start (a context with ``read``), note each field that reads: when another does not, the start's
+        checks still run on these (`partial`), and a form hears everything wrong in one answer. Plain
+        validation (a workflow input replayed) passes no context and notes nothing."""
+        if isinstance(info.context, dict) and isinstance(info.context.get("read"), dict) and info.field_name:
+            info.context["read"][info.field_name] = value
+        return value
+
     @model_validator(mode="after")
     def _times_in_the_zone(self) -> ProcessParams:
         """A date-time without an offset is the process's time zone's."""
+        self._zone_the_times()
+        return self
+
+    def _zone_the_times(self) -> None:
         for name in type(self).model_fields:
-            value = getattr(self, name)
+            value = getattr(self, name, None)  # a `partial` set may lack it
             if isinstance(value, datetime) and value.tzinfo is None:
                 object.__setattr__(self, name, value.replace(tzinfo=self.zone))
-        return self
+
+    @classmethod
+    def partial(cls, read: dict[str, Any]) -> ProcessParams:
+        """The parameters whose fields in `read` read when others did not, for a start's checks: a field not
+        in `read` is its default (nothing given), or absent when it has none (`reads`)."""
+        params = cls.model_construct(**read)
+        params._zone_the_times()
+        return params
+
+    def reads(self, *names: str) -> bool:
+        """Whether the fields `names` are there: always once the parameters validate; a check of a `partial`
+        set skips a rule on a field that did not read."""
+        return all(name in self.__dict__ for name in names)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -152,14 +180,15 @@ class ProcessParams(Model):
 
     def check_start(self, today: date) -> None:
         """Refuse parameters that cannot start on `today`; kept out of validation, which must
-        give the same answer whenever a workflow input is replayed.
+        give the same answer whenever a workflow input is replayed. It runs on a `partial` set too (a start
+        whose other fields did not read), so a rule checks that its fields `reads` first.
 
         Raises:
             InvalidField: naming the field.
         """
 
     def check_template(self, template: Any) -> None:
-        """Refuse parameters their template does not allow.
+        """Refuse parameters their template does not allow (on a `partial` set too, as `check_start`).
 
         Raises:
             InvalidField: naming the field.

@@ -32,6 +32,29 @@ async def test_a_start_names_every_problem_at_once(app_client: httpx.AsyncClient
     assert (await app_client.get("/api/processes")).json() == []
 
 
+async def test_a_field_that_does_not_read_hides_no_other_problem(app_client: httpx.AsyncClient, today: date) -> None:
+    yesterday = today - timedelta(days=1)
+    params = launch_params(
+        yesterday, approvers=["vp@example.com", "legal at example.com"], owners={"dcos": "d@example.com"}
+    )
+
+    response = await app_client.post("/api/processes", json={"kind": "launch", "params": params})
+
+    assert response.status_code == 422, response.text
+    detail = {tuple(error["loc"]): error["msg"] for error in response.json()["detail"]}
+    assert set(detail) == {("params", "approvers", 1), ("params", "launch_date"), ("params", "owners")}
+    assert "not a valid email address" in detail[("params", "approvers", 1)]
+    assert detail[("params", "launch_date")] == f"{yesterday} is in the past (today is {today})"
+    assert detail[("params", "owners")].startswith("no role 'dcos' in template 'launch' (did you mean docs?)")
+    own = launch_params(today + timedelta(days=30), approvers=["pm@example.com"], stakeholders=["all at example.com"])
+    response = await app_client.post("/api/processes", json={"kind": "launch", "params": own})
+    assert {tuple(error["loc"]) for error in response.json()["detail"]} == {
+        ("params", "stakeholders", 0),
+        ("params", "approvers"),  # the owner approving: a rule across fields that did read
+    }
+    assert (await app_client.get("/api/processes")).json() == []
+
+
 async def test_an_eol_with_its_milestones_too_close_is_refused_naming_the_dates(
     app_client: httpx.AsyncClient, today: date
 ) -> None:
@@ -84,6 +107,28 @@ async def test_the_start_form_shows_every_problem_after_one_submit(app_client: h
     assert "cannot approve their own launch" in beside["approvers"]
     assert "Some fields need another look" in text_of(response.text)
     assert all("all-at-once" not in row["id"] for row in (await app_client.get("/api/processes")).json())
+
+
+async def test_the_start_form_shows_a_bad_address_a_typo_and_a_past_date_after_one_submit(
+    app_client: httpx.AsyncClient, today: date
+) -> None:
+    form = {
+        "kind": "launch",
+        "product": "Three at once",
+        "launch_date": (today - timedelta(days=1)).isoformat(),
+        "owner": "pm@example.com",
+        "approvers": "vp@example.com\nlegal at example.com",
+        "owners": "dcos=docs@example.com",
+    }
+
+    response = await app_client.post("/start", data=form)
+
+    assert response.status_code == 422
+    beside = dict(re.findall(r'id="e-([a-z_]+)">([^<]*)<', response.text))
+    assert beside["approvers"].startswith("line 2: ") and "not a valid email address" in beside["approvers"]
+    assert "is in the past" in beside["launch_date"]
+    assert "no role &#39;dcos&#39; in template &#39;launch&#39;" in beside["owners"]
+    assert all("three-at-once" not in row["id"] for row in (await app_client.get("/api/processes")).json())
 
 
 async def test_the_list_refuses_a_filter_no_process_could_match(app_client: httpx.AsyncClient) -> None:

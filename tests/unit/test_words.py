@@ -12,6 +12,7 @@ from pydantic import ValidationError
 import domain.templates
 import domain.words
 import integrations.mrkdwn
+from api.service import ParamsError, Processes
 from config.templates import load_template
 from domain.comms import CommsParams
 from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
@@ -169,6 +170,48 @@ def test_a_comms_and_a_postmortem_say_both_problems_of_their_start() -> None:
         with pytest.raises(InvalidField) as refused:
             params.check_start(date(2026, 12, 1))
         assert [e.field for e in refused.value.each] == fields
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "found"),
+    [
+        ("launch", {"product": "A", "launch_date": "2026-11-30", "owner": "pm@x.io", "approvers": ["pm@x.io"],
+                    "owners": {"dcos": "d@x.io"}, "stakeholders": ["x at x.io"]},
+         [("stakeholders", 0), ("launch_date",), ("approvers",), ("owners",)]),
+        ("eol", {"product": "Old", "announce_date": "2026-11-30", "end_of_sale": "2026-12-10",
+                 "end_of_support": "2027-03-01", "shutdown_date": "2027-06-01", "customers": ["c at x.io"],
+                 "migration_guide": "https://x.io/m", "approvers": ["pm@x.io"], "owner": "pm@x.io",
+                 "owners": {"biling": "b@x.io"}},
+         [("customers", 0), ("announce_date",), ("approvers",), ("end_of_sale",), ("owners",)]),
+        ("comms", {"subject": "S", "body": "B", "audience": ["a at x.io"], "reviewers": ["pm@x.io:PM"],
+                   "owner": "pm@x.io", "send_at": "2026-01-01T09:00:00"},
+         [("audience", 0), ("send_at",), ("reviewers",)]),
+        ("postmortem", {"incident": "INC-1", "title": "Down", "commander": "ic@x.io", "reviewers": ["ic@x.io"],
+                        "participants": ["p at x.io"], "severity": "SEV9", "resolved_at": "2027-01-01T09:00:00"},
+         [("severity",), ("participants", 0), ("resolved_at",), ("reviewers",)]),
+        ("launch", {"product": "A", "launch_date": "2026-11-30", "owner": "pm@x.io", "approvers": ["vp@x.io"],
+                    "owners": {"dcos": "d@x.io"}, "template": "../no"},
+         [("template",), ("launch_date",)]),  # no template read: none of its checks
+    ],
+    ids=["launch", "eol", "comms", "postmortem", "unread-template"],
+)  # fmt: skip
+def test_a_start_checks_what_did_read_when_a_field_did_not(
+    kind: str, params: dict[str, object], found: list[tuple[object, ...]]
+) -> None:
+    with pytest.raises(ParamsError) as refused:
+        Processes.prepare_start(kind, params, "pm@x.io", load_template, date(2026, 12, 1))
+
+    assert [tuple(e["loc"][1:]) for e in refused.value.errors] == found
+
+
+def test_plain_validation_notes_nothing_and_checks_nothing() -> None:
+    """A workflow input replayed later validates as it did: the start's checks are not validation's."""
+    past = {"product": "A", "launch_date": "2020-01-01", "owner": "pm@x.io", "approvers": ["pm@x.io"],
+            "owners": {"dcos": "d@x.io"}}  # fmt: skip
+
+    assert LaunchParams.model_validate(past).launch_date == date(2020, 1, 1)
+    with pytest.raises(ValidationError):
+        LaunchParams.model_validate(past | {"stakeholders": ["x at x.io"]}, context={"read": None})
 
 
 # ---- roles, with the template's ---------------------------------------------------------
