@@ -33,7 +33,8 @@ class BoundedASGITransport(httpx.ASGITransport):
     (httpx's own timeouts do not apply to an in-process app)."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await asyncio.wait_for(super().handle_async_request(request), REQUEST_TIMEOUT)
+        limit = request.extensions.get("patience", REQUEST_TIMEOUT)  # a request that runs a whole preview
+        return await asyncio.wait_for(super().handle_async_request(request), limit)
 
 
 @pytest.fixture

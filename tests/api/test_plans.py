@@ -6,6 +6,7 @@ stack's store, outbox and Temporal must see nothing of it.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -18,6 +19,22 @@ from domain.templates import LaunchTemplate
 from tests.api.helpers import launch_id, launch_params, text_of
 from tests.conftest import PUBLIC_URL, Stack
 from workers import preview
+
+PREVIEW = {"patience": 150.0}
+"""A request that runs a preview may take longer than the suite's usual bound (tests/api/conftest.py): a whole
+launch, a month of it, on a loaded machine."""
+
+
+@pytest.fixture(autouse=True)
+async def no_preview_running() -> None:
+    """Wait until no preview runs (one a test gave up on may still be finishing), so each test starts clear."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PREVIEW["patience"]
+    while not preview._RUNNING.acquire(blocking=False):
+        assert loop.time() < deadline, "a preview still runs after its patience"
+        await asyncio.sleep(0.1)
+    preview._RUNNING.release()
+
 
 LAUNCH = load_template("launch")
 assert isinstance(LAUNCH, LaunchTemplate)
@@ -36,7 +53,7 @@ async def test_a_launch_is_previewed_day_by_day_and_nothing_starts(
 ) -> None:
     params = launch_params(today + timedelta(days=30))
 
-    response = await app_client.post("/api/plans", json={"kind": "launch", "params": params})
+    response = await app_client.post("/api/plans", json={"kind": "launch", "params": params}, extensions=PREVIEW)
 
     assert response.status_code == 200, response.text
     plan = response.json()
@@ -86,7 +103,7 @@ async def test_a_preview_of_a_message_to_thousands_is_refused(app_client: httpx.
 
 async def test_one_preview_at_a_time(app_client: httpx.AsyncClient, today: date) -> None:
     params = launch_params(today + timedelta(days=30))
-    assert preview._RUNNING.acquire(blocking=False), "no preview runs between tests"
+    assert preview._RUNNING.acquire(blocking=False), "no preview runs between tests (no_preview_running)"
     try:
         busy = await app_client.post("/api/plans", json={"kind": "launch", "params": params})
     finally:
@@ -107,7 +124,7 @@ async def test_the_start_forms_preview_shows_the_plan_and_starts_nothing(
     }  # fmt: skip
 
     start_form = await app_client.get("/start", params={"kind": "launch"})
-    response = await app_client.post("/start", data=form, headers={"Origin": PUBLIC_URL})
+    response = await app_client.post("/start", data=form, headers={"Origin": PUBLIC_URL}, extensions=PREVIEW)
     refused = await app_client.post("/start", data=form | {"launch_date": "2020-01-01"}, headers={"Origin": PUBLIC_URL})
 
     assert 'name="preview"' in start_form.text
