@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from itertools import pairwise
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
 from domain.enums import Channel, Decision, GateStatus
-from domain.errors import Conflict, InvalidField
+from domain.eol import MILESTONES, EolParams
+from domain.errors import Conflict, InvalidField, refuse_all
 from domain.models import MAX_APPROVERS, ApprovalRecord, Email, Model, Policy, ProcessView
 from domain.rules import gate_outcome, required_approvals
+
+MOVABLE_MILESTONES = ("end_of_sale", "end_of_support", "shutdown_date")
+"""The milestones of an end of life an edit may move (the announcement goes out with its notice)."""
 
 
 def _split_commas(value: object) -> object:
@@ -75,6 +80,14 @@ class EditChanges(Model):
     launch_date: date | None = None
     """A launch's new date: launch day, the gate's opening, every item's due date (by as many days), the
     reminders and the retrospective follow it. The launch keeps its id."""
+    announce_date: date | None = None
+    """An end of life's announcement: refused once its customer notice is under way (it is from the kickoff on)."""
+    end_of_sale: date | None = None
+    """An end of life's later milestones, while still ahead: their waits, the tasks anchored on them (by as many
+    days), the customer reminders not yet started and, for the shutdown, the last approval, the data's deletion
+    and the epic's due date follow. Their order and the template's minimum notice between them still hold."""
+    end_of_support: date | None = None
+    shutdown_date: date | None = None
     send_at: AwareDatetime | None = None
     """A message's new send time (with its zone): the wait for it follows. The message keeps its id."""
     approvers: ApproverEdits | None = None
@@ -93,16 +106,21 @@ class EditChanges(Model):
     def _something(self) -> EditChanges:
         if not self.named():
             raise ValueError(
-                "nothing to change: name a launch_date, a send_at, approvers (replace, add, remove), owners, "
-                "add_items or remove_items"
+                "nothing to change: name a launch_date, an end of life's milestone, a send_at, approvers (replace, "
+                "add, remove), owners, add_items or remove_items"
             )
         return self
+
+    def milestones(self) -> dict[str, date]:
+        """The end-of-life milestones this edit moves, each to its new day."""
+        return {field: day for field in MOVABLE_MILESTONES if (day := getattr(self, field)) is not None}
 
     def named(self) -> set[str]:
         """The parts this edit changes."""
         parts = {
             "launch_date": self.launch_date is not None,
             "send_at": self.send_at is not None,
+            **{field: getattr(self, field) is not None for field in ("announce_date", *MOVABLE_MILESTONES)},
             "approvers": bool(self.approvers and not self.approvers.empty),
             "owners": bool(self.owners),
             "add_items": bool(self.add_items),
@@ -140,6 +158,49 @@ def days_moved(before: date, after: date) -> str:
     """ "7 days later", "1 day earlier"."""
     days = (after - before).days
     return f"{abs(days)} day{'s' if abs(days) != 1 else ''} {'later' if days > 0 else 'earlier'}"
+
+
+def milestones_moved(params: EolParams, moves: dict[str, date], today: date, template: Any) -> list[Change]:
+    """The changes of an end of life's milestones moved to `moves`' days, checked as a start checks them.
+
+    Args:
+        params: the end of life's parameters now.
+        moves: milestone field → its new day (`EditChanges.milestones`).
+        today: the day it is in the process's time zone.
+        template: its `EolTemplate`, whose minimum notice between milestones still holds
+            (`EolParams.check_template`: one copy of the rule).
+
+    Raises:
+        InvalidField: naming the milestone moved into the past, not moved, or out of the order
+            ``announce_date ≤ end_of_sale ≤ end_of_support ≤ shutdown_date``; or, of the milestones next to one
+            moved, the one too close to the one before it (every one at once).
+    """
+    for field, new in moves.items():
+        if new < today:
+            raise InvalidField(field, f"{new} is in the past (today is {today})")
+        if new == getattr(params, field):
+            raise InvalidField(field, f"{field} is on {new} already")
+    after = params.model_copy(update=moves)
+    for earlier, later in pairwise(MILESTONES):
+        before, then = getattr(after, earlier), getattr(after, later)
+        if then < before:
+            field, other = (later, earlier) if later in moves else (earlier, later)
+            day, others = getattr(after, field), getattr(after, other)
+            side = "before" if field == later else "after"
+            raise InvalidField(field, f"{day} is {side} {other} ({others}): the dates go {' ≤ '.join(MILESTONES)}")
+    touched = {later for earlier, later in pairwise(MILESTONES) if {earlier, later} & set(moves)}
+    try:
+        after.check_template(template)
+    except InvalidField as error:  # a gap the edit does not touch is not its to refuse (a start checked it)
+        refuse_all([one for one in error.each if one.field in touched])
+    return [Change(what=field, before=getattr(params, field).isoformat(), after=new.isoformat(),
+                   sentence=milestone_moved(field, getattr(params, field), new))
+            for field, new in moves.items()]  # fmt: skip
+
+
+def milestone_moved(field: str, before: date, after: date) -> str:
+    """ "end of sale moves from 2027-01-10 to 2027-01-24 (14 days later)"."""
+    return f"{field.replace('_', ' ')} moves from {before} to {after} ({days_moved(before, after)})"
 
 
 def edited_approvers(

@@ -1,6 +1,7 @@
 """`signoff edit ID …`: change a running process through the web service (``POST /api/processes/{id}/edits``).
 
-Only what is named changes: a launch's date (``--launch-date``), a message's send time (``--send-at``), who
+Only what is named changes: a launch's date (``--launch-date``), a message's send time (``--send-at``), an end
+of life's later milestones (``--end-of-sale``, ``--end-of-support``, ``--shutdown-date``), who
 decides at its gate (``--replace-approver old=new``, ``--add-approver``, ``--remove-approver``, each as often as
 needed), who owns an item (``--item-owner key=email``) and which items there are (``--add-item
 "TITLE|OWNER|DUE"``, ``--remove-item KEY``). The people it affects are told; the trail's ``edited``
@@ -55,9 +56,10 @@ def edit_body(
     reason: str,
     add_items: list[str] = [],  # noqa: B006
     remove_items: list[str] = [],  # noqa: B006
+    milestones: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
-    """The edit's JSON body, with only what the options name."""
-    body: dict[str, Any] = {}
+    """The edit's JSON body, with only what the options name (`milestones`: an end of life's field → its day)."""
+    body: dict[str, Any] = {field: day for field, day in (milestones or {}).items() if day}
     if launch_date:
         body["launch_date"] = launch_date
     if send_at:
@@ -72,8 +74,9 @@ def edit_body(
     if remove_items:
         body["remove_items"] = remove_items
     if not body:
-        fail("nothing to change: give --launch-date, --send-at, --replace-approver, --add-approver, "
-             "--remove-approver, --item-owner, --add-item or --remove-item")  # fmt: skip
+        fail("nothing to change: give --launch-date, --send-at, --end-of-sale, --end-of-support, --shutdown-date, "
+             "--replace-approver, --add-approver, --remove-approver, --item-owner, --add-item or "
+             "--remove-item")  # fmt: skip
     return body | ({"reason": reason} if reason else {})
 
 
@@ -86,6 +89,16 @@ def edit(
     send_at: Annotated[
         str | None,
         typer.Option("--send-at", metavar="TIME", help="A message's new send time (ISO 8601 with its zone)."),
+    ] = None,
+    end_of_sale: Annotated[
+        str | None, typer.Option("--end-of-sale", metavar="DATE", help="An end of life's new end of sale.")
+    ] = None,
+    end_of_support: Annotated[
+        str | None, typer.Option("--end-of-support", metavar="DATE", help="An end of life's new end of support.")
+    ] = None,
+    shutdown_date: Annotated[
+        str | None,
+        typer.Option("--shutdown-date", metavar="DATE", help="An end of life's new shutdown; it keeps its id."),
     ] = None,
     replace_approver: Annotated[
         list[str],
@@ -112,12 +125,15 @@ def edit(
     reason: Annotated[str, typer.Option(help="Why; told to the people it affects, kept in the trail.")] = "",
     url: UrlOption = None,
 ) -> None:
-    """Change a running process: a launch's date, who decides at its gate, who owns an item, which items."""
+    """Change a running process: a launch's date, an end of life's milestones, who decides at its gate, who owns an
+    item, which items."""
     from workers.cli import call  # (cli.py adds this command: it is loaded by the time it runs)
 
     body = edit_body(
-        launch_date, send_at, replace_approver, add_approver, remove_approver, item_owner, reason, add_item, remove_item
-    )
+        launch_date, send_at, replace_approver, add_approver, remove_approver, item_owner, reason, add_item,
+        remove_item, milestones={"end_of_sale": end_of_sale, "end_of_support": end_of_support,
+                                 "shutdown_date": shutdown_date},
+    )  # fmt: skip
     edited = call(url, "POST", f"/api/processes/{process_id}/edits", json=body)
     for change in edited["changes"]:
         typer.echo(change["sentence"])

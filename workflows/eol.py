@@ -4,7 +4,8 @@
 customer notice (a `comms` child: reviewed, approved, sent on the announce
 date), then in date order the end of sale, the end of support and the
 customer reminders, the last "pull the plug" approval, the shutdown tasks,
-and the data-retention milestone. Every wait is a durable timer.
+and the data-retention milestone. Every wait is a durable timer; those on a
+later milestone plan again when an edit moves it (`workflows.eol_edits`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import groupby
 from typing import Any
 
@@ -24,11 +26,12 @@ from domain.eol import EolInput
 from domain.models import ApprovalRecord, CancelInput, Content, ItemState, PlannedMoment, ProcessView
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
+from workflows.eol_edits import MovableMilestones
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.checklist import chase
-from workflows.steps.gate import Email, GatedProcess
-from workflows.steps.timers import sleep_until, wait_until
-from workflows.steps.tracked import TrackedChecklist, item_lines
+from workflows.steps.gate import Email
+from workflows.steps.timers import sleep_until, wait_until, wait_until_planned
+from workflows.steps.tracked import item_lines
 
 Child = ChildWorkflowHandle[Any, ProcessView]
 
@@ -38,7 +41,7 @@ they were filed, while the service was still to be turned off). Called when the 
 
 
 @workflow.defn(name="eol")
-class EolWorkflow(GatedProcess, TrackedChecklist):
+class EolWorkflow(MovableMilestones):
     """One product's end of life, from the first internal task to the deletion of its data."""
 
     kind = "eol"
@@ -77,6 +80,14 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
             "shutdown": params.shutdown_date,
         }[key]
         return at_hour(day + timedelta(days=offset_days), self.input.template.notify_hour_utc, params.time_zone)
+
+    def planned(self) -> int:
+        """How many times an edit moved a milestone (the waits on one plan again when it changes)."""
+        return self.plan_changes
+
+    def moved_since(self, seen: int) -> bool:
+        """Whether an edit moved a milestone since the plan was `seen`."""
+        return self.plan_changes != seen
 
     def task(self, spec: EolTask) -> ItemState:
         return ItemState(
@@ -205,23 +216,20 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
 
     async def milestones_and_reminders(self) -> None:
         """End of sale, end of support and the customer reminders, each on its day; the reminders' sends awaited."""
-        reminders = self.input.template.notice_reminders
-        events: list[tuple[datetime, str, int]] = [
-            (self.moment("end_of_sale"), "end-of-sale", 0),
-            (self.moment("end_of_support"), "end-of-support", 0),
-        ]
-        for days in sorted(set(reminders.days_before_shutdown), reverse=True):
-            goes_out = self.moment("shutdown", -days)
-            if goes_out > self.moment("announce"):
-                lead = 0 if reminders.approval == "preapproved" else reminders.lead_days
-                events.append((max(goes_out - timedelta(days=lead), workflow.now()), "reminder", days))
+        events = self.milestone_events()
         sent: list[Child] = []
-        for at, what, days in sorted(events):
-            await sleep_until(at)
-            if what == "reminder":
-                sent.append(await self.reminder(days))
-            else:
-                await self.milestone(what)
+        done: set[tuple[str, int]] = set()
+        while ahead := [e for e in events if e[1:] not in done]:
+            at, what, days = ahead[0]
+            seen = self.plan_changes
+            if not await wait_until(partial(self.moved_since, seen), at):
+                done.add((what, days))
+                if what == "reminder":
+                    sent.append(await self.reminder(days))
+                else:
+                    await self.milestone(what)
+            if self.plan_changes != seen:  # a milestone moved: what is not done yet follows it
+                events = self.milestone_events()
         self._start_step("reminders")
         if sent and workflow.patched("eol-reminders-end-by-the-plug"):
             await self.withdraw_late_reminders(sent)
@@ -233,12 +241,26 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
                 "comms", "reminders", "send every customer reminder", f"not sent: {', '.join(failed)}"
             )
 
+    def milestone_events(self) -> list[tuple[datetime, str, int]]:
+        """End of sale, end of support and each customer reminder's start (its review's lead before it goes out),
+        in time order; worked out at the start and again when an edit moves a milestone."""
+        reminders = self.input.template.notice_reminders
+        events: list[tuple[datetime, str, int]] = [
+            (self.moment("end_of_sale"), "end-of-sale", 0),
+            (self.moment("end_of_support"), "end-of-support", 0),
+        ]
+        for days in sorted(set(reminders.days_before_shutdown), reverse=True):
+            goes_out = self.moment("shutdown", -days)
+            if goes_out > self.moment("announce"):
+                lead = 0 if reminders.approval == "preapproved" else reminders.lead_days
+                events.append((max(goes_out - timedelta(days=lead), workflow.now()), "reminder", days))
+        return sorted(events)
+
     async def withdraw_late_reminders(self, sent: list[Child]) -> None:
         """Reminders still unsent (in review) when the last approval opens are withdrawn: the shutdown does
         not wait on them, and a reminder after it would be wrong. (Unpatched, a slow review held the gate.)"""
-        opens_at = self.moment("shutdown", -self.input.template.gate.offset_days)
         settled = [asyncio.create_task(_settled(child)) for child in sent]
-        if await wait_until(lambda: all(task.done() for task in settled), opens_at):
+        if await wait_until_planned(lambda: all(task.done() for task in settled), self.plug_opens, self.planned):
             return
         for child, task in zip(sent, settled, strict=True):
             if not task.done():
@@ -276,7 +298,7 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
     async def pull_the_plug(self) -> bool:
         """The approvers' last word before the shutdown tasks; False (the end, rejected) if they say no."""
         gate_template = self.input.template.gate
-        await sleep_until(self.moment("shutdown", -gate_template.offset_days))
+        await wait_until_planned(lambda: False, self.plug_opens, self.planned)
         self._start_step("pull-the-plug")
         expires_at = self.moment("shutdown", gate_template.hold_days)
         outcome = await self.gate_round(expires_at, gate_template.remind_every_days, self.moment("shutdown"))
@@ -307,8 +329,8 @@ class EolWorkflow(GatedProcess, TrackedChecklist):
 
     async def shutdown(self) -> None:
         """On the shutdown date: the shutdown tasks, and everyone told."""
+        await wait_until_planned(lambda: False, lambda: self.moment("shutdown"), self.planned)
         params, template = self.input.params, self.input.template
-        await sleep_until(self.moment("shutdown"))
         self._start_step("shutdown")
         items = [self.task(spec) for spec in template.shutdown_tasks]
         for item in items:

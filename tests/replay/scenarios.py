@@ -437,6 +437,46 @@ async def eol_cancel_notice(stack: Stack) -> Handle:
     return await _cancel(handle, "The product lives on.")
 
 
+async def eol_moved(stack: Stack) -> Handle:
+    """Its notice approved, the end of support moved two days and the shutdown a week later: the reminder, the last
+    approval and the shutdown at the new times; approved, shut down, retired."""
+    today = await stack.today()
+    handle = await stack.start_eol(
+        product="Replay Moved Legacy",
+        announce_date=today + timedelta(days=2),
+        end_of_sale=today + timedelta(days=5),
+        end_of_support=today + timedelta(days=8),
+        shutdown_date=today + timedelta(days=20),
+        template={"notice_reminders": {"days_before_shutdown": [7]},
+                  "min_notice_days": {"end_of_sale": 2, "end_of_support": 2, "shutdown": 5}},
+    )  # fmt: skip
+    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
+    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
+    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    for reviewer in ("vp@example.com", "legal@example.com"):
+        await stack.client.get_workflow_handle(notice).execute_update(
+            "decide", DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
+        )
+    await handle.execute_update(
+        "edit",
+        EditInput(end_of_support=today + timedelta(days=10), shutdown_date=today + timedelta(days=27),
+                  by="pm@example.com", reason="A big customer needs a week more."),
+    )  # fmt: skip
+    await _until(lambda: _count(stack, handle, "edited") == 1, "the edit")
+    await _finish_tasks(handle)
+    await stack.env.sleep(timedelta(days=25))
+    await _until(lambda: _count(stack, handle, "gate_opened") == 1, "the last approval")
+    for approver in ("vp@example.com", "legal@example.com"):
+        await handle.execute_update(
+            "decide", DecisionInput(gate="pull-the-plug", approver=approver, decision=Decision.APPROVE)
+        )
+    await stack.env.sleep(timedelta(days=3))
+    await _until(lambda: _count(stack, handle, "milestone") >= 3, "the shutdown")
+    await _finish_tasks(handle)
+    await handle.result()
+    return handle
+
+
 async def launch_edited(stack: Stack) -> Handle:
     """Edited while it runs: moved three days later and an item reassigned while its reminders are pending, then an
     approver replaced while the gate is open (the new one asked); approved by the new approver and the other;
@@ -540,6 +580,7 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "postmortem-launch-items": postmortem_launch_items,
     "eol": eol,
     "eol-cancel-notice": eol_cancel_notice,
+    "eol-moved": eol_moved,
 }
 """History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each
 kind's main path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a
@@ -548,4 +589,4 @@ before their issues are filed, and action items answered before theirs are; a la
 the main path, its late items named and escalated at kickoff in another), and one launched with items open (chased
 after launch day in the main path, closed while chased, handed to its retrospective, which takes them); a launch
 edited (moved, an item reassigned, an approver replaced), its checklist edited (an item added, one removed), its
-decision delegated."""
+decision delegated; an end of life whose shutdown is moved."""

@@ -36,8 +36,10 @@ FollowUp = Callable[[], Awaitable[None]]
 """Something an edit sets going beside the story (the tracker told, someone emailed): called only when its turn
 comes, so an edit cut short by a cancel leaves nothing half-made behind."""
 
-PARTS = {"launch_date": "launch date", "send_at": "send time", "approvers": "approvers", "owners": "checklist items",
-         "add_items": "checklist items", "remove_items": "checklist items"}  # fmt: skip
+PARTS = {"launch_date": "launch date", "announce_date": "announcement", "end_of_sale": "end of sale",
+         "end_of_support": "end of support", "shutdown_date": "shutdown date", "send_at": "send time",
+         "approvers": "approvers", "owners": "checklist items", "add_items": "checklist items",
+         "remove_items": "checklist items"}  # fmt: skip
 """How a refusal names each part of an edit."""
 
 
