@@ -24,7 +24,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.calendar import launch_clashes
+from domain.calendar import clashes, launch_clashes, launch_people
 from domain.edits import Edited, EditInput
 from domain.enums import Channel, ProcessStatus, StepStatus
 from domain.errors import (
@@ -118,6 +118,16 @@ MAX_INPUT_BYTES = 1536 * 1024
 """The most a process's input (parameters and template) may weigh as JSON. Temporal refuses a payload over
 2 MiB by default, and only after the work is done; the body cap (1 MiB) keeps an API request well under this,
 and this guard holds for every way in (a webhook's rule, a parent process)."""
+
+
+def _clashes_on(process_id: str, edit: EditInput, stored: StoredViews) -> list[str]:
+    """The running launches on a moved launch's new day that share its people, in words (from the store's copies)."""
+    mine = stored.process_view(process_id)
+    if mine is None or mine.kind != "launch" or edit.launch_date is None:
+        return []
+    people = launch_people(mine.params, (item.owner for item in mine.items))
+    others = stored.process_views(kind="launch", running=True)
+    return [clash.sentence for clash in clashes(process_id, edit.launch_date, people, others)]
 
 
 def _check_size(workflow_input: BaseModel) -> None:
@@ -379,9 +389,12 @@ class Processes:
         result: ProcessView = await self._update(process_id, "decide", decision, ProcessView)
         return result
 
-    async def edit(self, process_id: str, edit: EditInput) -> Edited:
+    async def edit(self, process_id: str, edit: EditInput, stored: StoredViews | None = None) -> Edited:
         """Change a running process (its launch date, its approvers, its items' owners); answers with what changed,
-        the tracker and the people it affects told beside it."""
+        the tracker and the people it affects told beside it. With `stored`, a launch moved onto a day with other
+        running launches that share its people carries the warning (`EditInput.clashes`), as a start does."""
+        if stored is not None and edit.launch_date is not None:
+            edit = edit.model_copy(update={"clashes": await asyncio.to_thread(_clashes_on, process_id, edit, stored)})
         result: Edited = await self._update(process_id, "edit", edit, Edited)
         return result
 

@@ -134,6 +134,9 @@ class EditInput(EditChanges):
 
     by: str = "system"
     channel: Channel = Channel.API
+    clashes: list[str] = Field(default_factory=list)
+    """Set by the web service, not the caller: the other running launches on a moved launch's new day that share
+    its people (`domain.calendar.clashes`), in words; the owner is told, as at a start (a warning, not a refusal)."""
 
 
 class Change(Model):

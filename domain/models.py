@@ -349,7 +349,7 @@ class ProcessView(Model):
     undelivered: list[UndeliveredMessage] = []
     """The messages that could not be delivered (after their retries, or refused), until resent."""
     warnings: list[str] = []
-    """What the owner was warned of when it started (another launch on its day with the same people)."""
+    """What the owner was warned of when it started or last moved (another launch on its day with the same people)."""
     plan: list[PlannedMoment] = []
     """The process's dated plan, in time order (passed moments included): what the calendar and "next" show."""
     live: bool = True

@@ -491,6 +491,7 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
         self.launch_at = self.days_from_launch(0)
         self.gate_opens_at = self.days_from_launch(-self.input.template.gate.offset_days)
         self.title = self.input.params.heading()
+        self.input.clashes = list(input.clashes)  # what the view warns of: the new day's, not the old one's
         self.outbound.context |= {"launch_date": new.isoformat(), "about": f"the launch of {params.product} on {new}"}
         gate = self.gate.state
         if gate.status == GateStatus.OPEN:
@@ -518,6 +519,10 @@ class LaunchWorkflow(GatedProcess, TrackedChecklist):
             f"{tag}:moved", "changed", people, "checklist", by=input.by, reason=input.reason, items=[],
             changes=[f"the launch moves from {old} to {new} ({days_moved(old, new)})", when],
         )  # fmt: skip
+        if input.clashes:
+            await self.outbound.email(
+                f"{tag}:clashes", "launch_clash", [params.owner], "kickoff", clashes=input.clashes
+            )
         if gate.status == GateStatus.OPEN and gate.round == round_ and gate.waiting_on:
             await self.request_decisions(gate.waiting_on, asked=(tag, input.by))
 

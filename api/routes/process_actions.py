@@ -149,7 +149,9 @@ async def edit_from_page(process_id: str, request: Request, svc: ServicesDep, ca
     async def change() -> str:
         view = await svc.processes.view(process_id)
         edited = await svc.processes.edit(
-            process_id, EditInput(**dict(changes_in(values, view)), by=caller.actor, channel=caller.channel)
+            process_id,
+            EditInput(**dict(changes_in(values, view)), by=caller.actor, channel=caller.channel),
+            stored=svc.store,
         )
         said = "; ".join(change.sentence for change in edited.changes)
         return f"Changed: {said[:1].upper()}{said[1:]}. The people it affects are told."

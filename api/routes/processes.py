@@ -130,7 +130,8 @@ async def edit_process(process_id: str, body: EditChanges, svc: ServicesDep, cal
     "email"}``: the tracker issue follows). Only what is named changes; the people it affects are told, and the
     trail's ``edited`` event names each change, before and after. 422 names a wrong field; 409 says what the
     process's state refuses (a gate already decided, a quorum that could no longer be met)."""
-    return await svc.processes.edit(process_id, EditInput(**dict(body), by=caller.actor, channel=caller.channel))
+    edit = EditInput(**dict(body), by=caller.actor, channel=caller.channel)
+    return await svc.processes.edit(process_id, edit, stored=svc.store)
 
 
 @router.post("/processes/{process_id}/revisions", response_model=Content, status_code=201)

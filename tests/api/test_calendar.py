@@ -106,3 +106,27 @@ async def test_a_month_that_is_no_month_or_an_unknown_kind_is_refused(app_client
         )
     unknown = await app_client.get("/api/calendar", params={"kind": "bogus"})
     assert unknown.status_code == 422 and "launch" in unknown.text
+
+
+async def test_a_launch_moved_onto_a_day_shared_with_the_same_people_is_warned_and_its_owner_told(
+    app_client: httpx.AsyncClient, today: date
+) -> None:
+    day = today + timedelta(days=30)
+    first = await start(app_client, launch_params(day, approvers=["vp@example.com"]))
+    moving = await start(app_client, launch_params(day + timedelta(days=5), approvers=["vp@example.com"]))
+    await wait_until_idle(app_client, first["id"])
+    await wait_until_idle(app_client, moving["id"])
+    assert moving["warnings"] == []
+
+    moved = await app_client.post(f"/api/processes/{moving['id']}/edits", json={"launch_date": day.isoformat()})
+
+    assert moved.status_code == 200, moved.text
+    [warning] = moved.json()["view"]["warnings"]
+    assert first["id"] in warning and f"is also on {day}" in warning
+
+    async def told() -> list[dict[str, Any]] | None:
+        outbox = (await app_client.get("/api/outbox", params={"process": moving["id"]})).json()
+        return [m for m in outbox if m["subject"].endswith("other launches that day share its people")] or None
+
+    [email] = await eventually(told, "the owner's warning")
+    assert email["to"] == [moving["owner"]] and first["id"] in email["body"] and str(day) in email["subject"]
