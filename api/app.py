@@ -24,7 +24,7 @@ from api.deps import Services
 from api.observability import AccessLog, metrics_registry
 from api.rendering import TEMPLATES
 from api.routes import ROUTERS
-from api.service import ParamsError
+from api.starts import ParamsError
 from api.tokens import InvalidToken
 from domain.errors import (
     BadInput,

@@ -14,7 +14,7 @@ longer make sense.
 
 A schedule is checked when it is made as a start is: it is created paused, its first two times are read back
 from Temporal (which alone reads a cron in a time zone), the parameters resolved for the first run must pass
-every check of a start (`Processes.prepare_start`, the same code), and the two runs must make two process ids —
+every check of a start (`prepare_start`, the same code), and the two runs must make two process ids —
 else every run after the first would find the first one's process and start nothing. Then it is unpaused, or
 deleted and the refusal (422, naming the field) returned.
 """
@@ -48,7 +48,8 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.schemas import ScheduleRequest
-from api.service import BUSY, MAX_INPUT_BYTES, ParamsError, Processes, StoredViews
+from api.service import BUSY, Processes
+from api.starts import MAX_INPUT_BYTES, ParamsError, StoredViews, prepare_start
 from domain.access import Caller, Role
 from domain.enums import Channel
 from domain.errors import Conflict, Forbidden, InvalidField, NotFound, Unavailable, UnknownKind
@@ -226,7 +227,7 @@ class Schedules:
             raise _refused("cron" if memo.cron else "every", "this schedule would never run")
         day = run_day(times[0], memo.time_zone)
         resolved = resolve(memo.kind, memo.params, times[0], day)
-        first = Processes.prepare_start(memo.kind, resolved, actor, self.processes.templates, day)[1].id
+        first = prepare_start(memo.kind, resolved, actor, self.processes.templates, day)[1].id
         later = [next_process(memo, at) for at in times[1:]]
         twice = next((id_ for n, id_ in enumerate([first, *later]) if id_ and id_ in later[n:]), None)
         if twice is None:
@@ -394,7 +395,7 @@ class ScheduledStarts:
             )
         except Conflict:
             _, found = await asyncio.to_thread(
-                Processes.prepare_start, request.kind, request.params, actor, self.processes.templates, request.day
+                prepare_start, request.kind, request.params, actor, self.processes.templates, request.day
             )
             return RunOutcome(process_id=found.id, started=False)
         except RPCError as err:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from temporalio.client import (
     Client,
     RPCTimeoutOrCancelledError,
@@ -24,21 +24,18 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.calendar import clashes, launch_clashes, launch_people
+from api.starts import StoredViews, clashes_on, prepare_start
 from domain.edits import Edited, EditInput
-from domain.enums import Channel, ProcessStatus, StepStatus
+from domain.enums import Channel
 from domain.errors import (
     BadInput,
     Conflict,
-    InvalidField,
     NotFound,
     SignoffError,
     Unavailable,
-    UnknownKind,
     error_named,
 )
-from domain.kinds import KINDS, ProcessTemplate
-from domain.launch import LaunchParams
+from domain.kinds import ProcessTemplate
 from domain.models import (
     CancelInput,
     Content,
@@ -47,103 +44,14 @@ from domain.models import (
     IssueDoneInput,
     ItemDoneInput,
     ItemState,
-    ProcessParams,
     ProcessView,
     Reminded,
     RemindInput,
     ResendInput,
     RevisionInput,
-    StepView,
     UndeliveredMessage,
 )
 from domain.postmortem import ActionItemsInput
-
-
-class ParamsError(BadInput):
-    """Parameters that do not validate; `errors` names each field."""
-
-    def __init__(self, errors: list[dict[str, Any]]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors))
-
-
-def params_errors(err: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic's errors as ``{"loc": ["params", …], "msg", "type"}``, FastAPI's shape."""
-    return [
-        {"loc": ["params", *e["loc"]], "msg": e["msg"].removeprefix("Value error, "), "type": e["type"]}
-        for e in err.errors()
-    ]
-
-
-def _problems(check: Callable[[Any], None], against: Any) -> list[InvalidField]:
-    """What `check` (a parameters' `check_start` or `check_template`) finds wrong `against` today or a template."""
-    try:
-        check(against)
-    except InvalidField as err:
-        return err.each
-    return []
-
-
-def _field_errors(problems: list[InvalidField]) -> list[dict[str, Any]]:
-    """The checks' findings in `params_errors`' shape."""
-    return [{"loc": ["params", e.field], "msg": e.reason, "type": "value_error"} for e in problems]
-
-
-def _checked_anyway(
-    model: type[ProcessParams],
-    read: dict[str, Any],
-    errors: list[dict[str, Any]],
-    templates: Callable[[str, str], ProcessTemplate],
-    today: date,
-    kind: str,
-) -> list[InvalidField]:
-    """What a start's checks find in the fields that `read` when others did not (`errors`): a bad address and a
-    role's typo are one answer, not two submits. A rule on a field that did not read is skipped; a template
-    that does not load is refused once the fields read, as always."""
-    unread = {e["loc"][1] for e in errors if len(e["loc"]) > 1}
-    if any(len(e["loc"]) < 2 for e in errors):
-        return []  # the parameters as a whole did not read: nothing to check
-    partial = model.partial({name: value for name, value in read.items() if name not in unread})
-    problems = _problems(partial.check_start, today)
-    if "template" in unread:
-        return problems
-    try:
-        template = templates(partial.template or kind, kind)
-    except BadInput:
-        return problems
-    return problems + _problems(partial.check_template, template)
-
-
-MAX_INPUT_BYTES = 1536 * 1024
-"""The most a process's input (parameters and template) may weigh as JSON. Temporal refuses a payload over
-2 MiB by default, and only after the work is done; the body cap (1 MiB) keeps an API request well under this,
-and this guard holds for every way in (a webhook's rule, a parent process)."""
-
-
-def _clashes_on(process_id: str, edit: EditInput, stored: StoredViews) -> list[str]:
-    """The running launches on a moved launch's new day that share its people, in words (from the store's copies)."""
-    mine = stored.process_view(process_id)
-    if mine is None or mine.kind != "launch" or edit.launch_date is None:
-        return []
-    people = launch_people(mine.params, (item.owner for item in mine.items))
-    others = stored.process_views(kind="launch", running=True)
-    return [clash.sentence for clash in clashes(process_id, edit.launch_date, people, others)]
-
-
-def _check_size(workflow_input: BaseModel) -> None:
-    """Refuse an input that fits every field's limit but not, all together, in one Temporal payload.
-
-    Raises:
-        ParamsError: naming ``params`` and the size.
-    """
-    size = len(workflow_input.model_dump_json())
-    if size > MAX_INPUT_BYTES:
-        reason = (
-            f"the process's input comes to {size:,} bytes, over the {MAX_INPUT_BYTES:,} one process can carry: "
-            "send fewer or shorter addresses, or a shorter body"
-        )
-        raise ParamsError([{"loc": ["params"], "msg": reason, "type": "too_long"}])
-
 
 LIVE_WITHIN = timedelta(seconds=1.5)
 """How long a page waits for a process's live state before it shows the store's copy instead.
@@ -153,18 +61,6 @@ process in a worker's cache answers its query in about 10 ms, one the worker mus
 (after a deploy, or out of the cache) in well under a second; half a second is left for the
 store and the page. The bound holds for the whole call, not only Temporal's own deadline: with
 Temporal down the client tries to connect again for about 10 s, whatever the deadline says."""
-
-
-class StoredViews(Protocol):
-    """Where a process's page is kept while it runs (`integrations.store.Store`)."""
-
-    def process_view(self, process_id: str) -> ProcessView | None:
-        """The kept copy of a process's page (not live), if the process ever started."""
-        ...
-
-    def process_views(self, kind: str | None = None, running: bool = False) -> list[ProcessView]:
-        """The kept copies of every process's page (of one kind; only running ones)."""
-        ...
 
 
 class Processes:
@@ -257,64 +153,7 @@ class Processes:
         """The workflow input of a new process and how it looks before its first step, as of `today` (None: the
         service's today; a schedule's run: its own day, api/schedules.py)."""
         day = today or self.today()
-        return self.prepare_start(kind, params, actor, self.templates, day, parent, stored, channel, self.time_zone)
-
-    @staticmethod
-    def prepare_start(
-        kind: str,
-        params: dict[str, Any],
-        actor: str,
-        templates: Callable[[str, str], ProcessTemplate],
-        today: date,
-        parent: str | None = None,
-        stored: StoredViews | None = None,
-        channel: Channel = Channel.SYSTEM,
-        time_zone: str = "",
-    ) -> tuple[BaseModel, ProcessView]:
-        """`_prepare` without a Temporal client: every check of a start, as of `today`, with `templates`, the
-        process in `time_zone` when its parameters name none (the deployment's ``SIGNOFF_TIME_ZONE``).
-
-        `signoff plan` and ``POST /api/plans`` check a preview's parameters with it (workers/preview.py),
-        so a preview refuses exactly what a start refuses.
-        """
-        if time_zone and not params.get("time_zone"):
-            params = {**params, "time_zone": time_zone}
-        spec = KINDS.get(kind)
-        if spec is None:
-            raise UnknownKind(kind, list(KINDS))
-        read: dict[str, Any] = {}
-        try:
-            validated = spec.params.model_validate(params, context={"read": read})
-        except ValidationError as err:
-            errors = params_errors(err)
-            problems = _checked_anyway(spec.params, read, errors, templates, today, kind)
-            raise ParamsError(errors + _field_errors(problems)) from None
-        problems = _problems(validated.check_start, today)  # and the template's, all in one answer
-        template = templates(validated.template or kind, kind)
-        problems += _problems(validated.check_template, template)
-        if problems:
-            raise ParamsError(_field_errors(problems))
-        extra: dict[str, Any] = {"parent": parent} if parent else {}
-        for name, (child_kind, child_template) in spec.companions(template).items():
-            extra[name] = templates(child_template, child_kind)
-        if stored is not None and isinstance(validated, LaunchParams):
-            found = launch_clashes(validated, today, stored.process_views(kind=kind, running=True))
-            extra["clashes"] = [clash.sentence for clash in found]
-        workflow_input = spec.input.model_validate(
-            {"params": validated, "template": template, "requested_by": actor, "requested_via": channel, **extra}
-        )
-        _check_size(workflow_input)
-        view = ProcessView(
-            id=validated.id(today),
-            kind=kind,
-            title=validated.heading(),
-            status=ProcessStatus.RUNNING,
-            owner=validated.owner,
-            params=validated.model_dump(mode="json"),
-            steps=[StepView(key=key, title=title, status=StepStatus.PENDING) for key, title in spec.steps.items()],
-            warnings=extra.get("clashes", []),
-        )
-        return workflow_input, view
+        return prepare_start(kind, params, actor, self.templates, day, parent, stored, channel, self.time_zone)
 
     def _handle(self, process_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(process_id)
@@ -394,7 +233,7 @@ class Processes:
         the tracker and the people it affects told beside it. With `stored`, a launch moved onto a day with other
         running launches that share its people carries the warning (`EditInput.clashes`), as a start does."""
         if stored is not None and edit.launch_date is not None:
-            edit = edit.model_copy(update={"clashes": await asyncio.to_thread(_clashes_on, process_id, edit, stored)})
+            edit = edit.model_copy(update={"clashes": await asyncio.to_thread(clashes_on, process_id, edit, stored)})
         result: Edited = await self._update(process_id, "edit", edit, Edited)
         return result
 

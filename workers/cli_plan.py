@@ -1,7 +1,7 @@
 """`signoff plan`: preview a whole process in seconds, here, with nothing sent and nothing kept.
 
 It needs no running service: the parameters are checked as `signoff start` has them checked
-(`api.service.Processes.prepare_start`, the same sentences and exit code 2), and `workers.preview` runs
+(`api.starts.prepare_start`, the same sentences and exit code 2), and `workers.preview` runs
 the process on a time-skipping test server of its own over a throwaway store; the settings give only the
 template folders, the address the messages' links name and the default time zone. Nothing in the data dir is
 read or written.

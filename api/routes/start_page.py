@@ -19,7 +19,7 @@ from pydantic_core import PydanticUndefined
 from api.deps import CurrentUser, ServicesDep
 from api.rendering import TEMPLATES
 from api.routes.plans import plan_page
-from api.service import ParamsError
+from api.starts import ParamsError
 from config.templates import TemplateError
 from domain.access import owned_by_caller
 from domain.errors import BadInput, Conflict, Forbidden, UnknownKind

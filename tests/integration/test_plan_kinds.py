@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from api.service import ParamsError
+from api.starts import ParamsError
 from config.templates import PROCESSES, Templates, load_template
 from domain.templates import EolTemplate
 from workers.preview import ASSUMES, ASSUMES_DONE, MAX_RECIPIENTS, preview

@@ -11,7 +11,8 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
 from api.schemas import ActionItemsRequest, CancelRequest, ItemDoneRequest, RevisionRequest, StartRequest
-from api.service import MAX_INPUT_BYTES, ParamsError, Processes
+from api.service import Processes
+from api.starts import MAX_INPUT_BYTES, ParamsError
 from config.templates import load_template
 from domain.kinds import KINDS
 from domain.launch import LaunchParams

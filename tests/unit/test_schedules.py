@@ -8,7 +8,7 @@ import pytest
 from temporalio.client import ScheduleRange
 
 from api.schedules import schedule_spec
-from api.service import ParamsError
+from api.starts import ParamsError
 from domain.errors import InvalidField
 from domain.schedules import Every, check_name, default_name, resolve, run_day
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 import domain.templates
 import domain.words
 import integrations.mrkdwn
-from api.service import ParamsError, Processes
+from api.starts import ParamsError, prepare_start
 from config.templates import load_template
 from domain.comms import CommsParams
 from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
@@ -199,7 +199,7 @@ def test_a_start_checks_what_did_read_when_a_field_did_not(
     kind: str, params: dict[str, object], found: list[tuple[object, ...]]
 ) -> None:
     with pytest.raises(ParamsError) as refused:
-        Processes.prepare_start(kind, params, "pm@x.io", load_template, date(2026, 12, 1))
+        prepare_start(kind, params, "pm@x.io", load_template, date(2026, 12, 1))
 
     assert [tuple(e["loc"][1:]) for e in refused.value.errors] == found
 
