@@ -36,22 +36,19 @@ from domain.errors import (
     error_named,
 )
 from domain.kinds import ProcessTemplate
-from domain.models import (
+from domain.models import Content, ItemState, ProcessView, UndeliveredMessage
+from domain.postmortem import ActionItemsInput
+from domain.updates import (
     CancelInput,
-    Content,
     DecisionInput,
     DelegateInput,
     IssueDoneInput,
     ItemDoneInput,
-    ItemState,
-    ProcessView,
     Reminded,
     RemindInput,
     ResendInput,
     RevisionInput,
-    UndeliveredMessage,
 )
-from domain.postmortem import ActionItemsInput
 
 LIVE_WITHIN = timedelta(seconds=1.5)
 """How long a page waits for a process's live state before it shows the store's copy instead.

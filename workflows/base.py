@@ -26,17 +26,9 @@ from domain.audit import ProcessSummary
 from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict
 from domain.kinds import KINDS
-from domain.models import (
-    CancelInput,
-    PlannedMoment,
-    ProcessView,
-    Reminded,
-    RemindInput,
-    ResendInput,
-    StepView,
-    UndeliveredMessage,
-)
+from domain.models import PlannedMoment, ProcessView, StepView, UndeliveredMessage
 from domain.rules import at_hour, local_time
+from domain.updates import CancelInput, Reminded, RemindInput, ResendInput
 from domain.words import received
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.audit import AuditTrail

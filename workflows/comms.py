@@ -19,17 +19,10 @@ from domain.comms import CommsInput, content_hash
 from domain.edits import Change, EditInput
 from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict, InvalidField
-from domain.models import (
-    ApprovalRecord,
-    CancelInput,
-    Content,
-    DecisionInput,
-    PlannedMoment,
-    ProcessView,
-    RevisionInput,
-)
+from domain.models import ApprovalRecord, Content, PlannedMoment, ProcessView
 from domain.requests import BatchRequest, BatchResult
 from domain.rules import local_time
+from domain.updates import CancelInput, DecisionInput, RevisionInput
 from workflows.options import INTEGRATION
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.edits import FollowUp

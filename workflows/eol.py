@@ -23,9 +23,10 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer
 from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
 from domain.eol import EolInput
-from domain.models import ApprovalRecord, CancelInput, Content, ItemState, PlannedMoment, ProcessView
+from domain.models import ApprovalRecord, Content, ItemState, PlannedMoment, ProcessView
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
+from domain.updates import CancelInput
 from workflows.eol_edits import MovableMilestones
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.checklist import chase

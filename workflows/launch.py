@@ -18,9 +18,10 @@ from temporalio.workflow import ParentClosePolicy
 from domain.enums import GateStatus, StepStatus
 from domain.late_start import Compression, KickoffFacts, compress, kickoff_facts
 from domain.launch import LaunchInput
-from domain.models import ApprovalRecord, CancelInput, ItemState, PlannedMoment, ProcessView
+from domain.models import ApprovalRecord, ItemState, PlannedMoment, ProcessView
 from domain.postmortem import PostmortemInput, PostmortemParams
 from domain.rules import Notice, at_hour, due_date, item_notices, local_time, schedule
+from domain.updates import CancelInput
 from domain.words import count
 from workflows.launch_edits import MovableLaunch
 from workflows.steps.approval import ApprovalGate

@@ -16,10 +16,11 @@ from temporalio import workflow
 
 from domain.enums import Channel, Decision, GateStatus, StepStatus
 from domain.errors import Conflict, NotFound
-from domain.models import ApprovalRecord, CancelInput, ItemDoneInput, ItemState, ProcessView
+from domain.models import ApprovalRecord, ItemState, ProcessView
 from domain.postmortem import ActionItemsInput, PostmortemInput, draft_due
 from domain.rules import Notice, at_hour, item_notices, local_time
 from domain.templates import Priority, Reminders
+from domain.updates import CancelInput, ItemDoneInput
 from domain.words import count
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.checklist import chase

@@ -32,8 +32,9 @@ from domain.errors import (
     SignoffError,
     Unauthenticated,
 )
-from domain.models import DecisionInput, DelegateInput, GateState, ProcessView
+from domain.models import GateState, ProcessView
 from domain.requests import ApprovalClaims
+from domain.updates import DecisionInput, DelegateInput
 
 router = APIRouter(tags=["approvals"])
 

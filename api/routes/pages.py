@@ -19,7 +19,7 @@ from api.schemas import ProcessDetail
 from domain.enums import ProcessStatus
 from domain.errors import BadInput, UnknownKind
 from domain.kinds import KINDS
-from domain.models import ResendInput
+from domain.updates import ResendInput
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 

@@ -23,17 +23,9 @@ from domain.edits import EditChanges, Edited, EditInput
 from domain.enums import ProcessStatus
 from domain.errors import UnknownKind
 from domain.kinds import KINDS
-from domain.models import (
-    Content,
-    ItemState,
-    ProcessView,
-    Reminded,
-    RemindInput,
-    ResendInput,
-    RevisionInput,
-    UndeliveredMessage,
-)
+from domain.models import Content, ItemState, ProcessView, UndeliveredMessage
 from domain.postmortem import ActionItemsInput
+from domain.updates import Reminded, RemindInput, ResendInput, RevisionInput
 
 router = APIRouter(prefix="/api", tags=["processes"])
 

@@ -25,7 +25,7 @@ from api.observability import timed_decision
 from api.routes.hooks import MAX_BODY, read_capped
 from domain.enums import Channel, Decision
 from domain.errors import BadInput, SignoffError
-from domain.models import DecisionInput
+from domain.updates import DecisionInput
 from integrations.slack import SlackChat
 from integrations.slack_interactions import BadSignature, NotADecision, SlackDecision, parse_interaction, verify_request
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from domain.enums import Decision
-from domain.models import DecisionInput
+from domain.updates import DecisionInput
 from tests.api.conftest import bearer
 from tests.api.helpers import (
     audit,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 
 from domain.enums import Decision
-from domain.models import DecisionInput
+from domain.updates import DecisionInput
 from tests.api.conftest import bearer
 from tests.api.helpers import audit, eventually, launch_params, text_of, view, wait_for_action
 from tests.api.test_comms import comms_params

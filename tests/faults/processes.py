@@ -33,9 +33,10 @@ from domain.comms import CommsInput, CommsParams, content_hash
 from domain.enums import Channel, Decision, GateStatus
 from domain.eol import EolInput, EolParams
 from domain.launch import LaunchInput, LaunchParams
-from domain.models import DecisionInput, ItemDoneInput, ProcessView
+from domain.models import ProcessView
 from domain.postmortem import ActionItemsInput, PostmortemInput, PostmortemParams
 from domain.templates import CommsTemplate, EolTemplate, LaunchTemplate, PostmortemTemplate
+from domain.updates import DecisionInput, ItemDoneInput
 from tests.faults.rig import PROJECT, TASK_QUEUE, Rig
 
 TEMPLATES = Path(__file__).parent / "templates"

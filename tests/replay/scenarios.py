@@ -19,17 +19,10 @@ from temporalio.client import WorkflowHandle
 from domain.edits import ApproverEdits, EditInput, NewItem
 from domain.enums import Decision
 from domain.errors import Refused
-from domain.models import (
-    CancelInput,
-    DecisionInput,
-    DelegateInput,
-    ItemDoneInput,
-    ProcessView,
-    ResendInput,
-    RevisionInput,
-)
+from domain.models import ProcessView
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from domain.requests import Delivery, IssueRef, IssueRequest
+from domain.updates import CancelInput, DecisionInput, DelegateInput, ItemDoneInput, ResendInput, RevisionInput
 from integrations.outbox import OutboxMailer, OutboxTracker
 from integrations.ports import Email
 from integrations.store import Store

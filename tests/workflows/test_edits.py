@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.edits import ApproverEdits, Edited, EditInput
 from domain.enums import Decision, GateStatus
-from domain.models import DecisionInput
+from domain.updates import DecisionInput
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     DOCS,

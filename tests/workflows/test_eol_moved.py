@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.edits import Edited, EditInput
 from domain.enums import Decision, GateStatus
-from domain.models import DecisionInput
+from domain.updates import DecisionInput
 from tests.conftest import Stack
 from tests.workflows.helpers import Handle, advance_to, emails, events, nine_utc, refusal, settled
 from tests.workflows.test_eol import LEGAL, VP, approve_notice, finish_tasks, notice_in_review, view_of

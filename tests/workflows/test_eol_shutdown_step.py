@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.enums import Decision, ProcessStatus
-from domain.models import DecisionInput, ItemDoneInput
+from domain.updates import DecisionInput, ItemDoneInput
 from tests.conftest import Stack
 from tests.workflows.helpers import advance_to, events, finished, nine_utc, settled
 from tests.workflows.test_eol import LEGAL, VP, approve_notice, finish_tasks, notice_in_review, view_of

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from domain.edits import Edited, EditInput, NewItem
-from domain.models import ItemDoneInput
+from domain.updates import ItemDoneInput
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     DOCS,

@@ -14,7 +14,7 @@ import pytest
 from temporalio.client import WorkflowUpdateStage
 
 from domain.enums import ProcessStatus
-from domain.models import CancelInput
+from domain.updates import CancelInput
 from tests.conftest import Stack
 from tests.workflows.helpers import OWNER, Launch, events, eventually, finished, hold_outbox
 from workflows.launch import LaunchWorkflow

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.enums import Decision, ProcessStatus
-from domain.models import DecisionInput, ProcessView
+from domain.models import ProcessView
+from domain.updates import DecisionInput
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     ITEMS,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.enums import Decision
-from domain.models import ItemDoneInput
+from domain.updates import ItemDoneInput
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     LEGAL,

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.enums import Channel, Decision, ProcessStatus
-from domain.models import CancelInput, DecisionInput, Reminded, RemindInput
+from domain.updates import CancelInput, DecisionInput, Reminded, RemindInput
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     DOCS,

@@ -12,9 +12,10 @@ from datetime import datetime
 
 from domain.enums import Decision, GateStatus
 from domain.errors import Conflict, Expired, NotFound, SignoffError, Unauthenticated
-from domain.models import ApprovalRecord, DecisionInput, GateState, Policy
+from domain.models import ApprovalRecord, GateState, Policy
 from domain.rules import gate_outcome, required_approvals
 from domain.templates import GateTemplate, ReviewTemplate
+from domain.updates import DecisionInput
 from workflows.steps.refusal import refuse
 
 

@@ -24,8 +24,9 @@ from typing import Any, ClassVar, NamedTuple
 from temporalio import workflow
 
 from domain.enums import GateStatus, ProcessStatus
-from domain.models import ApprovalRecord, DecisionInput, ProcessView, Reminded
+from domain.models import ApprovalRecord, ProcessView
 from domain.rules import local_time
+from domain.updates import DecisionInput, Reminded
 from workflows.steps.handovers import GateHandOvers
 from workflows.steps.timers import wait_until
 

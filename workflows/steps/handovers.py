@@ -16,7 +16,8 @@ from temporalio import workflow
 from domain.edits import Change, EditInput, edited_approvers, outcome_with
 from domain.enums import GateStatus
 from domain.errors import Conflict, NotFound, SignoffError, Unauthenticated
-from domain.models import DelegateInput, ProcessView
+from domain.models import ProcessView
+from domain.updates import DelegateInput
 from workflows.steps.edits import EditableProcess, FollowUp
 from workflows.steps.refusal import refuse
 
