@@ -17,6 +17,9 @@ from Temporal (which alone reads a cron in a time zone), the parameters resolved
 every check of a start (`prepare_start`, the same code), and the two runs must make two process ids —
 else every run after the first would find the first one's process and start nothing. Then it is unpaused, or
 deleted and the refusal (422, naming the field) returned.
+
+When a schedule runs (its ``every`` or ``cron`` as a Temporal spec) is `api.schedule_specs`; how each run starts
+its process, in its creator's name, is `api.schedule_runs`. This module is the service: make, read and change.
 """
 
 from __future__ import annotations
@@ -27,40 +30,33 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
-    ScheduleCalendarSpec,
     ScheduleDescription,
     ScheduleHandle,
-    ScheduleIntervalSpec,
     ScheduleListActionStartWorkflow,
     ScheduleOverlapPolicy,
     SchedulePolicy,
-    ScheduleRange,
-    ScheduleSpec,
     ScheduleState,
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.schedule_runs import ScheduledStarts
+from api.schedule_specs import refused, schedule_spec
 from api.schemas import ScheduleRequest
 from api.service import BUSY, Processes
-from api.starts import MAX_INPUT_BYTES, ParamsError, StoredViews, prepare_start
-from domain.access import Caller, Role
-from domain.enums import Channel
-from domain.errors import Conflict, Forbidden, InvalidField, NotFound, Unavailable, UnknownKind
+from api.starts import MAX_INPUT_BYTES, ParamsError, prepare_start
+from domain.access import Caller
+from domain.errors import Conflict, InvalidField, NotFound, Unavailable, UnknownKind
 from domain.kinds import KINDS
 from domain.schedules import (
     NAME,
     RELATIVE_DATES,
     STARTER,
-    Every,
-    RunOutcome,
-    RunRequest,
     ScheduledStart,
     ScheduleMemo,
     ScheduleView,
@@ -73,6 +69,9 @@ from domain.schedules import (
 )
 from integrations.store import Store
 
+# ScheduledStarts (api.schedule_runs) and schedule_spec (api.schedule_specs) are still named from here.
+__all__ = ["CATCH_UP", "CHECKING", "MEMO", "ScheduledStarts", "Schedules", "next_process", "schedule_spec"]
+
 MEMO = "signoff"
 """The memo key a schedule's `ScheduleMemo` is kept under."""
 
@@ -81,67 +80,6 @@ CATCH_UP = timedelta(days=1)
 
 CHECKING = "being checked: its first run's parameters"
 """The note of a schedule while it is made (it is paused until its first run's parameters pass)."""
-
-
-def _refused(field: str, message: str) -> ParamsError:
-    return ParamsError([{"loc": [field], "msg": message, "type": "value_error"}])
-
-
-def _zone(name: str | None) -> ZoneInfo | None:
-    """The time zone `name`, checked.
-
-    Raises:
-        ParamsError: naming ``time_zone``.
-    """
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _refused("time_zone", f"{name!r} is not a time zone: an IANA name such as Europe/Berlin or UTC") from None
-
-
-def schedule_spec(every: str | None, cron: str | None, zone_name: str | None, now: datetime) -> ScheduleSpec:
-    """When a schedule runs: `cron` as Temporal reads it, or every `every` from `now`, at its time of day.
-
-    Days and weeks are intervals phased so the first run comes one period after `now`; months and years are
-    calendar dates, the day of the month of `now` (the 28th at the latest, which every month has) at its hour
-    and minute in the time zone.
-
-    Raises:
-        ParamsError: naming ``every``, ``cron`` or ``time_zone``.
-    """
-    zone = _zone(zone_name)
-    if (every is None) == (cron is None):
-        raise _refused("every", "say when it runs: every (7d, 2w, 1mo, 3mo, 1y) or cron (0 9 1 * *), one of them")
-    if cron is not None:
-        return ScheduleSpec(cron_expressions=[cron.strip()], time_zone_name=zone_name)
-    try:
-        period = Every.parse(str(every))
-    except InvalidField as err:
-        raise _refused("every", err.reason) from None
-    if period.unit in ("d", "w"):
-        seconds = int(period.span.total_seconds())
-        offset = timedelta(seconds=int(now.timestamp()) % seconds)
-        return ScheduleSpec(
-            intervals=[ScheduleIntervalSpec(every=period.span, offset=offset)], time_zone_name=zone_name
-        )
-    local = now.astimezone(zone or UTC)
-    years: tuple[ScheduleRange, ...] = ()
-    if period.unit == "mo":
-        months = period.months(local.month)
-    else:  # every `count` years, for a century
-        months, years = [local.month], (ScheduleRange(local.year, local.year + 100 * period.count, period.count),)
-    calendar = ScheduleCalendarSpec(
-        second=(ScheduleRange(0),),
-        minute=(ScheduleRange(local.minute),),
-        hour=(ScheduleRange(local.hour),),
-        day_of_month=(ScheduleRange(min(local.day, 28)),),
-        month=tuple(ScheduleRange(month) for month in months),
-        year=years,
-        comment=str(period),
-    )
-    return ScheduleSpec(calendars=[calendar], time_zone_name=zone_name)
 
 
 def next_process(memo: ScheduleMemo, at: datetime) -> str | None:
@@ -173,9 +111,9 @@ class Schedules:
         try:
             name = check_name(request.name or default_name(request.kind, params))
         except InvalidField as err:
-            raise _refused("name", err.reason) from None
+            raise refused("name", err.reason) from None
         if len(json.dumps(params)) > MAX_INPUT_BYTES // 2:  # they travel twice: in the action and the memo
-            raise _refused("params", f"the parameters are over the {MAX_INPUT_BYTES // 2:,} bytes a schedule keeps")
+            raise refused("params", f"the parameters are over the {MAX_INPUT_BYTES // 2:,} bytes a schedule keeps")
         spec = schedule_spec(request.every, request.cron, request.time_zone, datetime.now(UTC))
         memo = ScheduleMemo(
             kind=request.kind,
@@ -202,7 +140,7 @@ class Schedules:
             raise Conflict(f"a schedule named {name} exists: choose another name, or delete that one first") from None
         except RPCError as err:
             if err.status == RPCStatusCode.INVALID_ARGUMENT:
-                raise _refused("cron" if request.cron else "every", err.message) from None
+                raise refused("cron" if request.cron else "every", err.message) from None
             raise _translated(err, name) from None
         try:
             times = (await handle.describe()).info.next_action_times
@@ -224,7 +162,7 @@ class Schedules:
             ParamsError: naming the parameter; or `every`/`cron` for a schedule that never runs.
         """
         if not times:
-            raise _refused("cron" if memo.cron else "every", "this schedule would never run")
+            raise refused("cron" if memo.cron else "every", "this schedule would never run")
         day = run_day(times[0], memo.time_zone)
         resolved = resolve(memo.kind, memo.params, times[0], day)
         first = prepare_start(memo.kind, resolved, actor, self.processes.templates, day)[1].id
@@ -364,60 +302,3 @@ def _translated(err: RPCError, name: str) -> Exception:
     if err.status in BUSY:
         return Unavailable("Temporal did not answer in time; try again in a few seconds", 5)
     return err
-
-
-class ScheduledStarts:
-    """How the worker's schedule activities start a run's process (`activities.schedules.Starter`): this
-    service's own start (validation, templates, the id), as of the run's day, in the name of the schedule's
-    creator — only while they may still start processes."""
-
-    def __init__(self, processes: Processes, stored: StoredViews | None, role_of: Callable[[str], Role | None]) -> None:
-        self.processes = processes
-        self.stored = stored
-        """The running launches a scheduled launch is checked against for clashes (a warning, as any start)."""
-        self.role_of = role_of
-        """The role a person has now, None if signoff no longer knows them (`api.auth.Authenticator.role_of`)."""
-
-    async def start_run(self, request: RunRequest) -> RunOutcome:
-        """Start `request`'s process; one already under its id is this run's, made before.
-
-        Raises:
-            Forbidden: its creator may no longer start processes (removed, or a viewer now); the schedule is
-                paused, with a note saying why.
-            BadInput: its parameters or template refuse it.
-            Unavailable: Temporal did not answer.
-        """
-        await self._creator_may_start(request)
-        actor = f"{request.created_by} (schedule {request.schedule})"
-        try:
-            view = await self.processes.start(
-                request.kind, request.params, actor, stored=self.stored, channel=Channel.SYSTEM, today=request.day
-            )
-        except Conflict:
-            _, found = await asyncio.to_thread(
-                prepare_start, request.kind, request.params, actor, self.processes.templates, request.day
-            )
-            return RunOutcome(process_id=found.id, started=False)
-        except RPCError as err:
-            if err.status in BUSY:
-                raise Unavailable(f"Temporal did not answer: {err.message}", 5) from None
-            raise
-        return RunOutcome(process_id=view.id, started=True)
-
-    async def _creator_may_start(self, request: RunRequest) -> None:
-        """Refuse the run, and pause its schedule, if its creator is no longer a member or an admin."""
-        creator = request.created_by
-        role = await asyncio.to_thread(self.role_of, creator)
-        if role is not None and role.covers(Role.MEMBER):
-            return
-        now = "no longer has access to signoff" if role is None else f"is {role.with_article} now"
-        note = f"paused: {creator} {now} and may not start processes"
-        try:
-            await self.processes.client.get_schedule_handle(request.schedule).pause(note=note)
-        except RPCError as err:  # gone already, or a server without schedules (a run started by hand): no pause
-            if err.status in BUSY:
-                raise Unavailable(f"Temporal did not answer: {err.message}", 5) from None
-        raise Forbidden(
-            f"{creator} {now} and may not start processes, so their schedule starts nothing in their name; it is "
-            "paused: unpause it once they are a member again, or make it anew as someone who is"
-        )
