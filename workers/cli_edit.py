@@ -14,12 +14,8 @@ from typing import Annotated, Any
 
 import typer
 
+from workers.cli_client import UrlOption, call
 from workers.cli_support import fail
-
-UrlOption = Annotated[
-    str | None,
-    typer.Option("--url", envvar="SIGNOFF_URL", help="The web service (default: SIGNOFF_PUBLIC_URL)."),
-]
 
 
 def pairs(option: str, given: list[str]) -> dict[str, str]:
@@ -127,8 +123,6 @@ def edit(
 ) -> None:
     """Change a running process: a launch's date, an end of life's milestones, who decides at its gate, who owns an
     item, which items."""
-    from workers.cli import call  # (cli.py adds this command: it is loaded by the time it runs)
-
     body = edit_body(
         launch_date, send_at, replace_approver, add_approver, remove_approver, item_owner, reason, add_item,
         remove_item, milestones={"end_of_sale": end_of_sale, "end_of_support": end_of_support,

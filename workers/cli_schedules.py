@@ -7,27 +7,17 @@ run's day (``--param launch_date=+14d``), and when it runs: ``--every 1mo`` or `
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from workers.cli_client import UrlOption, call
 from workers.cli_support import parse_params
 
 schedule_app = typer.Typer(
     help="Recurring processes: a new process at each time of a schedule, its dates moving with each run.",
     no_args_is_help=True,
 )
-
-UrlOption = Annotated[
-    str | None,
-    typer.Option("--url", envvar="SIGNOFF_URL", help="The web service (default: SIGNOFF_PUBLIC_URL)."),
-]
-
-
-def _call(url: str | None, method: str, path: str, **kwargs: Any) -> Any:
-    from workers.cli import call  # (cli.py adds these commands: it is loaded by the time one runs)
-
-    return call(url, method, path, **kwargs)
 
 
 def _when(moment: str | None) -> str:
@@ -66,7 +56,7 @@ def create(
         "name": name,
         "time_zone": time_zone,
     }
-    made = _call(url, "POST", "/api/schedules", json={k: v for k, v in body.items() if v is not None})
+    made = call(url, "POST", "/api/schedules", json={k: v for k, v in body.items() if v is not None})
     first = f", first on {_when(made['next_runs'][0])}" if made["next_runs"] else ""
     starting = f", starting {made['next_process']}" if made.get("next_process") else ""
     typer.echo(f"scheduled {made['name']}: {made['kind']} {made['when']}{first}{starting}")
@@ -75,7 +65,7 @@ def create(
 @schedule_app.command("list")
 def list_(url: UrlOption = None) -> None:
     """Every schedule: when it runs, its next run, whether paused, and its last run."""
-    schedules = _call(url, "GET", "/api/schedules")
+    schedules = call(url, "GET", "/api/schedules")
     if not schedules:
         typer.echo("no schedules")
         return
@@ -97,7 +87,7 @@ def pause(
     url: UrlOption = None,
 ) -> None:
     """Pause a schedule: no run until it is unpaused."""
-    view = _call(url, "POST", f"/api/schedules/{name}/pause", json={"reason": reason})
+    view = call(url, "POST", f"/api/schedules/{name}/pause", json={"reason": reason})
     typer.echo(f"{view['name']} is paused")
 
 
@@ -108,7 +98,7 @@ def unpause(
     url: UrlOption = None,
 ) -> None:
     """Let a paused schedule run again, from its next time."""
-    view = _call(url, "POST", f"/api/schedules/{name}/unpause", json={"reason": reason})
+    view = call(url, "POST", f"/api/schedules/{name}/unpause", json={"reason": reason})
     after = f", next on {_when(view['next_runs'][0])}" if view["next_runs"] else ""
     typer.echo(f"{view['name']} runs again{after}")
 
@@ -116,5 +106,5 @@ def unpause(
 @schedule_app.command("delete")
 def delete(name: Annotated[str, typer.Argument(metavar="NAME")], url: UrlOption = None) -> None:
     """Delete a schedule; the processes it started go on."""
-    _call(url, "DELETE", f"/api/schedules/{name}")
+    call(url, "DELETE", f"/api/schedules/{name}")
     typer.echo(f"{name} is deleted")
