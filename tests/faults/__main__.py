@@ -21,6 +21,9 @@ def options(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/faults", description=__doc__)
     parser.add_argument("--out", type=Path, help="also write the results (Markdown) to this file")
     parser.add_argument("--kind", action="append", help="only the kill scenarios of this process kind (repeatable)")
+    parser.add_argument(
+        "--activity", action="append", help="only the kill scenarios of this activity (repeatable; schedule: a kind)"
+    )
     parser.add_argument("--no-outages", action="store_true", help="only the kills: no Temporal, SMTP or Jira outage")
     parser.add_argument("--side-by-side", type=int, default=4, help="processes run at once in the kills (4)")
     parser.add_argument("--smtp-down", type=float, default=60.0, help="seconds SMTP is down (60)")
@@ -36,7 +39,10 @@ def options(argv: list[str]) -> argparse.Namespace:
 async def full(args: argparse.Namespace) -> tuple[Run, str]:
     async with running(args.keep) as run:
         run.rig.look_while_restarting = args.look_while_restarting
-        run.scenarios = [s for s in every_kill() if not args.kind or s.kind in args.kind]
+        run.scenarios = [
+            s for s in every_kill()
+            if (not args.kind or s.kind in args.kind) and (not args.activity or s.activity in args.activity)
+        ]  # fmt: skip
         print(f"killing the worker mid-activity: {len(run.scenarios)} scenarios", file=sys.stderr, flush=True)
         await run_kills(run.rig, run.scenarios, run.tags, args.side_by_side)
         if not args.no_outages:

@@ -13,6 +13,14 @@
   a message left undelivered in the process's view.
 - **Chains**: every process's audit chain verifies, and holds as many events
   as the process says it recorded.
+- **Jira issue edits** (an item reassigned, a due date moved: ``update_issue``):
+  every edit the trail records, and every reassignment, is on its issue with
+  its comment (else lost); an edit applied twice is harmless (the same fields
+  set again) and counted apart, as an email sent again is.
+- **Schedules** (a process started by a schedule's runs): every run ended and
+  is in the schedule's trail once (twice: a duplicate; never: lost), the
+  process was started once (two executions under its id, or two runs saying
+  they started it: a duplicate), and each refused run emailed its creator.
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ from dataclasses import dataclass, field
 from domain.enums import ProcessStatus
 from domain.models import ProcessView
 from domain.requests import process_label
+from domain.schedules import RUN_REFUSED, RunOutcome, trail_of
+from tests.faults import scheduled
 from tests.faults.processes import Process
 from tests.faults.rig import Rig
 from tests.faults.servers import header
@@ -49,6 +59,14 @@ class Tally:
     posts: int = 0
     issues: int = 0
     events: int = 0
+    updates: int = 0
+    """Jira issue edits carried out (distinct: an issue and the fields set on it)."""
+    updated_again: int = 0
+    """Jira issue edits carried out again (the same fields set on the same issue: harmless)."""
+    runs: int = 0
+    """Runs of schedules checked."""
+    scheduled: int = 0
+    """Processes started by schedules' runs (executions under their ids)."""
     problems: list[str] = field(default_factory=list)
     """Processes not completed, chains that do not verify, trails short of their events."""
 
@@ -71,21 +89,107 @@ async def tally(rig: Rig, processes: list[Process]) -> Tally:
     for process in processes:
         views = await views_of(rig, process)
         _count(rig, process, views, result)
+        if process.schedule:
+            runs = await scheduled.runs_of(rig, process.schedule)
+            _schedule(rig, process, runs, await scheduled.executions(rig, process.id), result)
     return result
 
 
 def _count(rig: Rig, process: Process, views: dict[str, ProcessView], out: Tally) -> None:
     ids = set(process.ids)
     out.processes += 1
-    if process.view is not None and process.view.status == ProcessStatus.COMPLETED:
+    if process.refused:
+        done = process.status == "refused, told"  # (every run refused: `scheduled.drive_refused`)
+    else:
+        done = process.view is not None and process.view.status == ProcessStatus.COMPLETED
+    if done:
         out.completed += 1
     else:
         out.problems.append(f"{process.id} ended {process.status}")
     for pid, view in views.items():
         _trail(rig, pid, view, out)
     _jira(rig, ids, views, out)
+    _edits(rig, ids, views, out)
     _slack(rig, ids, views, out)
     _email(rig, ids, out)
+
+
+def _edits(rig: Rig, ids: set[str], views: dict[str, ProcessView], out: Tally) -> None:
+    """Every issue edit the trail records, and every item reassigned, on its issue; edits made twice counted."""
+    labels = {process_label(pid) for pid in ids}
+    mine = {k for k, i in rig.jira.issues.items() if labels & set(i["fields"].get("labels") or [])}
+    applied = Counter(edit for edit in list(rig.jira.edits) if edit[0] in mine)
+    out.updates += len(applied)
+    out.updated_again += sum(n - 1 for n in applied.values())
+    for pid, view in views.items():
+        issues = {item.key: item.issue_key for item in view.items}
+        for event in rig.store.trail(pid):
+            if event.action == "issue_updated":
+                _edit_on_issue(rig, pid, event.details, out)
+            changes = event.details.get("changes") if event.action == "edited" else None
+            for change in changes or []:
+                what, before, after = str(change.get("what", "")), change.get("before"), change.get("after")
+                key = issues.get(what.removeprefix("owner:")) if what.startswith("owner:") else None
+                if not key or key not in rig.jira.issues:
+                    continue
+                fields = rig.jira.issues[key]["fields"]
+                if (fields.get("assignee") or {}).get("emailAddress") != after:
+                    out.lost.append(f"{pid}: {what} reassigned to {after}, its issue {key} not")
+                said = f"Reassigned from {before} to {after}"
+                if not any(said in c["body"] for c in rig.jira.comments.get(key, [])):
+                    out.lost.append(f"{pid}: {key} reassigned without its comment ({said})")
+
+
+def _edit_on_issue(rig: Rig, pid: str, details: dict[str, object], out: Tally) -> None:
+    key = str(details.get("issue"))
+    fields = (rig.jira.issues.get(key) or {}).get("fields")
+    if fields is None:
+        out.lost.append(f"{pid}: issue {key} recorded as updated, not in Jira")
+        return
+    if "assignee" in details and (fields.get("assignee") or {}).get("emailAddress") != details["assignee"]:
+        out.lost.append(f"{pid}: {key} recorded as assigned to {details['assignee']}, not in Jira")
+    if "due" in details and fields.get("duedate") != details["due"]:
+        out.lost.append(f"{pid}: {key} recorded as due {details['due']}, due {fields.get('duedate')} in Jira")
+
+
+RUN_RECORDS = ("run_started", "run_found_started", "run_refused")
+"""What a schedule's trail says of a run: each run is recorded by exactly one of them, once."""
+
+
+def _schedule(rig: Rig, process: Process, runs: dict[str, RunOutcome | str], executions: int, out: Tally) -> None:
+    """The schedule's runs, its trail and the process its runs started (`tests.faults.scheduled`)."""
+    assert process.schedule is not None
+    trail = trail_of(process.schedule)
+    out.problems += rig.store.verify(trail)
+    events = list(rig.store.trail(trail))
+    out.events += len(events)
+    recorded = Counter(str(e.details.get("run")) for e in events if e.action in RUN_RECORDS)
+    expected = scheduled.REFUSED_RUNS if process.refused else scheduled.RUNS
+    out.runs += len(runs)
+    if len(runs) != expected:
+        out.problems.append(f"{trail}: {len(runs)} runs made of {expected}")
+    for run, outcome in runs.items():
+        if recorded[run] > 1:
+            out.duplicates.append(f"{trail}: run {run} recorded {recorded[run]} times")
+        elif not recorded[run]:
+            out.lost.append(f"{trail}: run {run} not recorded")
+        if process.refused:
+            if not (isinstance(outcome, str) and outcome.startswith(f"{RUN_REFUSED}:")):
+                out.problems.append(f"{trail}: run {run} ended {outcome}, not refused")
+            elif rig.store.recorded(f"{run}:refused") is None:
+                out.lost.append(f"{trail}: run {run} refused, its creator not emailed")
+        elif not (isinstance(outcome, RunOutcome) and outcome.process_id == process.id):
+            out.problems.append(f"{trail}: run {run} ended {outcome}, not with {process.id}")
+    unexpected = [r for r in recorded if r not in runs]
+    out.problems += [f"{trail}: {run} recorded, not a run of the schedule" for run in unexpected]
+    said_started = sum(1 for e in events if e.action == "run_started")
+    if said_started > 1:
+        out.duplicates.append(f"{trail}: {said_started} runs say they started {process.id}")
+    out.scheduled += executions
+    if executions > (0 if process.refused else 1):
+        out.duplicates.append(f"{process.id}: started {executions} times")
+    elif executions < (0 if process.refused else 1):
+        out.lost.append(f"{process.id}: never started by {trail}")
 
 
 def _trail(rig: Rig, pid: str, view: ProcessView, out: Tally) -> None:

@@ -30,11 +30,13 @@ from temporalio.service import RPCError
 
 from config.templates import load_template
 from domain.comms import CommsInput, CommsParams, content_hash
-from domain.enums import Channel, Decision, GateStatus
+from domain.edits import EditInput
+from domain.enums import Channel, Decision, GateStatus, StepStatus
 from domain.eol import EolInput, EolParams
 from domain.launch import LaunchInput, LaunchParams
 from domain.models import ProcessView
 from domain.postmortem import ActionItemsInput, PostmortemInput, PostmortemParams
+from domain.schedules import trail_of
 from domain.templates import CommsTemplate, EolTemplate, LaunchTemplate, PostmortemTemplate
 from domain.updates import DecisionInput, ItemDoneInput
 from tests.faults.rig import PROJECT, TASK_QUEUE, Rig
@@ -95,10 +97,17 @@ class Process:
     ended_at: float = 0.0
     status: str = "not started"
     view: ProcessView | None = None
+    schedule: str | None = None
+    """The Temporal Schedule whose runs start it (`tests.faults.scheduled`); its trail is counted with it."""
+    refused: bool = False
+    """A schedule's process that its runs must refuse to start (each run tells the schedule's creator why)."""
+    paused: bool = False
+    """Its schedule is made paused: the scenario unpauses it once its hold is in place (before the first run)."""
 
     @property
     def ids(self) -> list[str]:
-        return [self.id, *self.children]
+        """Its id, its children's, and its schedule's trail: what the servers' requests of it are named by."""
+        return [self.id, *self.children, *([trail_of(self.schedule)] if self.schedule else [])]
 
 
 # ---- asking the workflow, across restarts ------------------------------------------------
@@ -258,6 +267,32 @@ async def drive_launch(rig: Rig, process: Process, arg: LaunchInput) -> None:
     await finished(rig, process)
 
 
+async def drive_launch_edited(rig: Rig, process: Process, arg: LaunchInput) -> None:
+    """As `drive_launch`, with an edit once it is kicked off: item ``a`` reassigned from ``eng`` to ``sre`` (its
+    Jira issue's assignee follows, with a comment saying why: `update_issue`), marked done once that is recorded."""
+    cast = process.cast
+    await start(rig, process, "launch", arg)
+    await until(lambda: issues_filed(rig, process.id, "a", "b"), f"the issues of {process.id}")
+    await until(lambda: kicked_off(rig, process.id), f"the kickoff of {process.id}")
+    edit = EditInput(owners={"a": cast.email("sre")}, by=cast.email("pm"), reason="Eng is on another launch")
+    await update(rig, process.id, "edit", edit, "edit-owners")
+    await until(lambda: recorded(rig, process.id, "issue_updated"), f"the reassigned issue of {process.id}")
+    await mark_done(rig, process.id, "a", cast.email("sre"))
+    await mark_done(rig, process.id, "b", cast.email("docs"))
+    await decide_all(rig, process.id, "go-no-go", [cast.email("vp"), cast.email("legal")])
+    await finished(rig, process)
+
+
+async def kicked_off(rig: Rig, workflow_id: str) -> bool:
+    view = await view_of(rig, workflow_id)
+    return any(step.key == "kickoff" and step.status == StepStatus.DONE for step in view.steps)
+
+
+async def recorded(rig: Rig, trail: str, action: str) -> bool:
+    """Whether `trail` holds an event `action` (read from the store: no query)."""
+    return await asyncio.to_thread(lambda: any(e.action == action for e in rig.store.trail(trail)))
+
+
 def comms(cast: Cast) -> tuple[Process, CommsInput]:
     spec = template("comms")
     assert isinstance(spec, CommsTemplate)
@@ -352,3 +387,8 @@ KINDS: dict[str, tuple[Callable[[Cast], tuple[Process, Any]], Callable[[Rig, Pro
     "eol": (eol, drive_eol),
 }
 """kind → (its process and input for a cast, its driver)."""
+
+DRIVERS: dict[str, tuple[Callable[[Cast], tuple[Process, Any]], Callable[[Rig, Process, Any], Awaitable[None]]]] = {
+    "launch-edited": (launch, drive_launch_edited),
+}
+"""Other ways to drive a kind's process, by name (`tests.faults.scenarios.Scenario.driver`)."""

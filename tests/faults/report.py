@@ -71,6 +71,8 @@ class Run:
             f"{total.trail_again} `message_sent` events say `again`",
             f"- checked: {total.emails} emails, {total.posts} Slack posts, {total.issues} Jira issues, "
             f"{total.events} audit events; chains that do not verify or fall short: {len(total.problems)}",
+            f"- Jira issue edits carried out: {total.updates}, {total.updated_again} of them again (the same fields "
+            f"set twice: harmless); schedules' runs: {total.runs}, starting {total.scheduled} processes",
             f"- kill -9 of the worker: {len(rig.kills)} times, {len(held)} with a held request; "
             f"new worker polling after {seconds(back)}",
             f"- kill → the held activity's retry reaching the server: {seconds(retries)}",

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -42,6 +43,7 @@ POSTGRES_URL = os.environ.get("SIGNOFF_TEST_POSTGRES_URL", "postgresql+psycopg:/
 TASK_QUEUE = "faults"
 SLACK_TOKEN = "xoxb-faults"
 PROJECT = "FAULTS"
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 STICKY_WINDOW = 30.0
@@ -111,31 +113,36 @@ class Kill:
 
 
 @dataclass
-class AuditLock:
-    """``LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE`` held by the suite until released: the worker's
-    next audit write blocks in PostgreSQL, mid-activity."""
+class TableLock:
+    """``LOCK TABLE <table> IN ACCESS EXCLUSIVE MODE`` held by the suite until released: the worker's next read
+    or write of it blocks in PostgreSQL, mid-activity (``audit_events``: an audit write, or a schedule's run
+    recording itself once its process started; ``people``: a schedule's run checking its creator, before it
+    starts anything)."""
 
     url: str
+    table: str = "audit_events"
     engine: sa.Engine = field(init=False)
     conn: sa.Connection | None = None
 
     def __post_init__(self) -> None:
         self.engine = sa.create_engine(self.url, poolclass=NullPool)
 
-    def take(self) -> None:
+    def take(self, mode: str = "ACCESS EXCLUSIVE") -> None:
+        """Lock the table in `mode`: ``ACCESS EXCLUSIVE`` stops every read and write of it, ``SHARE`` only the
+        writes."""
         self.conn = self.engine.connect()
         self.conn.begin()
-        self.conn.execute(sa.text("LOCK TABLE audit_events IN ACCESS EXCLUSIVE MODE"))
+        self.conn.execute(sa.text(f"LOCK TABLE {self.table} IN {mode} MODE"))
 
     def waiters(self) -> int:
-        """How many sessions wait for the lock (the worker's write)."""
+        """How many sessions wait for the lock (the worker's read or write)."""
         query = sa.text(
             "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-            "WHERE c.relname = 'audit_events' AND NOT l.granted "
+            "WHERE c.relname = :table AND NOT l.granted "
             "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            return int(conn.execute(query, {"table": self.table}).scalar_one())
 
     def latest(self) -> int:
         """The id of the newest audit row (0: none)."""
@@ -170,7 +177,10 @@ class Rig:
         self.kills: list[Kill] = []
         self.store: Store
         self.client: Client
-        self.audit_lock = AuditLock(database_url)
+        self.audit_lock = TableLock(database_url, "audit_events")
+        self.people_lock = TableLock(database_url, "people")
+        self.locks = {"audit": self.audit_lock, "people": self.people_lock}
+        """The table locks a hold's `server` names: the request is held by the table being locked."""
         self.hostname = socket.gethostname()
         self.quiet_until = 0.0
         self.look_while_restarting = False
@@ -194,7 +204,8 @@ class Rig:
     async def stop(self) -> None:
         for hold in self.board.holds:
             hold.release()
-        self.audit_lock.close()
+        for lock in self.locks.values():
+            lock.close()
         if self.worker is not None and self.worker.poll() is None:
             self.worker.send_signal(signal.SIGTERM)
             try:
@@ -241,6 +252,7 @@ class Rig:
                 "SIGNOFF_JIRA_URL": self.jira.url,
                 "SIGNOFF_JIRA_USER": self.jira.user,
                 "SIGNOFF_JIRA_TOKEN": self.jira.token,
+                "SIGNOFF_TEMPLATES_DIR": str(TEMPLATES),  # what a schedule's run starts with (tests/faults/templates)
             }
         )
         return env
@@ -290,8 +302,9 @@ class Rig:
         kill = Kill(at, holds)
         for hold in holds:
             hold.killed_at = at
+            if hold.server in self.locks:
+                self.locks[hold.server].release()
             if hold.server == "audit":
-                self.audit_lock.release()
                 threading.Thread(target=self._watch_audit_retry, args=(hold,), daemon=True).start()
             hold.release()
         self.start_worker()
@@ -330,17 +343,35 @@ class Rig:
     async def hold_audit(self, hold: Hold, timeout: float = 30) -> bool:
         """Lock the audit table until the worker's write waits on it (then `hold` has arrived); False, and the
         lock released, if no write came within `timeout` seconds."""
-        await asyncio.to_thread(self.audit_lock.take)
+        return await self.hold_table(hold, timeout)
+
+    async def hold_table(
+        self,
+        hold: Hold,
+        timeout: float = 30,
+        also: Callable[[], Awaitable[bool]] | None = None,
+        settle: float = 0.0,
+        then: Callable[[], Awaitable[object]] | None = None,
+        mode: str = "ACCESS EXCLUSIVE",
+    ) -> bool:
+        """Lock the table of `hold.server` (`locks`) in `mode`, do `then`, and wait until a worker's session waits
+        on the table and `also` says so (then, `settle` seconds later, `hold` has arrived); False, and the lock
+        released, if not within `timeout` seconds."""
+        lock = self.locks[hold.server]
+        await asyncio.to_thread(lock.take, mode)
+        if then is not None:
+            await then()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if await asyncio.to_thread(self.audit_lock.waiters):
-                latest = await asyncio.to_thread(self._latest_unlocked)
-                hold.request = Request("audit", "record_events", frozenset(), {"latest": latest})
+            if await asyncio.to_thread(lock.waiters) and (also is None or await also()):
+                await asyncio.sleep(settle)
+                latest = await asyncio.to_thread(self._latest_unlocked) if hold.server == "audit" else 0
+                hold.request = Request(hold.server, hold.label, frozenset(), {"latest": latest})
                 hold.taken, hold.arrived_at = True, time.monotonic()
                 hold.arrived.set()
                 return True
             await asyncio.sleep(0.1)
-        self.audit_lock.release()
+        lock.release()
         return False
 
     def _latest_unlocked(self) -> int:

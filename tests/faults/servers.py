@@ -313,6 +313,8 @@ class HeldJira(FakeJira):
         super().__init__(**kwargs)
         self.board = board
         self.outages: list[Outage] = []
+        self.edits: list[tuple[str, str]] = []
+        """(issue key, its fields as JSON) of every issue edit carried out (``PUT /issue/KEY``), for the count."""
         self._server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # a dead worker's socket
 
     def outage(
@@ -343,6 +345,8 @@ class HeldJira(FakeJira):
             if hold.killed_at is not None:  # its worker is gone: never carried out, the connection dropped
                 raise ConnectionAbortedError(f"{method} {path}: the client is gone")
         answer = super().handle(method, path, query, body)
+        if method == "PUT" and (edited := self._named(path)):
+            self.edits.append((edited["key"], json.dumps((body or {}).get("fields"), sort_keys=True)))
         if outage is not None:
             outage.answered += 1
             raise self._outage_reply(outage)  # the work is done; the answer says it failed
@@ -366,11 +370,15 @@ class HeldJira(FakeJira):
         jql = (body.get("jql") if isinstance(body, dict) else None) or (query.get("jql") or [""])[0]
         sigs |= set(MARKER.findall(str(jql)))
         detail: dict[str, Any] = {"method": method, "path": path, "body": body}
-        if match := re.search(r"/issue/([A-Z][A-Z0-9_]*-\d+)", path):
-            key = match.group(1)
-            sigs.add(key)
-            issue = self.issues.get(key)
-            if issue is not None:
-                sigs |= set(issue["fields"].get("labels") or [])
-                detail["status"] = issue["fields"]["status"]["name"]
+        if issue := self._named(path):  # by its key, or by its id (an edit goes to the issue's own link)
+            sigs |= {issue["key"], *(issue["fields"].get("labels") or [])}
+            detail["status"] = issue["fields"]["status"]["name"]
         return Request("jira", f"{method} {path}", frozenset(sigs), detail)
+
+    def _named(self, path: str) -> dict[str, Any] | None:
+        """The issue `path` names, by its key or its id."""
+        match = re.search(r"/issue/([^/]+)", path)
+        if match is None:
+            return None
+        name = match.group(1)
+        return self.issues.get(name) or next((i for i in list(self.issues.values()) if i["id"] == name), None)
