@@ -15,6 +15,10 @@ from api.starts import ParamsError
 from domain.errors import InvalidField
 from domain.schedules import Every
 
+LAST_YEAR = 2100
+"""The last year a Temporal calendar spec may name: Temporal takes years 2000 to 2100 and refuses the whole schedule
+for one outside them, so a yearly schedule names its years up to this one (it stops after 2100)."""
+
 
 def refused(field: str, message: str) -> ParamsError:
     """A refusal of one field of a schedule (`field`), in a start's shape: `api.starts.ParamsError`."""
@@ -40,7 +44,7 @@ def schedule_spec(every: str | None, cron: str | None, zone_name: str | None, no
 
     Days and weeks are intervals phased so the first run comes one period after `now`; months and years are
     calendar dates, the day of the month of `now` (the 28th at the latest, which every month has) at its hour
-    and minute in the time zone.
+    and minute in the time zone; years run to `LAST_YEAR`.
 
     Raises:
         ParamsError: naming ``every``, ``cron`` or ``time_zone``.
@@ -64,8 +68,8 @@ def schedule_spec(every: str | None, cron: str | None, zone_name: str | None, no
     years: tuple[ScheduleRange, ...] = ()
     if period.unit == "mo":
         months = period.months(local.month)
-    else:  # every `count` years, for a century
-        months, years = [local.month], (ScheduleRange(local.year, local.year + 100 * period.count, period.count),)
+    else:  # every `count` years from this one, as far as Temporal reads years
+        months, years = [local.month], (ScheduleRange(local.year, LAST_YEAR, period.count),)
     calendar = ScheduleCalendarSpec(
         second=(ScheduleRange(0),),
         minute=(ScheduleRange(local.minute),),

@@ -39,6 +39,7 @@ from temporalio.client import (
     ScheduleDescription,
     ScheduleHandle,
     ScheduleListActionStartWorkflow,
+    ScheduleListDescription,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleState,
@@ -78,6 +79,20 @@ MEMO = "signoff"
 CATCH_UP = timedelta(days=1)
 """How late a run missed while Temporal was down may still be made."""
 
+MAX_PER_CREATOR = 10
+"""How many schedules one person may have. A team's recurring processes are a handful each (a monthly release, a
+quarterly review, a weekly status message): ten leaves room for every real one, and stops a script or a slip from
+making dozens in seconds, each of which every list and page then pays for."""
+
+MAX_SCHEDULES = 100
+"""How many schedules signoff keeps in all. Listing them asks Temporal for each one's current state (its list lags
+a second behind a pause or a delete), so the list's cost grows with their number; a hundred is ten people at their
+limit, and keeps ``GET /api/schedules`` and the page in tens of milliseconds."""
+
+LIST_AT_ONCE = 8
+"""How many schedules a list asks Temporal about at once: enough to hide the round trips, not so many that one
+list floods Temporal's frontend while everyone else waits."""
+
 CHECKING = "being checked: its first run's parameters"
 """The note of a schedule while it is made (it is paused until its first run's parameters pass)."""
 
@@ -104,7 +119,8 @@ class Schedules:
         Raises:
             UnknownKind: no such kind.
             ParamsError: naming the field: `every`, `cron`, `time_zone`, `name`, or a parameter of the first run.
-            Conflict: a schedule of that name exists.
+            Conflict: a schedule of that name exists; or the caller has `MAX_PER_CREATOR` schedules, or signoff
+                `MAX_SCHEDULES`.
         """
         if request.kind not in KINDS:
             raise UnknownKind(request.kind, list(KINDS))
@@ -115,6 +131,7 @@ class Schedules:
         if len(json.dumps(params)) > MAX_INPUT_BYTES // 2:  # they travel twice: in the action and the memo
             raise refused("params", f"the parameters are over the {MAX_INPUT_BYTES // 2:,} bytes a schedule keeps")
         spec = schedule_spec(request.every, request.cron, request.time_zone, datetime.now(UTC))
+        await self._check_room(caller.email)
         memo = ScheduleMemo(
             kind=request.kind,
             created_by=caller.email,
@@ -139,8 +156,8 @@ class Schedules:
         except ScheduleAlreadyRunningError:
             raise Conflict(f"a schedule named {name} exists: choose another name, or delete that one first") from None
         except RPCError as err:
-            if err.status == RPCStatusCode.INVALID_ARGUMENT:
-                raise refused("cron" if request.cron else "every", err.message) from None
+            if err.status == RPCStatusCode.INVALID_ARGUMENT:  # Temporal's text names its own fields: say ours
+                raise _spec_refused(request) from None
             raise _translated(err, name) from None
         try:
             times = (await handle.describe()).info.next_action_times
@@ -181,22 +198,50 @@ class Schedules:
         raise ParamsError([{"loc": loc, "msg": problem, "type": "value_error"}])
 
     async def list(self) -> list[ScheduleView]:
-        """Every schedule of signoff's, by name: each as Temporal describes it now (its list lags a second)."""
-        names: list[str] = []
-        try:
-            async for entry in await self.processes.client.list_schedules():
-                action = entry.schedule.action if entry.schedule else None
-                if isinstance(action, ScheduleListActionStartWorkflow) and action.workflow == STARTER:
-                    names.append(entry.id)
-        except RPCError as err:
-            raise _translated(err, "") from None
-        found = await asyncio.gather(*(self._get_or_none(name) for name in names))
+        """Every schedule of signoff's, by name: each as Temporal describes it now (its list lags a second behind a
+        pause or a delete), `LIST_AT_ONCE` at a time."""
+        names = [entry.id for entry in await self._listed()]
+        room = asyncio.Semaphore(LIST_AT_ONCE)
+
+        async def one(name: str) -> ScheduleView | None:
+            async with room:
+                with contextlib.suppress(NotFound):  # deleted since it was listed
+                    return await self.get(name)
+                return None
+
+        found = await asyncio.gather(*(one(name) for name in names))
         return sorted((view for view in found if view is not None), key=lambda view: view.name)
 
-    async def _get_or_none(self, name: str) -> ScheduleView | None:
-        with contextlib.suppress(NotFound):  # deleted since it was listed
-            return await self.get(name)
-        return None
+    async def _listed(self) -> Sequence[ScheduleListDescription]:
+        """Temporal's list of signoff's schedules (one call; it lags a second behind a create or a delete)."""
+        try:
+            return [entry async for entry in await self.processes.client.list_schedules() if _signoffs(entry)]
+        except RPCError as err:
+            raise _translated(err, "") from None
+
+    async def _check_room(self, creator: str) -> None:
+        """Refuse a new schedule of `creator`'s past `MAX_PER_CREATOR`, or past `MAX_SCHEDULES` in all (counted
+        from Temporal's list, with the memo it carries: no call per schedule).
+
+        Raises:
+            Conflict: saying which limit, and what to do.
+        """
+        entries = await self._listed()
+        if len(entries) >= MAX_SCHEDULES:
+            raise Conflict(
+                f"signoff keeps at most {MAX_SCHEDULES} schedules and has {len(entries)}: delete one that is no "
+                "longer needed first"
+            )
+        mine = 0
+        for entry in entries:
+            with contextlib.suppress(Exception):  # a memo that does not read is nobody's
+                memo = await entry.memo_value(MEMO, None, type_hint=ScheduleMemo)
+                mine += memo is not None and memo.created_by == creator
+        if mine >= MAX_PER_CREATOR:
+            raise Conflict(
+                f"{creator} has {mine} schedules, the most one person may have ({MAX_PER_CREATOR}): delete or "
+                "reuse one first"
+            )
 
     async def get(self, name: str, with_trail: bool = False) -> ScheduleView:
         """One schedule, and (`with_trail`) its whole trail.
@@ -206,7 +251,9 @@ class Schedules:
         """
         description, memo = await self._describe(name)
         state = description.schedule.state
-        view = self._view(name, memo, state.paused, state.note, description.info.next_action_times)
+        view = await asyncio.to_thread(  # (its trail is read from the store: not on the event loop)
+            self._view, name, memo, state.paused, state.note, description.info.next_action_times
+        )
         if with_trail:
             view = view.model_copy(
                 update={"trail": await asyncio.to_thread(lambda: list(self.store.trail(trail_of(name))))}
@@ -291,6 +338,25 @@ class Schedules:
         await asyncio.to_thread(
             self.store.note, trail_of(name), caller.actor, str(caller.channel), action, details, status
         )
+
+
+def _signoffs(entry: ScheduleListDescription) -> bool:
+    """Whether a schedule Temporal lists is one of signoff's (it starts signoff's starter)."""
+    action = entry.schedule.action if entry.schedule else None
+    return isinstance(action, ScheduleListActionStartWorkflow) and action.workflow == STARTER
+
+
+def _spec_refused(request: ScheduleRequest) -> ParamsError:
+    """Temporal's refusal of when a schedule runs, in signoff's words, naming ``cron`` or ``every``."""
+    if request.cron:
+        return refused(
+            "cron",
+            f"{request.cron.strip()!r} is not a cron Temporal can run: five fields, minute hour day-of-month month "
+            "day-of-week, such as 0 9 1 * * (09:00 on the 1st of each month)",
+        )
+    return refused(
+        "every", f"'every {request.every}' cannot be made into a schedule Temporal runs: try 7d, 2w, 1mo, 3mo or 1y"
+    )
 
 
 def _translated(err: RPCError, name: str) -> Exception:

@@ -9,15 +9,17 @@ told to the people it affects.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from itertools import pairwise
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BeforeValidator, Field, model_validator
 
 from domain.enums import Channel, Decision, GateStatus
 from domain.eol import MILESTONES, EolParams
 from domain.errors import Conflict, InvalidField, refuse_all
+from domain.horizon import beyond_horizon
 from domain.models import MAX_APPROVERS, ApprovalRecord, Email, Model, Policy, ProcessView
 from domain.rules import gate_outcome, required_approvals
 
@@ -88,8 +90,9 @@ class EditChanges(Model):
     and the epic's due date follow. Their order and the template's minimum notice between them still hold."""
     end_of_support: date | None = None
     shutdown_date: date | None = None
-    send_at: AwareDatetime | None = None
-    """A message's new send time (with its zone): the wait for it follows. The message keeps its id."""
+    send_at: datetime | None = None
+    """A message's new send time: the wait for it follows. The message keeps its id. Without an offset it is read
+    in the process's time zone, as a start's is (`taken`)."""
     approvers: ApproverEdits | None = None
     """Who decides at the gate (a message's or a post-mortem's reviewers)."""
     owners: ItemOwners = Field(default_factory=dict)
@@ -110,6 +113,31 @@ class EditChanges(Model):
                 "add, remove), owners, add_items or remove_items"
             )
         return self
+
+    def taken(self, time_zone: str, now: datetime) -> EditChanges:
+        """The edit as the process takes it (the web service, before it asks the process): a send time without an
+        offset read in the process's `time_zone` (empty: UTC), as a start reads its times, and every date it gives
+        checked against the horizon (`domain.horizon`), as a start's are.
+
+        Args:
+            time_zone: the process's time zone (its parameters' ``time_zone``).
+            now: the time now; its day in `time_zone` is today.
+
+        Raises:
+            InvalidField: naming each date past the horizon (``launch_date``, ``send_at``, ``add_items.0.due``),
+                every one at once.
+        """
+        zone = ZoneInfo(time_zone or "UTC")
+        send_at = self.send_at
+        if send_at is not None and send_at.tzinfo is None:
+            send_at = send_at.replace(tzinfo=zone)
+        today = now.astimezone(zone).date()
+        dated = {name: getattr(self, name) for name in ("launch_date", "announce_date", *MOVABLE_MILESTONES)}
+        problems = beyond_horizon(dated | {"send_at": send_at}, today)
+        for n, item in enumerate(self.add_items):
+            problems += beyond_horizon({"due": item.due}, today, prefix=f"add_items.{n}.")
+        refuse_all(problems)
+        return self.model_copy(update={"send_at": send_at})
 
     def milestones(self) -> dict[str, date]:
         """The end-of-life milestones this edit moves, each to its new day."""
@@ -132,6 +160,8 @@ class EditChanges(Model):
 class EditInput(EditChanges):
     """Change a running process (update `edit`): the changes, and who asks through which channel."""
 
+    send_at: AwareDatetime | None = None
+    """A message's new send time, with its zone (`EditChanges.taken` reads one without in the process's)."""
     by: str = "system"
     channel: Channel = Channel.API
     clashes: list[str] = Field(default_factory=list)

@@ -20,7 +20,7 @@ from domain.enums import GateStatus, ProcessStatus
 from domain.models import ProcessView
 from domain.rules import decision_due, open_items
 from integrations.outbox_records import utc
-from integrations.schema import processes
+from integrations.schema import audit_events, processes
 
 log = structlog.get_logger()
 
@@ -125,6 +125,18 @@ class ProcessRecords:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(*LIST_COLUMNS).where(processes.c.id == process_id)).mappings().first()
         return _process_row(row) if row else None
+
+    def ever_started(self, process_id: str) -> bool:
+        """Whether a process ever ran under `process_id`: it has a line on the list or an event in the audit
+        trail, however long ago it ended. Temporal forgets a closed run after its namespace's retention; the
+        store never does, so this is what keeps an id from being used for a second run (`Processes.start`).
+        Two lookups by key."""
+        with self.engine.connect() as conn:
+            listed = conn.execute(sa.select(processes.c.id).where(processes.c.id == process_id).limit(1)).first()
+            if listed is not None:
+                return True
+            trail = sa.select(audit_events.c.seq).where(audit_events.c.process_id == process_id).limit(1)
+            return conn.execute(trail).first() is not None
 
     def process_view(self, process_id: str) -> ProcessView | None:
         """The store's copy of a process's page (not `live`, `as_of` when it was sent), if the process ever

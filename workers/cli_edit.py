@@ -84,7 +84,11 @@ def edit(
     ] = None,
     send_at: Annotated[
         str | None,
-        typer.Option("--send-at", metavar="TIME", help="A message's new send time (ISO 8601 with its zone)."),
+        typer.Option(
+            "--send-at",
+            metavar="TIME",
+            help="A message's new send time (ISO 8601); without an offset, in the process's time zone.",
+        ),
     ] = None,
     end_of_sale: Annotated[
         str | None, typer.Option("--end-of-sale", metavar="DATE", help="An end of life's new end of sale.")

@@ -10,6 +10,7 @@ read or written.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -72,6 +73,9 @@ def _previewed(kind: str, params: dict[str, object], config: Settings, done_item
             public_url=config.public_url, done_items=done_items, time_zone=config.time_zone,
         )  # fmt: skip
 
+    # The SDK logs each failed workflow task with its traceback; with no logging set up, Python would print
+    # them all: the preview's own sentence says what happened instead.
+    logging.getLogger("temporalio").addHandler(logging.NullHandler())
     try:
         return asyncio.run(run())
     except BadInput as err:
@@ -82,6 +86,8 @@ def _previewed(kind: str, params: dict[str, object], config: Settings, done_item
             _leave(130, "preview interrupted; nothing was kept")
         if isinstance(err, Unavailable | FileNotFoundError):
             _leave(1, str(err))
+        if isinstance(err, Exception):  # whatever else went wrong: one sentence, never a traceback
+            _leave(1, f"the preview failed ({type(err).__name__}: {err}); nothing was kept")
         raise
 
 

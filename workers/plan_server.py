@@ -38,6 +38,10 @@ STARTUP = 30.0
 """Seconds the test server may take to answer."""
 
 
+class ServerFailed(RuntimeError):
+    """The time-skipping test server exited, or did not answer in `STARTUP` seconds."""
+
+
 class TimeSkipping(WorkflowEnvironment):
     """A client of a running time-skipping test server, as the SDK's own environment uses it: `sleep` skips the
     server's time, `get_current_time` reads its clock."""
@@ -58,7 +62,7 @@ async def time_skipping_server(runtime: Runtime) -> AsyncIterator[TimeSkipping]:
     `die_with_parent`; the server is started from the thread that runs the preview, which outlives it).
 
     Raises:
-        RuntimeError: the server exited or did not answer within `STARTUP` seconds.
+        ServerFailed: the server exited or did not answer within `STARTUP` seconds.
     """
     port = _free_port()
     server = await asyncio.create_subprocess_exec(
@@ -78,9 +82,9 @@ async def _answering(server: asyncio.subprocess.Process, port: int) -> None:
     deadline = time.monotonic() + STARTUP
     while not port_in_use(port):
         if server.returncode is not None:
-            raise RuntimeError(f"the time-skipping test server exited (code {server.returncode})")
+            raise ServerFailed(f"the time-skipping test server exited (code {server.returncode})")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the time-skipping test server did not answer in {STARTUP:.0f} s")
+            raise ServerFailed(f"the time-skipping test server did not answer in {STARTUP:.0f} s")
         await asyncio.sleep(0.05)
 
 

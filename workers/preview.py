@@ -24,6 +24,7 @@ Ctrl-C as well; killed outright, signoff takes the server with it and the next p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import tempfile
 import threading
@@ -48,11 +49,14 @@ from domain.errors import Unavailable
 from domain.kinds import ProcessTemplate
 from domain.models import ProcessView
 from integrations.store import Position, Store
-from workers.plan_server import FOLDER_PREFIX, sweep_stale_folders, time_skipping_server
+from workers.plan_server import FOLDER_PREFIX, ServerFailed, sweep_stale_folders, time_skipping_server
 from workers.stand_ins import QUIET_WITHIN, People, Recorder, activities_of, quiet
 from workers.temporal import build_worker, workflow_runner
 from workers.timeline import Plan, Sent, timeline
 from workers.timeskip import TimerRaceGuard
+
+log = logging.getLogger(__name__)
+"""(Info, not a warning: ``signoff plan`` has no logging set up, and prints only its own sentence.)"""
 
 ASSUMES = "assuming every approver approves when asked and no item is marked done"
 ASSUMES_DONE = "assuming every approver approves when asked and every item is marked done as soon as it is filed"
@@ -65,11 +69,37 @@ STEP = timedelta(days=1)
 """How far time is skipped at once: after each step the preview looks whether the process has ended, marks new
 items done (with `done_items`) and works out its horizon again. A day with nothing in it costs about 1 ms."""
 PATIENCE = 120.0
+"""Seconds of real time a preview may take before it gives up (a time-skipping server that stalls)."""
 MAX_RECIPIENTS = 500
 """The most recipients one list of a previewed process may have (a customer audience may have 10,000). The
 preview renders and stores every message to each of them: 10,000 recipients of a 100,000-character message took
 27 s, wrote about 1 GB to its folder and answered 20 MB, while no other preview could run."""
-"""Seconds of real time a preview may take before it gives up (a time-skipping server that stalls)."""
+
+# What a preview costs, measured on two loaded cores (load 14, other test suites running): an end of life whose
+# shutdown is 150 days away (194 days of the process's time with its data retention and the horizon) took 42 s,
+# one 240 days away took 95 s to reach its shutdown (0.4 s a day: its overdue tasks' reminders add up), one 365
+# days away did not finish in 120 s, nor did one two years away; a launch 30 days out (58 days of its time)
+# took 14 s with 2 approvers, 27 s with 10, 21 s with 15. The cost grows with the days the process runs (each
+# day's reminders and escalations) and with the people who decide (each decision is played in turn); the
+# estimate below (0.3 s a day) is held to three quarters of `PATIENCE`: the quarter left is the margin for a
+# machine busier still (at 0.4 s a day the longest allowed would just finish). On a quieter machine (load 5-10)
+# an end of life 13 months out took 47 s: what is refused here might have finished there, not the other way.
+PER_DAY = 0.3
+"""Seconds of real time a day of the process's time costs a preview (measured on the loaded machine: 0.22 to
+0.4; 0.11 on a quieter one)."""
+PER_DECIDER = 1.5
+"""Seconds of real time each approver or reviewer costs a preview (measured: 1.6 s each from 2 to 10)."""
+TAIL_DAYS = 45
+"""Days a preview runs past the last date in the parameters: a shutdown's data retention (30 days), a
+launch's retrospective (14), then `HORIZON_AFTER` (measured: 28 days past a launch, 44 past a shutdown)."""
+BUDGET = 0.75 * PATIENCE
+"""The real time a preview is allowed to be expected to take: the rest of `PATIENCE` is the machine's margin."""
+MAX_DECIDERS = 10
+"""The most approvers and reviewers one preview plays. A launch with 10 approvers was previewed in 27 s and one
+with 15 in 21 s, but with 17, 20 and 25 the time-skipping test server stopped answering at the go/no-go gate
+("Timeout expired", "h2 protocol error"): while the decisions are played in turn the clock is held, and the
+server gives up on a skip held that long. How many it takes depends on the machine's load; 10 keeps a margin."""
+DECIDERS = ("approvers", "reviewers")
 
 
 @dataclass(frozen=True)
@@ -98,12 +128,46 @@ def check(
 
     Raises:
         UnknownKind, ParamsError, TemplateError: as a start; ParamsError too for a list of more than
-            `MAX_RECIPIENTS` (a preview's own bound).
+            `MAX_RECIPIENTS`, and for a process that could not be previewed within `PATIENCE` (too far away,
+            too many approvers: `_refuse_the_costly`), naming what to shorten: a preview's own bounds.
     """
     day = today or datetime.now(UTC).date()
     workflow_input, view = prepare_start(kind, params, actor, templates, day, stored=stored, time_zone=time_zone)
-    _refuse_crowds(getattr(workflow_input, "params", None))
+    checked = getattr(workflow_input, "params", None)
+    _refuse_crowds(checked)
+    _refuse_the_costly(checked, day)
     return Checked(kind, workflow_input, view)
+
+
+def _refuse_the_costly(params: object, today: date) -> None:
+    """Refuse, before it costs anything, a preview that would not finish in its time: more than `MAX_DECIDERS`
+    approvers and reviewers, or a last date so far from `today` that the days it runs (`PER_DAY`, plus
+    `TAIL_DAYS`) and the people who decide (`PER_DECIDER`) come to more than `BUDGET`."""
+    if not isinstance(params, BaseModel):
+        return
+    deciders = [(name, len(value)) for name, value in params if name in DECIDERS and isinstance(value, list)]
+    count = sum(n for _, n in deciders)
+    if count > MAX_DECIDERS:
+        raise ParamsError([
+            {"loc": ["params", name], "type": "value_error",
+             "msg": f"a preview plays up to {MAX_DECIDERS} approvers and reviewers; this one has {count} — "
+                    "preview with fewer, or start it without a preview"}
+            for name, n in deciders if n
+        ])  # fmt: skip
+    dated = [(value.date() if isinstance(value, datetime) else value, name) for name, value in params]
+    days = [(day, name) for day, name in dated if isinstance(day, date)]
+    if not days:
+        return
+    latest, field = max(days)
+    ahead = (latest - today).days
+    reach = int((BUDGET - PER_DECIDER * count) / PER_DAY) - TAIL_DAYS
+    if ahead > reach:
+        raise ParamsError([
+            {"loc": ["params", field], "type": "value_error",
+             "msg": f"a preview follows a process up to {reach} days ahead in the {PATIENCE:.0f} s it may take; "
+                    f"this {field} is {ahead:,} days away — preview with a {field} by {today + timedelta(reach)}, "
+                    "or start it without a preview"}
+        ])  # fmt: skip
 
 
 def _refuse_crowds(params: object) -> None:
@@ -164,8 +228,18 @@ async def run_checked(checked: Checked, public_url: str, done_items: bool = Fals
             async with asyncio.timeout(PATIENCE):
                 started, ended, status, refused = await _run(checked, store, public_url, done_items)
             events = _every_event(store)
-        except TimeoutError:
-            raise Unavailable(f"the preview did not finish within {PATIENCE:.0f} s; try again", 5) from None
+        except TimeoutError as err:
+            failed = _server_failure(err)  # the server failed, and its worker then took the rest of the time to stop
+            if failed is not None:
+                raise Unavailable(_stopped(failed, time.monotonic() - began), 5) from None
+            raise Unavailable(
+                f"the preview did not finish within {PATIENCE:.0f} s (the machine is busy); try again, or preview "
+                "a process with nearer dates or fewer approvers",
+                5,
+            ) from None
+        except (RPCError, Stopped, ServerFailed) as err:  # the test server would not start, or stopped answering
+            log.info("preview of %s stopped after %.0f s: %s", checked.kind, time.monotonic() - began, err)
+            raise Unavailable(_stopped(err, time.monotonic() - began), 5) from None
         finally:
             store.engine.dispose()
     if ProcessStatus(status).finished:  # the preview stopped at its next step: the process ended before
@@ -226,7 +300,38 @@ async def _skip_to_the_end(
         try:
             await env.sleep(min(STEP, horizon - now))
         except RPCError as err:  # the test server stopped answering (it stranded a run: workers/timeskip.py)
-            raise Unavailable(f"the time-skipping test server stopped at {now:%Y-%m-%d %H:%M} UTC ({err})") from None
+            raise Stopped(now, err) from None
+
+
+class Stopped(RuntimeError):
+    """The test server stopped answering while the preview skipped time, at `at` of the process's time."""
+
+    def __init__(self, at: datetime, err: RPCError) -> None:
+        super().__init__(f"stopped at {at:%Y-%m-%d %H:%M} UTC of the process's time: {err}")
+        self.at = at
+
+
+def _server_failure(err: BaseException) -> Exception | None:
+    """The test server's failure that `err` happened while handling, if any (`__context__`, a few deep)."""
+    seen: BaseException | None = err
+    for _ in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, RPCError | Stopped | ServerFailed):
+            return seen
+        seen = seen.__context__
+    return None
+
+
+def _stopped(err: Exception, seconds: float) -> str:
+    """What happened to a preview whose test server failed, in our words (the server's own go to the log)."""
+    if isinstance(err, ServerFailed):
+        return f"the preview could not start its test server ({err}); nothing was kept: try again in a minute"
+    when = f" on {err.at:%Y-%m-%d} of the process's time" if isinstance(err, Stopped) else ""
+    return (
+        f"the preview's test server stopped answering{when}, {seconds:.0f} s in, so the preview stopped and "
+        "nothing was kept: try again, and if it stops again, preview with fewer approvers or nearer dates"
+    )
 
 
 def _last_moment(view: ProcessView, started: datetime) -> datetime:
@@ -257,8 +362,8 @@ async def preview_elsewhere(
     """`preview` for the web service: the parameters checked on a thread (as `Processes.start` does: the work
     grows with the request), then the process run on a thread and an event loop of its own, one at a time in
     this process, so the test server and the worker never hold the service's event loop (a preview takes
-    seconds). A caller that stops waiting (the browser went away) leaves the preview to finish on its thread
-    (within `PATIENCE`), and until then the next one is refused.
+    seconds). A caller that stops waiting (cancelled: the browser went away, api/routes/plans.py) stops the
+    preview too: its worker and server stop, its folder goes and the next preview may run, in seconds.
 
     Raises:
         UnknownKind, ParamsError, TemplateError: as `preview` (whether or not another preview runs).
@@ -271,6 +376,8 @@ async def preview_elsewhere(
         raise Unavailable("another preview is running; try again in a few seconds", BUSY_RETRY_AFTER)
     loop = asyncio.get_running_loop()
     answer: asyncio.Future[Plan] = loop.create_future()
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Plan]]] = []  # the preview's own, once it runs
+    abandoned = threading.Event()
 
     def settle(plan: Plan | None, error: BaseException | None) -> None:
         if answer.cancelled():
@@ -280,9 +387,17 @@ async def preview_elsewhere(
         else:
             answer.set_exception(error or RuntimeError("the preview ended without a plan"))
 
+    async def own() -> Plan:
+        task = asyncio.current_task()
+        assert task is not None
+        running.append((asyncio.get_running_loop(), task))
+        if abandoned.is_set():  # the caller went before the preview began
+            task.cancel()
+        return await run_checked(checked, public_url, done_items)
+
     def run() -> None:
         try:
-            plan = asyncio.run(run_checked(checked, public_url, done_items))
+            plan = asyncio.run(own())
         except BaseException as error:  # handed to the caller's loop, raised there
             loop.call_soon_threadsafe(settle, None, error)
         else:
@@ -291,7 +406,14 @@ async def preview_elsewhere(
             _RUNNING.release()
 
     threading.Thread(target=run, name=f"signoff-plan-{kind}", daemon=True).start()
-    return await answer
+    try:
+        return await answer
+    except asyncio.CancelledError:  # the caller went: stop the preview (it cleans up on its own thread)
+        abandoned.set()
+        for own_loop, task in running:
+            with contextlib.suppress(RuntimeError):  # (its loop closed already: the preview had ended)
+                own_loop.call_soon_threadsafe(task.cancel)
+        raise
 
 
 _RUNTIME: list[Runtime] = []

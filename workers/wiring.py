@@ -87,7 +87,11 @@ def build_activities(settings: Settings, store: Store, client: Client | None = N
     if client is None:
         return methods
     processes = Processes(
-        client, settings.temporal.task_queue, Templates(settings.template_folders()), time_zone=settings.time_zone
+        client,
+        settings.temporal.task_queue,
+        Templates(settings.template_folders()),
+        time_zone=settings.time_zone,
+        records=store,
     )
     schedules_url = f"{settings.public_url.rstrip('/')}/schedules"
     creators = Authenticator.from_settings(settings, People(store.engine))  # (a run checks its creator's role)
@@ -102,7 +106,11 @@ def build_services(settings: Settings, client: Client, store: Store, temporal_ui
     ui = temporal_ui_url or settings.temporal.ui_url
     return Services(
         processes=Processes(
-            client, settings.temporal.task_queue, Templates(settings.template_folders()), time_zone=settings.time_zone
+            client,
+            settings.temporal.task_queue,
+            Templates(settings.template_folders()),
+            time_zone=settings.time_zone,
+            records=store,
         ),
         store=store,
         auth=Authenticator.from_settings(settings, People(store.engine)),

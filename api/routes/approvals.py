@@ -123,7 +123,7 @@ async def decide(
     token: str,
     request: Request,
     svc: ServicesDep,
-    decision: str = Form(..., max_length=20),
+    decision: str = Form("", max_length=20),  # missing: refused on the page, not as FastAPI's JSON
     comment: str = Form("", max_length=5000),  # as `DecisionInput.comment`
     form_token: str = Form("", max_length=500),
 ) -> Response:
@@ -141,9 +141,10 @@ async def decide(
     if refused:
         raise refused
     try:
-        choice = Decision(decision)
+        choice = Decision(decision.strip())
     except ValueError:
-        raise BadInput(f"decision must be one of {', '.join(d.value for d in Decision)}") from None
+        said = f"{decision.strip()!r} is not a decision" if decision.strip() else "no decision was chosen"
+        raise BadInput(f"{said}: choose one of {', '.join(d.value for d in Decision)} on the page") from None
     began = time.perf_counter()
     try:
         with timed_decision(Channel.LINK.value, claims.process_id):
@@ -182,7 +183,7 @@ async def hand_over(
     token: str,
     request: Request,
     svc: ServicesDep,
-    to: str = Form(..., max_length=320),
+    to: str = Form("", max_length=320),  # missing: refused on the page, not as FastAPI's JSON
     note: str = Form("", max_length=2000),  # as `DelegateInput.note`
     form_token: str = Form("", max_length=500),
 ) -> Response:
@@ -193,6 +194,8 @@ async def hand_over(
     claims = svc.tokens.read(token, datetime.now(UTC))
     if not svc.tokens.check_form(claims, form_token):
         raise InvalidToken("this form did not come from the approval page: open your link again and hand it on there")
+    if not to.strip():
+        raise InvalidField("to", "say who takes your decision: their email address")
     if claims.on_behalf_of:
         raise Conflict(f"you decide on behalf of {claims.on_behalf_of}: only they can hand their decision on")
     person = _person(request)

@@ -35,7 +35,8 @@ async def create_schedule(body: ScheduleRequest, svc: ServicesDep, caller: Curre
     """Make a recurring process: a new process of `kind` at each time (`every` or `cron`), each with its own date.
     A date in `params` may be relative to each run's day (``"launch_date": "+14d"``). The first run's parameters
     are checked as a start's: 422 names a bad field (or `every`, `cron`, `time_zone`, `name`); 409 if a schedule
-    of that name exists."""
+    of that name exists, or the caller has as many schedules as one person may (10), or signoff as many as it keeps
+    (100: `api.schedules.MAX_PER_CREATOR`, `MAX_SCHEDULES`)."""
     params = owned_by_caller(caller, body.params)
     return await svc.schedules.create(body, params, caller)
 

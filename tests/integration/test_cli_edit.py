@@ -59,3 +59,32 @@ def test_edit_refuses_with_the_processs_sentence(dev_stack: DevStack, launch: st
     assert "launch_date" in past and "is in the past" in past
     assert "nothing to change" in nothing
     assert "--item-owner takes KEY=VALUE" in malformed
+
+
+def test_edit_refuses_a_date_past_the_horizon_naming_it(dev_stack: DevStack, launch: str) -> None:
+    far = refused(signoff(dev_stack, "edit", launch, "--launch-date=9999-12-25"))
+
+    assert "launch_date: 9999-12-25 is more than 10 years away; give a date no later than" in far
+    assert dev_stack.get(f"/api/processes/{launch}")["params"]["launch_date"] != "9999-12-25"
+
+
+def test_edit_reads_a_send_time_without_an_offset_in_the_processs_zone(dev_stack: DevStack) -> None:
+    day = datetime.now(UTC).date() + timedelta(days=30)
+    started = ok(
+        signoff(
+            dev_stack, "start", "comms", "--param=subject=Cli send time", "--param=body=Hello.",
+            "--param=audience=ana@customer.example", "--param=reviewers=cs@example.com", "--param=owner=pm@example.com",
+            f"--param=send_at={day}T10:00", "--param=time_zone=Europe/Berlin",
+        )
+    )  # fmt: skip
+    process_id = started.split()[1]
+    eventually(
+        lambda: any(e["action"] == "review_requested" for e in dev_stack.get(f"/api/processes/{process_id}/audit")),
+        what="the review asked",
+    )
+
+    said = ok(signoff(dev_stack, "edit", process_id, f"--send-at={day + timedelta(days=2)}T09:00"))
+
+    assert said.splitlines()[-1] == f"{process_id} is changed; the people it affects are told"
+    send_at = datetime.fromisoformat(dev_stack.get(f"/api/processes/{process_id}")["params"]["send_at"])
+    assert send_at == datetime.combine(day + timedelta(days=2), datetime.min.time(), UTC).replace(hour=8)  # 09:00 CET

@@ -240,7 +240,7 @@ async def test_bad_parameters_are_refused_when_it_is_made(api: httpx.AsyncClient
     assert fixed_date[0] == ["params.launch_date"] and "two runs would start the same process" in fixed_date[1]
     assert hourly[0] == ["params.launch_date"], "runs an hour apart make one process a day"
     assert bad_every[0] == ["every"] and "months that divide a year" in bad_every[1]
-    assert bad_cron[0] == ["cron"] and "CronString" in bad_cron[1]
+    assert bad_cron[0] == ["cron"] and "is not a cron Temporal can run" in bad_cron[1]
     assert bad_zone[0] == ["time_zone"]
     assert both[0] == ["every"]
     assert "no-such-template" in missing[1]

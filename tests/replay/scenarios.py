@@ -22,7 +22,15 @@ from domain.errors import Refused
 from domain.models import ProcessView
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from domain.requests import Delivery, IssueRef, IssueRequest
-from domain.updates import CancelInput, DecisionInput, DelegateInput, ItemDoneInput, ResendInput, RevisionInput
+from domain.updates import (
+    CancelInput,
+    DecisionInput,
+    DelegateInput,
+    ItemDoneInput,
+    RecoverInput,
+    ResendInput,
+    RevisionInput,
+)
 from integrations.outbox import OutboxMailer, OutboxTracker
 from integrations.ports import Email
 from integrations.store import Store
@@ -550,6 +558,68 @@ async def launch_delegated(stack: Stack) -> Handle:
     return await _cancel(handle, "Moved to the spring release.")
 
 
+async def launch_backups(stack: Stack) -> Handle:
+    """Legal's own backup (`backups`) asked a day into the gate in their place, and approving on their behalf;
+    the gate's backup is the VP, an approver, so passed over (one person, one decision); the VP approves as
+    themselves; cancelled before launch day."""
+    handle = await stack.start_launch(
+        days_ahead=3, product="Replay Backups", backups={"legal@example.com": "deputy@example.com"},
+        gate={"backup": "vp@example.com", "escalate_after_days": 1},
+    )  # fmt: skip
+    await _until(lambda: _count(stack, handle, "approval_requested") == 1, "the gate to open")
+    await stack.env.sleep(timedelta(days=1, hours=1))
+    await _until(lambda: _count(stack, handle, "delegated") == 1, "the backup asked")
+    for approver, on_behalf_of in (("deputy@example.com", "legal@example.com"), ("vp@example.com", None)):
+        await handle.execute_update(
+            "decide",
+            DecisionInput(gate="go-no-go", approver=approver, on_behalf_of=on_behalf_of, decision=Decision.APPROVE),
+        )
+    await _until(lambda: _count(stack, handle, "gate_closed") == 1, "the gate to close")
+    return await _cancel(handle, "Moved to the spring release.")
+
+
+async def launch_rerun_gate(stack: Stack) -> Handle:
+    """A rejection held for the owner (`on_reject: owner`), who asks again with a reason; both approve round 2."""
+    handle = await stack.start_launch(days_ahead=2, product="Replay Rerun", gate={"on_reject": "owner"})
+    await _until(lambda: _count(stack, handle, "approval_requested") == 1, "round 1")
+    await handle.execute_update(
+        "decide",
+        DecisionInput(gate="go-no-go", approver="legal@example.com", decision=Decision.REJECT, comment="Terms?"),
+    )
+    await _until(lambda: _count(stack, handle, "step_held") == 1, "the hold")
+    await handle.execute_update(
+        "recover", RecoverInput(step="go-no-go", action="rerun", reason="Terms fixed.", by="pm@example.com")
+    )
+    await _until(lambda: _count(stack, handle, "approval_requested") == 2, "round 2")
+    for approver in ("vp@example.com", "legal@example.com"):
+        await handle.execute_update(
+            "decide", DecisionInput(gate="go-no-go", approver=approver, decision=Decision.APPROVE, round=2)
+        )
+    await _finish_tasks(handle)  # before launch day: it ends there
+    await handle.result()
+    return handle
+
+
+async def eol_notice_skipped(stack: Stack) -> Handle:
+    """Its customer notice rejected and held for the owner (`notice_hold_days`), who goes on without it: the end
+    of sale comes; cancelled."""
+    today = await stack.today()
+    handle = await stack.start_eol(product="Replay Skipped Notice", announce_date=today + timedelta(days=2))
+    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
+    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
+    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    await stack.client.get_workflow_handle(notice).execute_update(
+        "decide", DecisionInput(gate="review", approver="legal@example.com", decision=Decision.REJECT, comment="No.")
+    )
+    await _until(lambda: _count(stack, handle, "step_held") == 1, "the hold")
+    await handle.execute_update(
+        "recover", RecoverInput(step="notice", action="skip", reason="Told by hand.", by="pm@example.com")
+    )
+    await stack.env.sleep(timedelta(days=31))
+    await _until(lambda: _count(stack, handle, "milestone") >= 1, "the end of sale")
+    return await _cancel(handle, "Enough.")
+
+
 SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch": launch,
     "launch-cancel-checklist": launch_cancel_checklist,
@@ -563,6 +633,7 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch-open-items-retrospective": launch_open_items_retrospective,
     "launch-edited": launch_edited,
     "launch-delegated": launch_delegated,
+    "launch-backups": launch_backups,
     "launch-items-edited": launch_items_edited,
     "comms": comms,
     "comms-cancel-scheduled": comms_cancel_scheduled,
@@ -574,6 +645,8 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "eol": eol,
     "eol-cancel-notice": eol_cancel_notice,
     "eol-moved": eol_moved,
+    "launch-rerun-gate": launch_rerun_gate,
+    "eol-notice-skipped": eol_notice_skipped,
 }
 """History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each
 kind's main path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a
@@ -582,4 +655,6 @@ before their issues are filed, and action items answered before theirs are; a la
 the main path, its late items named and escalated at kickoff in another), and one launched with items open (chased
 after launch day in the main path, closed while chased, handed to its retrospective, which takes them); a launch
 edited (moved, an item reassigned, an approver replaced), its checklist edited (an item added, one removed), its
-decision delegated; an end of life whose shutdown is moved."""
+decision delegated, and asked of backups (an approver's own, the gate's passed over); an end of life whose
+shutdown is moved; a rejected gate held for its owner and asked again, and a
+rejected notice held and skipped."""

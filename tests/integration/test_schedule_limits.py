@@ -1,0 +1,87 @@
+"""Schedules on a real Temporal dev server: a yearly one is made and runs a year on, a cron Temporal refuses comes
+back in signoff's words, and one person (and signoff in all) may keep only so many."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from api import schedules as service
+from api.schedules import MAX_PER_CREATOR
+from tests.api.helpers import eventually
+from tests.integration.test_schedules import CREATOR, World, api, release, today, world
+
+__all__ = ["api", "today", "world"]  # the fixtures of tests/integration/test_schedules.py, this module's own
+
+BUSY = "busy@example.com"
+
+
+async def test_a_yearly_schedule_is_made_and_runs_a_year_on(api: httpx.AsyncClient, world: World) -> None:
+    before = datetime.now(UTC)
+    answer = await api.post(
+        "/api/schedules",
+        json={"kind": "launch", "every": "1y", "params": release(launch_date="+30d")},
+        headers=world.who(CREATOR),
+    )
+
+    assert answer.status_code == 201, answer.text
+    made = answer.json()
+    assert made["when"] == "every year" and made["paused"] is False
+    first = datetime.fromisoformat(made["next_runs"][0])
+    a_year_on = before.replace(year=before.year + 1, day=min(before.day, 28), second=0, microsecond=0)
+    assert abs(first - a_year_on) < timedelta(minutes=2), first  # (a minute may turn between the call and its answer)
+
+
+async def test_a_cron_temporal_refuses_is_422_in_our_words(api: httpx.AsyncClient, world: World) -> None:
+    answer = await api.post(
+        "/api/schedules",
+        json={"kind": "launch", "cron": "every morning", "params": release()},
+        headers=world.who(CREATOR),
+    )
+
+    assert answer.status_code == 422, answer.text
+    [error] = answer.json()["detail"]
+    assert error["loc"] == ["cron"]
+    assert error["msg"] == (
+        "'every morning' is not a cron Temporal can run: five fields, minute hour day-of-month month day-of-week, "
+        "such as 0 9 1 * * (09:00 on the 1st of each month)"
+    )
+
+
+async def make_as(api: httpx.AsyncClient, world: World, who: str) -> httpx.Response:
+    body: dict[str, Any] = {"kind": "launch", "every": "7d", "params": release(product=f"Busy {uuid.uuid4().hex[:6]}")}
+    return await api.post("/api/schedules", json=body, headers=world.who(who))
+
+
+async def test_one_person_keeps_only_so_many_schedules_and_signoff_only_so_many_in_all(
+    api: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(MAX_PER_CREATOR):
+        made = await make_as(api, world, BUSY)
+        assert made.status_code == 201, made.text
+
+    async def all_listed() -> list[dict[str, Any]] | None:  # Temporal's list lags a second behind a create
+        listed = (await api.get("/api/schedules", headers=world.who(CREATOR))).json()
+        theirs = [s for s in listed if s["created_by"] == BUSY]
+        return theirs if len(theirs) == MAX_PER_CREATOR else None
+
+    theirs = await eventually(all_listed, "every schedule listed", 30)
+    one_more = await make_as(api, world, BUSY)
+    someone_else = await make_as(api, world, "calm@example.com")
+    monkeypatch.setattr(service, "MAX_SCHEDULES", len(theirs))
+    full = await make_as(api, world, "late@example.com")
+
+    assert one_more.status_code == 409, one_more.text
+    assert one_more.json()["detail"] == (
+        f"{BUSY} has {MAX_PER_CREATOR} schedules, the most one person may have ({MAX_PER_CREATOR}): delete or reuse "
+        "one first"
+    )
+    assert someone_else.status_code == 201, "the limit is each person's"
+    assert full.status_code == 409 and full.json()["detail"].startswith(
+        f"signoff keeps at most {len(theirs)} schedules and has "
+    )
+    assert all(s["next_runs"] for s in theirs), "the list shows each one whole"
