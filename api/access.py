@@ -33,6 +33,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/api/processes/{process_id}/action-items"): Need.PROCESS_OWNER,
     ("POST", "/api/processes/{process_id}/revisions"): Need.PROCESS_OWNER,
     ("POST", "/api/processes/{process_id}/edits"): Need.PROCESS_OWNER,
+    ("POST", "/api/processes/{process_id}/steps/{step}/recover"): Need.PROCESS_OWNER,  # a held step's rerun/skip/end
     ("GET", "/api/processes/{process_id}/audit"): Need.VIEWER,
     ("GET", "/api/processes/{process_id}/evidence"): Need.VIEWER,
     ("GET", "/api/audit"): Need.VIEWER,
@@ -58,6 +59,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/processes/{process_id}/revisions"): Need.PROCESS_OWNER,
     ("POST", "/processes/{process_id}/action-items"): Need.PROCESS_OWNER,
     ("POST", "/processes/{process_id}/edits"): Need.PROCESS_OWNER,
+    ("POST", "/processes/{process_id}/steps/{step}/recover"): Need.PROCESS_OWNER,
     ("GET", "/processes/{process_id}/cancel"): Need.PROCESS_OWNER,
     ("POST", "/processes/{process_id}/cancel"): Need.PROCESS_OWNER,
     ("GET", "/outbox"): Need.ADMIN,

@@ -33,6 +33,8 @@ class Actions:
     file_action_items: bool = False
     edit: bool = False
     """Change the process: its launch date, who decides at its gate, who owns its open items."""
+    recover: bool = False
+    """Give the word on the held step (`ProcessView.held`): re-run it, skip it, or end the process."""
     items: frozenset[str] = frozenset()
     """The open items the caller may mark done or won't-do."""
     priorities: tuple[str, ...] = get_args(Priority)
@@ -80,6 +82,7 @@ def page_actions(request: Request, view: ProcessView) -> dict[str, Any]:
         file_action_items=view.kind == "postmortem" and steps.get("actions") != StepStatus.DONE
         and lets_in(caller, "/processes/{process_id}/action-items", view),
         edit=steps.get("kickoff") in (None, StepStatus.DONE) and lets_in(caller, "/processes/{process_id}/edits", view),
+        recover=view.held is not None and lets_in(caller, "/processes/{process_id}/steps/{step}/recover", view),
         items=frozenset(
             item.key for item in open_items if lets_in(caller, "/processes/{process_id}/items/{item}/done", view, item)
         ),

@@ -45,6 +45,14 @@ class CancelRequest(BaseModel):
     reason: str = Field("", max_length=2000)
 
 
+class RecoverRequest(BaseModel):
+    """The owner's word on a held step: run it again, go on without it (not an approval gate), or end the process;
+    with the reason the trail keeps (and a re-run tells those asked again)."""
+
+    action: Literal["rerun", "skip", "end"]
+    reason: str = Field("", max_length=2000, examples=["The trademark search came back clean."])
+
+
 class ProcessRow(BaseModel):
     """One process in the list."""
 

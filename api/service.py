@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -44,6 +44,7 @@ from domain.updates import (
     DelegateInput,
     IssueDoneInput,
     ItemDoneInput,
+    RecoverInput,
     Reminded,
     RemindInput,
     ResendInput,
@@ -60,6 +61,14 @@ store and the page. The bound holds for the whole call, not only Temporal's own 
 Temporal down the client tries to connect again for about 10 s, whatever the deadline says."""
 
 
+class StartedIds(Protocol):
+    """Every id a process ever ran under (`integrations.store.Store`): what Temporal forgets, the store keeps."""
+
+    def ever_started(self, process_id: str) -> bool:
+        """Whether a process ever ran under `process_id`, however long ago it ended."""
+        ...
+
+
 class Processes:
     """Starts and drives processes on Temporal."""
 
@@ -73,8 +82,11 @@ class Processes:
         live_within: timedelta = LIVE_WITHIN,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         time_zone: str = "",
+        records: StartedIds | None = None,
     ) -> None:
         self.client = client
+        self.records = records
+        """Every id ever used (the store): a start under one is refused even once Temporal has forgotten its run."""
         self.time_zone = time_zone
         """The time zone a start gets when it names none (``SIGNOFF_TIME_ZONE``)."""
         self.task_queue = task_queue
@@ -110,10 +122,12 @@ class Processes:
             UnknownKind: no such kind.
             ParamsError: a parameter is missing or malformed, or cannot start (a past date).
             TemplateError: the template named is missing, broken, or of another kind.
-            Conflict: a process with that id exists (running or finished).
+            Conflict: a process with that id exists (running or finished), or ever did: Temporal forgets a
+                closed run after its namespace's retention (24 h on the dev server), the store (`records`) never,
+                and the audit trail, the process list and access all go by the id.
         """
         workflow_input, view = await asyncio.to_thread(
-            self._prepare, kind, params, actor, parent, stored, channel, today
+            self._prepare_new, kind, params, actor, parent, stored, channel, today
         )
         try:
             await self.client.start_workflow(
@@ -125,7 +139,7 @@ class Processes:
                 request_eager_start=True,
             )
         except WorkflowAlreadyStartedError:
-            raise Conflict(f"a process with id {view.id} already exists; ids are never reused") from None
+            raise _taken(view.id) from None
         return view
 
     async def check(self, kind: str, params: dict[str, Any]) -> None:
@@ -151,6 +165,22 @@ class Processes:
         service's today; a schedule's run: its own day, api/schedules.py)."""
         day = today or self.today()
         return prepare_start(kind, params, actor, self.templates, day, parent, stored, channel, self.time_zone)
+
+    def _prepare_new(
+        self,
+        kind: str,
+        params: dict[str, Any],
+        actor: str,
+        parent: str | None,
+        stored: StoredViews | None,
+        channel: Channel,
+        today: date | None,
+    ) -> tuple[BaseModel, ProcessView]:
+        """`_prepare`, then refused if the store knows the id from an earlier run (on the same thread: a lookup)."""
+        workflow_input, view = self._prepare(kind, params, actor, parent, stored, channel, today)
+        if self.records is not None and self.records.ever_started(view.id):
+            raise _taken(view.id)
+        return workflow_input, view
 
     def _handle(self, process_id: str) -> WorkflowHandle[Any, Any]:
         return self.client.get_workflow_handle(process_id)
@@ -254,6 +284,11 @@ class Processes:
         result: Reminded = await self._update(process_id, "remind_now", remind, Reminded)
         return result
 
+    async def recover(self, process_id: str, word: RecoverInput) -> ProcessView:
+        """The owner's word on a held step (`workflows.steps.recovery`): rerun, skip or end, with a reason."""
+        result: ProcessView = await self._update(process_id, "recover", word, ProcessView)
+        return result
+
     async def cancel(self, process_id: str, by: str, reason: str, channel: Channel) -> ProcessView:
         """Cancel a running process; returns once its clean-up has run."""
         result: ProcessView = await self._update(
@@ -287,6 +322,10 @@ class Processes:
         if description.status != WorkflowExecutionStatus.RUNNING:
             return Conflict(f"process {process_id} has already finished")
         return NotFound(f"process {process_id} did not accept the change; try again")
+
+
+def _taken(process_id: str) -> Conflict:
+    return Conflict(f"a process with id {process_id} already exists; ids are never reused")
 
 
 def _translate_failure(cause: BaseException | None) -> Exception:

@@ -15,6 +15,7 @@ from domain.calendar import clashes, launch_clashes, launch_people
 from domain.edits import EditInput
 from domain.enums import Channel, ProcessStatus, StepStatus
 from domain.errors import BadInput, InvalidField, UnknownKind
+from domain.horizon import beyond_horizon
 from domain.kinds import KINDS, ProcessTemplate
 from domain.launch import LaunchParams
 from domain.models import ProcessParams, ProcessView, StepView
@@ -45,6 +46,15 @@ def _problems(check: Callable[[Any], None], against: Any) -> list[InvalidField]:
     return []
 
 
+def _start_problems(params: ProcessParams, today: date) -> list[InvalidField]:
+    """What a start's check finds wrong on `today`, and every date given past the horizon (`domain.horizon`) that
+    check has not named already."""
+    problems = _problems(params.check_start, today)
+    named = {problem.field for problem in problems}
+    given = {name: value for name, value in params.__dict__.items() if name not in named}
+    return problems + beyond_horizon(given, today)
+
+
 def _field_errors(problems: list[InvalidField]) -> list[dict[str, Any]]:
     """The checks' findings in `params_errors`' shape."""
     return [{"loc": ["params", e.field], "msg": e.reason, "type": "value_error"} for e in problems]
@@ -65,7 +75,7 @@ def _checked_anyway(
     if any(len(e["loc"]) < 2 for e in errors):
         return []  # the parameters as a whole did not read: nothing to check
     partial = model.partial({name: value for name, value in read.items() if name not in unread})
-    problems = _problems(partial.check_start, today)
+    problems = _start_problems(partial, today)
     if "template" in unread:
         return problems
     try:
@@ -90,6 +100,13 @@ def clashes_on(process_id: str, edit: EditInput, stored: StoredViews) -> list[st
     people = launch_people(mine.params, (item.owner for item in mine.items))
     others = stored.process_views(kind="launch", running=True)
     return [clash.sentence for clash in clashes(process_id, edit.launch_date, people, others)]
+
+
+def time_zone_of(process_id: str, stored: StoredViews) -> str:
+    """A process's time zone (its parameters', fixed at its start) from the store's copy, for an edit's times
+    (`domain.edits.EditChanges.taken`); empty (UTC) when the store has no copy."""
+    view = stored.process_view(process_id)
+    return str(view.params.get("time_zone") or "") if view else ""
 
 
 def _check_size(workflow_input: BaseModel) -> None:
@@ -149,11 +166,12 @@ def prepare_start(
         errors = params_errors(err)
         problems = _checked_anyway(spec.params, read, errors, templates, today, kind)
         raise ParamsError(errors + _field_errors(problems)) from None
-    problems = _problems(validated.check_start, today)  # and the template's, all in one answer
+    problems = _start_problems(validated, today)  # and the template's, all in one answer
     template = templates(validated.template or kind, kind)
     problems += _problems(validated.check_template, template)
     if problems:
         raise ParamsError(_field_errors(problems))
+    template = validated.resolved(template)  # a gate's backup role → the person the process names for it
     extra: dict[str, Any] = {"parent": parent} if parent else {}
     for name, (child_kind, child_template) in spec.companions(template).items():
         extra[name] = templates(child_template, child_kind)

@@ -40,6 +40,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from temporalio.api.enums.v1 import EventType
 
 from bench.stack import (
@@ -113,15 +114,32 @@ async def clicks(stack: Stack, count: int) -> dict[str, Any]:
     forms = [await open_page(http, link) for link in links]
     bare = [await start_bare(stack, with_activities=False) for _ in range(count)]
     await asyncio.sleep(2)  # every bare run at its wait
-    signoff_ms, bare_ms = [], []
+    signoff_ms, bare_ms, floor_ms = [], [], []
     for link, form, workflow_id in zip(links, forms, bare, strict=True):
         signoff_ms.append(await click(http, link, form))
         await asyncio.sleep(0.25)  # one click at a time on a quiet stack: its follow-ups done
         bare_ms.append(await bare_update(stack, workflow_id))
         await asyncio.sleep(0.25)
+        floor_ms.append(await http_floor(http))
+        await asyncio.sleep(0.05)
     ours, theirs = percentiles(signoff_ms), percentiles(bare_ms)
     spent = {f"{name}_ms_p50": statistics.median(samples) for name, samples in SPENT.items() if samples}
-    return {"signoff": ours, "bare": theirs, "ratio_p50": ours["p50"] / theirs["p50"]} | spent
+    return {
+        "signoff": ours,
+        "bare": theirs,
+        "ratio_p50": ours["p50"] / theirs["p50"],
+        "http_floor": percentiles(floor_ms),
+    } | spent
+
+
+async def http_floor(http: httpx.AsyncClient) -> float:
+    """The least an HTTP request to the web service costs (ms): a path no route serves, through every
+    middleware and back, on the same connection as the clicks. The click is this plus the update plus the
+    page; the bare update makes no HTTP request at all."""
+    began = time.perf_counter()
+    response = await http.get("/bench-no-such-path")
+    assert response.status_code == 404, response.status_code
+    return (time.perf_counter() - began) * 1000
 
 
 async def throughput(

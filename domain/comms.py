@@ -8,10 +8,21 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
+from domain.backups import backup_problems
 from domain.enums import Channel
 from domain.errors import InvalidField, refuse_all
 from domain.ids import process_id
-from domain.models import MAX_APPROVERS, Audience, ChatChannel, Email, Model, NonEmpty, Policy, ProcessParams
+from domain.models import (
+    MAX_APPROVERS,
+    Audience,
+    Backups,
+    ChatChannel,
+    Email,
+    Model,
+    NonEmpty,
+    Policy,
+    ProcessParams,
+)
 from domain.rules import required_approvals
 from domain.templates import CommsTemplate
 
@@ -69,6 +80,9 @@ class CommsParams(ProcessParams):
     """When to send; without an offset, in the process's time zone."""
     reviewers: Reviewers
     policy: Policy = "all"
+    backups: Backups = Field(default_factory=dict)
+    """A reviewer's own backup (reviewer → who), asked in their place if they are still silent the template's
+    `escalate_after_days` after the review opens; wins over the review's `backup` (`domain.backups`)."""
     template: str = Field("comms", max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
     key: str | None = Field(None, max_length=251, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,250}$")
     """A business key of the caller's (an end-of-life names its notice); else the subject and the send date."""
@@ -107,16 +121,20 @@ class CommsParams(ProcessParams):
         return f"Message: {self.subject}"
 
     def check_start(self, today: date) -> None:
-        """Refuse a send time in the past and the owner reviewing their own message.
+        """Refuse a send time in the past, the owner reviewing their own message, and a backup who may not
+        stand in for a reviewer (`domain.backups`).
 
         Raises:
-            InvalidField: naming `send_at` or `reviewers`, both at once.
+            InvalidField: naming `send_at`, `reviewers` or `backups`, every problem at once.
         """
         problems = []
         if self.send_at and self.send_at.date() < today:
             problems.append(InvalidField("send_at", f"{self.send_at.isoformat()} is in the past (today is {today})"))
         if self.reads("owner", "reviewers") and self.owner in self.reviewer_emails:
             problems.append(InvalidField("reviewers", f"the owner {self.owner} cannot review their own message"))
+        if self.reads("owner", "reviewers", "backups"):
+            kept_out = {self.owner: f"the owner {self.owner} cannot review their own message"}
+            problems += backup_problems(self.backups, self.reviewer_emails, kept_out, field="reviewers")
         refuse_all(problems)
 
     @property

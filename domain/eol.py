@@ -7,10 +7,11 @@ from typing import Any
 
 from pydantic import Field, HttpUrl, ValidationInfo, field_validator
 
+from domain.backups import backup_problems, role_backup_problems, with_role_backup
 from domain.enums import Channel
 from domain.errors import InvalidField, refuse_all
 from domain.ids import process_id
-from domain.models import Approvers, Audience, ChatChannel, Model, Owners, Policy, ProcessParams
+from domain.models import Approvers, Audience, Backups, ChatChannel, Model, Owners, Policy, ProcessParams
 from domain.rules import required_approvals
 from domain.templates import CommsTemplate, EolTemplate, unknown_roles
 from domain.words import count
@@ -31,6 +32,9 @@ class EolParams(ProcessParams):
     migration_guide: HttpUrl
     approvers: Approvers
     policy: Policy = "all"
+    backups: Backups = Field(default_factory=dict)
+    """An approver's own backup (approver → who), asked in their place if they are still silent the template's
+    `escalate_after_days` after the gate opens; wins over the gate's `backup` (`domain.backups`)."""
     owners: Owners = Field(default_factory=dict)
     """Task role → who (legal, engineering, docs, support, sales, finance, partnerships); the rest fall to the owner."""
     channel: ChatChannel = "#product"
@@ -74,11 +78,13 @@ class EolParams(ProcessParams):
         refuse_all(problems)
 
     def check_template(self, template: Any) -> None:
-        """Refuse milestones closer together than the template's minimum notice, and a role in `owners` the
-        template has no task for.
+        """Refuse milestones closer together than the template's minimum notice, a role in `owners` the
+        template has no task for, a backup who may not stand in (`domain.backups`), and a gate's backup role that
+        falls to nobody who may decide.
 
         Raises:
-            InvalidField: naming each date too close to the one before it, or `owners`, every problem at once.
+            InvalidField: naming each date too close to the one before it, `owners` or `backups`, every problem
+                at once.
         """
         if not isinstance(template, EolTemplate):
             return
@@ -103,7 +109,17 @@ class EolParams(ProcessParams):
                     )
                 )
         roles = [task.role for task in [*template.tasks, *template.shutdown_tasks]]
-        refuse_all(problems + unknown_roles(self.owners, roles, self.template))
+        problems += unknown_roles(self.owners, roles, self.template)
+        if self.reads("owner", "owners"):
+            problems += role_backup_problems(template.gate, self.owners, self.owner, self.template)
+        if self.reads("owner", "approvers", "backups"):
+            kept_out = {self.owner: f"the owner {self.owner} cannot decide their own end-of-life"}
+            problems += backup_problems(self.backups, self.approvers, kept_out)
+        refuse_all(problems)
+
+    def resolved(self, template: Any) -> Any:
+        """The template with its gate's backup role resolved to the person `owners` names for it."""
+        return with_role_backup(template, self.owners, self.owner)
 
     def owner_of(self, role: str) -> str:
         """Who owns tasks of `role`: the one named for it, else the owner."""

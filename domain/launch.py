@@ -7,10 +7,11 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from domain.backups import backup_problems, role_backup_problems, with_role_backup
 from domain.enums import Channel
 from domain.errors import InvalidField, refuse_all
 from domain.ids import process_id
-from domain.models import Approvers, ChatChannel, Model, Owners, People, Policy, ProcessParams
+from domain.models import Approvers, Backups, ChatChannel, Model, Owners, People, Policy, ProcessParams
 from domain.rules import required_approvals
 from domain.templates import LaunchTemplate, PostmortemTemplate, unknown_roles
 
@@ -22,6 +23,9 @@ class LaunchParams(ProcessParams):
     launch_date: date
     approvers: Approvers
     policy: Policy = "all"
+    backups: Backups = Field(default_factory=dict)
+    """An approver's own backup (approver → who), asked in their place if they are still silent the template's
+    `escalate_after_days` after the gate opens; wins over the gate's `backup` (`domain.backups`)."""
     owners: Owners = Field(default_factory=dict)
     stakeholders: People = Field(default_factory=list)
     channel: ChatChannel = "#launches"
@@ -53,10 +57,11 @@ class LaunchParams(ProcessParams):
 
     def check_template(self, template: Any) -> None:
         """Refuse the owner among the approvers unless the template allows them to approve their own launch,
-        and a role in `owners` the template has no item for.
+        a role in `owners` the template has no item for, a backup who may not stand in (`domain.backups`), and a
+        gate's backup role that falls to nobody who may decide.
 
         Raises:
-            InvalidField: naming `approvers` or `owners`, every problem at once.
+            InvalidField: naming `approvers`, `owners` or `backups`, every problem at once.
         """
         problems = []
         allowed = isinstance(template, LaunchTemplate) and template.gate.allow_owner_approval
@@ -70,7 +75,16 @@ class LaunchParams(ProcessParams):
             )
         if isinstance(template, LaunchTemplate):
             problems += unknown_roles(self.owners, [item.role for item in template.items], self.template)
+            if self.reads("owner", "owners"):
+                problems += role_backup_problems(template.gate, self.owners, self.owner, self.template)
+        if self.reads("owner", "approvers", "backups"):
+            kept_out = {} if allowed else {self.owner: f"the owner {self.owner} cannot decide their own launch"}
+            problems += backup_problems(self.backups, self.approvers, kept_out)
         refuse_all(problems)
+
+    def resolved(self, template: Any) -> Any:
+        """The template with its gate's backup role resolved to the person `owners` names for it."""
+        return with_role_backup(template, self.owners, self.owner)
 
     def owner_of(self, role: str) -> str:
         """Who owns checklist items of `role`: the one named for it, else the owner."""

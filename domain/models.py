@@ -86,6 +86,10 @@ Owners = Annotated[dict[Annotated[str, Field(max_length=60)], Email], Field(max_
 """Who owns the items or tasks of each role (``docs`` → an email); roles are at most 60 characters, as in
 templates, and a template has far fewer than 50 of them."""
 
+Backups = Annotated[dict[Email, Email], Field(max_length=MAX_APPROVERS)]
+"""Who is asked in an approver's place when they stay silent (approver → backup): `domain.backups` says when, and
+what a start refuses."""
+
 ChatChannel = Annotated[str, Field(max_length=100)]
 """A chat channel (``#launches``): Slack names are at most 80 characters, with room for the ``#`` and more."""
 
@@ -193,6 +197,11 @@ class ProcessParams(Model):
         Raises:
             InvalidField: naming the field.
         """
+
+    def resolved(self, template: Any) -> Any:
+        """The copy of `template` a process starts with, what it names through these parameters resolved (a
+        gate's backup role, `domain.backups.with_role_backup`): the template as it is, for kinds without."""
+        return template
 
 
 # ---- state shown to users -------------------------------------------------
@@ -325,6 +334,23 @@ class PlannedMoment(Model):
     """The step it belongs to, when it is one."""
 
 
+class HeldStep(Model):
+    """A step that failed or was rejected and waits for its process owner's word instead of ending the process
+    (`workflows.steps.recovery`): re-run it, skip it, or end the process, with a reason."""
+
+    step: str
+    title: str
+    what: str
+    """What happened, in words: "Go / no-go was rejected"."""
+    why: str
+    """Why, in words: the approvers' comments, or how the notice ended."""
+    since: datetime
+    until: datetime
+    """Without the owner's word by then, the process ends as it would have without the hold."""
+    actions: list[Literal["rerun", "skip", "end"]]
+    """What the owner may do with it (an approval gate is not skipped)."""
+
+
 class ProcessView(Model):
     """Everything a user sees about a process; the answer of the `view` query."""
 
@@ -352,6 +378,8 @@ class ProcessView(Model):
     """What the owner was warned of when it started or last moved (another launch on its day with the same people)."""
     plan: list[PlannedMoment] = []
     """The process's dated plan, in time order (passed moments included): what the calendar and "next" show."""
+    held: HeldStep | None = None
+    """The step held for the owner's word, if one is (`HeldStep`)."""
     live: bool = True
     """False when the process could not answer (no worker polling, Temporal down) and this is the store's copy,
     kept from its audit events: the state as of `as_of`, for the reason in `unavailable`."""

@@ -7,10 +7,12 @@ from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
+from domain.backups import backup_problems
 from domain.enums import Channel
 from domain.errors import InvalidField, refuse_all
+from domain.horizon import beyond_horizon
 from domain.ids import process_id
-from domain.models import Approvers, ChatChannel, Email, ItemState, Model, NonEmpty, People, ProcessParams
+from domain.models import Approvers, Backups, ChatChannel, Email, ItemState, Model, NonEmpty, People, ProcessParams
 from domain.templates import PostmortemTemplate, PriorityGiven, Severity
 
 
@@ -28,6 +30,9 @@ class PostmortemParams(ProcessParams):
     commander: Email
     participants: People = Field(default_factory=list)
     reviewers: Approvers
+    backups: Backups = Field(default_factory=dict)
+    """A reviewer's own backup (reviewer → who), asked in their place if they are still silent the template's
+    `escalate_after_days` after the review opens; wins over the review's `backup` (`domain.backups`)."""
     resolved_at: datetime
     """When the incident was resolved; without an offset, in the process's time zone."""
     channel: ChatChannel = "#incidents"
@@ -54,10 +59,11 @@ class PostmortemParams(ProcessParams):
         return f"Post-mortem: {what} — {self.title}"
 
     def check_start(self, today: date) -> None:
-        """Refuse an incident resolved in the future, and a reviewer who is the commander or the owner.
+        """Refuse an incident resolved in the future, a reviewer who is the commander or the owner, and a backup
+        who may not stand in for a reviewer (`domain.backups`).
 
         Raises:
-            InvalidField: naming `resolved_at` or `reviewers`, both at once.
+            InvalidField: naming `resolved_at`, `reviewers` or `backups`, every problem at once.
         """
         problems = []
         if self.reads("resolved_at") and self.resolved_at.date() > today:
@@ -72,6 +78,9 @@ class PostmortemParams(ProcessParams):
         elif self.reads("owner") and self.owner in reviewers:
             # The owner may mark the draft done; deciding on it too would make them its only check.
             problems.append(InvalidField("reviewers", f"the owner {self.owner} cannot review their own post-mortem"))
+        if self.reads("commander", "owner", "reviewers", "backups"):
+            kept_out = {p: f"{p} owns this post-mortem and cannot review it" for p in (self.owner, self.commander)}
+            problems += backup_problems(self.backups, reviewers, kept_out, field="reviewers")
         refuse_all(problems)
 
     def check_template(self, template: Any) -> None:
@@ -103,6 +112,16 @@ class ActionItemsInput(Model):
     items: list[ActionItemSpec] = Field(min_length=1, max_length=50)
     by: str = "api"
     channel: Channel = Channel.API
+
+    def dated_within(self, today: date) -> ActionItemsInput:
+        """These items, once every due date lies within the horizon (`domain.horizon`), checked where they come in.
+
+        Raises:
+            InvalidField: naming each ``items.N.due`` past it.
+        """
+        dues = {f"items.{n}.due": item.due for n, item in enumerate(self.items) if item.due}
+        refuse_all(beyond_horizon(dues, today))
+        return self
 
 
 class PostmortemInput(Model):

@@ -201,12 +201,16 @@ class Waiting(BaseModel):
     """How many open items they own."""
     overdue_items: int = 0
     """How many of those are overdue."""
+    held: str | None = None
+    """The title of a step held for this person's word (the process owner: re-run, skip or end it)."""
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def why(self) -> str:
         """What they are waited on for, in words: "a decision on Go / no-go; 3 open items, 2 overdue"."""
         parts = [f"a decision on {title}" for title in self.decisions]
+        if self.held:
+            parts.insert(0, f"their word on {self.held}, which is held (re-run, skip or end)")
         if self.open_items:
             late = f", {self.overdue_items} overdue" if self.overdue_items else ""
             parts.append(f"{self.open_items} open item{'s' if self.open_items != 1 else ''}{late}")
@@ -219,6 +223,8 @@ def waiting_on(view: ProcessView, today: date) -> list[Waiting]:
     if view.status.finished:
         return []
     people: dict[str, Waiting] = {}
+    if view.held:
+        people[view.owner] = Waiting(person=view.owner, held=view.held.title)
     for gate in view.gates:
         if gate.status == GateStatus.OPEN:
             for approver in gate.waiting_on:
@@ -227,7 +233,9 @@ def waiting_on(view: ProcessView, today: date) -> list[Waiting]:
         waiting = people.setdefault(item.owner, Waiting(person=item.owner))
         waiting.open_items += 1
         waiting.overdue_items += is_overdue(item.due, today)
-    return sorted(people.values(), key=lambda w: (not w.decisions, -w.overdue_items, -w.open_items, w.person))
+    return sorted(
+        people.values(), key=lambda w: (not w.held, not w.decisions, -w.overdue_items, -w.open_items, w.person)
+    )
 
 
 class NextUp(BaseModel):
@@ -256,6 +264,10 @@ def next_up(view: ProcessView, now: datetime) -> NextUp | None:
     if view.status.finished:
         return None
     upcoming: list[NextUp] = []
+    if view.held and view.held.until >= now:
+        held = view.held
+        upcoming.append(NextUp(what=f"{held.title}: ends without its owner's word", on=held.until.date(),
+                               at=held.until, step=held.step))  # fmt: skip
     for gate in view.gates:
         due = decision_due(view, gate) if gate.status == GateStatus.OPEN else None
         if due is not None and due >= now:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from difflib import get_close_matches
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, NonNegativeInt, PositiveInt, field_validator
+from pydantic import BeforeValidator, Field, NonNegativeInt, PositiveInt, field_validator, model_validator
 
 from domain.errors import InvalidField
 from domain.models import Email, Model
@@ -61,7 +61,10 @@ class GateTemplate(Model):
     key: str = Field("go-no-go", pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = "Go / no-go"
     offset_days: NonNegativeInt = 3
-    on_reject: Literal["end", "reopen"] = "end"
+    on_reject: Literal["end", "reopen", "owner"] = "end"
+    """What a rejection does: ``end`` the process rejected at once; ``reopen`` ask the approvers again at once;
+    ``owner`` hold the rejected gate for the process owner, who asks again (with a reason), or ends it, within
+    `hold_days` (`workflows.steps.recovery`); without their word by then it ends rejected, as with ``end``."""
     allow_owner_approval: bool = False
     require_sign_in: bool = False
     """Approvers must sign in before they decide (the link alone shows the page, not the form)."""
@@ -69,8 +72,28 @@ class GateTemplate(Model):
     hold_days: PositiveInt = 7
     backup: Email | None = None
     """Who is asked on behalf of each approver still silent `escalate_after_days` after the gate opened; their
-    decision is recorded as theirs "on behalf of" that approver, and counts for them."""
+    decision is recorded as theirs "on behalf of" that approver, and counts for them. An approver's own backup,
+    given at start (``backups``), wins over it (`domain.backups`)."""
+    backup_role: str | None = Field(None, min_length=1, max_length=60)
+    """The backup named by a role of the template's items or tasks (``support``) rather than by email: when the
+    process starts, the person it names for the role (``owners``) becomes `backup` in its copy of the template.
+    With `backup` given too, that address stands in when the process names nobody for the role; without it, such
+    a start is refused, as the role would fall to the owner, who may not decide (unless `allow_owner_approval`)."""
     escalate_after_days: PositiveInt = 2
+
+
+def backup_role_problem(gate: GateTemplate, roles: Iterable[str], what: str) -> None:
+    """Refuse a gate's `backup_role` that none of the template's `what` (items, tasks) has.
+
+    Raises:
+        ValueError: naming the role and the template's roles.
+    """
+    known = sorted(set(roles))
+    if gate.backup_role is not None and gate.backup_role not in known:
+        raise ValueError(
+            f"gate.backup_role: no role {gate.backup_role!r} among the template's {what} "
+            f"(its roles: {', '.join(known)})"
+        )
 
 
 class TrackerTemplate(Model):
@@ -129,6 +152,11 @@ class LaunchTemplate(Model):
             seen.add(item.key)
         return items
 
+    @model_validator(mode="after")
+    def _backup_role_known(self) -> LaunchTemplate:
+        backup_role_problem(self.gate, (item.role for item in self.items), "items")
+        return self
+
     def reminders_for(self, item: ChecklistItem) -> Reminders:
         """The item's own reminder settings, or the template's."""
         return item.reminders or self.reminders
@@ -146,8 +174,20 @@ class ReviewTemplate(Model):
     """A round without an outcome for this long ends the process as expired."""
     backup: Email | None = None
     """As the go / no-go gate's (`GateTemplate.backup`): asked for a reviewer still silent after
-    `escalate_after_days`."""
+    `escalate_after_days`; a reviewer's own backup, given at start (``backups``), wins over it."""
     escalate_after_days: PositiveInt = 2
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_backup_role(cls, data: Any) -> Any:
+        """A review's people are given by email, with no roles a backup could be named by: refused with why."""
+        if isinstance(data, dict) and data.get("backup_role") is not None:
+            raise ValueError(
+                "backup_role: a review's people have no roles to name a backup by (a message's reviewers' roles "
+                "are their titles, and each is a reviewer already); name the backup by email (backup: "
+                "deputy@acme.com), or give reviewers their own when the process starts (backups)"
+            )
+        return data
 
 
 class CommsTemplate(Model):
@@ -309,8 +349,17 @@ class EolTemplate(Model):
     gate: GateTemplate = Field(default_factory=lambda: GateTemplate(key="pull-the-plug", title="Pull the plug"))
     data_retention_days: PositiveInt = 30
     tracker: TrackerTemplate = Field(default_factory=TrackerTemplate)
+    notice_hold_days: NonNegativeInt = 0
+    """How long a customer notice that ends unsent (rejected, expired) is held for the owner, who sends a new one
+    (with a reason), goes on without it, or ends the end of life (`workflows.steps.recovery`); without their word
+    by then the end of life ends rejected. 0: it ends rejected at once (the only way before holds)."""
     min_notice_days: MilestoneNotice = Field(default_factory=MilestoneNotice)
     """Checked when an end of life starts (`domain.eol.EolParams.check_template`): dates closer are refused."""
+
+    @model_validator(mode="after")
+    def _backup_role_known(self) -> EolTemplate:
+        backup_role_problem(self.gate, (task.role for task in [*self.tasks, *self.shutdown_tasks]), "tasks")
+        return self
 
     @field_validator("tasks", "shutdown_tasks")
     @classmethod

@@ -115,3 +115,17 @@ class Reminded(Model):
     def nobody(self) -> bool:
         """Whether nobody is waited on: nothing to remind."""
         return not self.approvers and not self.owners
+
+
+RECOVERY_ACTIONS = ("rerun", "skip", "end")
+
+
+class RecoverInput(Model):
+    """The process owner's word on a held step (update `recover`): run it again, go on without it, or end the
+    process. The reason is required: the trail keeps it, and a re-run tells it to those asked again."""
+
+    step: str = Field(max_length=100)
+    action: Literal["rerun", "skip", "end"]
+    reason: str = Field("", max_length=2000)
+    by: str = "system"
+    channel: Channel = Channel.API

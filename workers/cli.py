@@ -22,6 +22,7 @@ from workers.cli_edit import edit
 from workers.cli_plan import plan
 from workers.cli_processes import cancel, done, remind, start
 from workers.cli_read import audit, evidence, list_, mine, show
+from workers.cli_recover import rerun, skip
 from workers.cli_schedules import schedule_app
 from workers.cli_stack import check, dev, serve, validate, web, worker
 
@@ -55,6 +56,8 @@ app.add_typer(schedule_app, name="schedule")
 app.command()(login)
 app.command()(plan)
 app.command()(edit)
+app.command()(rerun)
+app.command()(skip)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from domain.eol import EolInput
 from domain.models import ApprovalRecord, Content, ItemState, PlannedMoment, ProcessView
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
-from domain.updates import CancelInput
+from domain.updates import CancelInput, RecoverInput
 from workflows.eol_edits import MovableMilestones
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.checklist import chase
@@ -68,6 +68,8 @@ class EolWorkflow(MovableMilestones):
         self.begin(params.heading(), params.owner, gate, context)
         self.begin_checklist([self.task(t) for t in template.tasks])
         self.notice: Content | None = None
+        self.notice_process: str | None = None
+        """The notice that was sent (the first, or the owner's re-run of it); its reminders carry its approval."""
         self.notice_approvers: list[str] = []
         self.children: list[str] = []
 
@@ -147,18 +149,26 @@ class EolWorkflow(MovableMilestones):
     # ---- 2. the customer notice ----------------------------------------------------
 
     async def customer_notice(self) -> bool:
-        """The deprecation notice: reviewed by the approvers, sent on the announce date; False if it ends unsent."""
+        """The deprecation notice: reviewed by the approvers, sent on the announce date; False if it ends unsent.
+
+        One that ends unsent is held for the owner when the template says so (``notice_hold_days``): they send a
+        new one (a new `comms` child, at the announce time or now if that has passed), go on without it, or end."""
         params = self.input.params
         self._start_step("notice")
         subject, body = self.input.template.notice.filled(**params.facts())
         child = await self.start_notice("notice", subject, body, self.moment("announce"))
         result = await self.outcome_of(child)
-        if result.status != ProcessStatus.COMPLETED or result.content is None:
-            self._finish_step("notice", StepStatus.FAILED)
+        while result.status != ProcessStatus.COMPLETED or result.content is None:
             why = f"the customer notice ({child.id}) ended {result.status.value}: {result.outcome or ''}".strip()
-            await self.wind_down(ProcessStatus.REJECTED, CancelInput(by="", reason=why, channel=Channel.SYSTEM))
-            return False
-        self.notice = result.content
+            word = await self.notice_held(why)
+            if word is None or word.action == "end":
+                return False
+            if word.action == "skip":
+                return True
+            again = f"notice again {self.holds}"  # (keyed apart from the first notice's and every other's)
+            child = await self.start_notice(again, subject, body, max(self.moment("announce"), workflow.now()))
+            result = await self.outcome_of(child)
+        self.notice, self.notice_process = result.content, child.id
         approved = result.content.content_hash
         self.notice_approvers = sorted(
             {a.approver for a in result.approvals if a.decision == Decision.APPROVE and a.content_hash == approved}
@@ -169,6 +179,18 @@ class EolWorkflow(MovableMilestones):
         )  # fmt: skip
         self._finish_step("notice")
         return True
+
+    async def notice_held(self, why: str) -> RecoverInput | None:
+        """A notice that ended unsent (`why`): held for the owner's word when the template says so; else, or
+        without their word in time, the end of life ends rejected (as before holds), and None."""
+        days = self.input.template.notice_hold_days
+        word = await self.hold_step("notice", "The customer notice was not sent", why, days) if days else None
+        if word is not None and word.action == "end":
+            await self.end_held(word, "The customer notice was not sent")
+        elif word is None:
+            self._finish_step("notice", StepStatus.FAILED)
+            await self.wind_down(ProcessStatus.REJECTED, CancelInput(by="", reason=why, channel=Channel.SYSTEM))
+        return word
 
     async def start_notice(
         self, key: str, subject: str, body: str, send_at: datetime, preapproved: Preapproval | None = None
@@ -226,7 +248,7 @@ class EolWorkflow(MovableMilestones):
             if not await wait_until(partial(self.moved_since, seen), at):
                 done.add((what, days))
                 if what == "reminder":
-                    sent.append(await self.reminder(days))
+                    sent += [child] if (child := await self.reminder(days)) else []
                 else:
                     await self.milestone(what)
             if self.plan_changes != seen:  # a milestone moved: what is not done yet follows it
@@ -279,18 +301,23 @@ class EolWorkflow(MovableMilestones):
         await self.audit.record("milestone", step=key, milestone=key, told=people)
         self._finish_step(key)
 
-    async def reminder(self, days: int) -> Child:
-        """A customer reminder `days` before the shutdown: the approved notice again, or new text reviewed again."""
+    async def reminder(self, days: int) -> Child | None:
+        """A customer reminder `days` before the shutdown: the approved notice again, or new text reviewed again
+        (always, once the owner skipped the notice; none without text to review)."""
         reminders, params = self.input.template.notice_reminders, self.input.params
         goes_out = self.moment("shutdown", -days)
-        if reminders.approval == "preapproved" or reminders.text is None:
-            assert self.notice is not None
+        if self.notice is None and reminders.text is None:  # the owner skipped the notice: nothing to remind of
+            await self.audit.record("reminder_skipped", step="reminders", days_before=days, reason="no notice sent")
+            return None
+        if self.notice is not None and (reminders.approval == "preapproved" or reminders.text is None):
             approval = Preapproval(
-                content_hash=self.notice.content_hash, process=self.children[0], approvers=self.notice_approvers
-            )
+                content_hash=self.notice.content_hash, process=self.notice_process or self.children[0],
+                approvers=self.notice_approvers,
+            )  # fmt: skip
             return await self.start_notice(
                 f"reminder {days}", self.notice.subject, self.notice.body, goes_out, preapproved=approval
             )
+        assert reminders.text is not None  # (without text, both ways above returned)
         subject, body = reminders.text.filled(**params.facts(days_left=days))
         return await self.start_notice(f"reminder {days}", subject, body, goes_out)
 
@@ -302,12 +329,18 @@ class EolWorkflow(MovableMilestones):
         await wait_until_planned(lambda: False, self.plug_opens, self.planned)
         self._start_step("pull-the-plug")
         expires_at = self.moment("shutdown", gate_template.hold_days)
-        outcome = await self.gate_round(expires_at, gate_template.remind_every_days, self.moment("shutdown"))
-        if outcome == GateStatus.APPROVED:
-            self._finish_step("pull-the-plug")
-            return True
-        await self.reject("pull-the-plug", "no decision before the shutdown went past its hold")
-        return False
+        otherwise = "no decision before the shutdown went past its hold"
+        while True:
+            outcome = await self.gate_round(expires_at, gate_template.remind_every_days, self.moment("shutdown"))
+            if outcome == GateStatus.APPROVED:
+                self._finish_step("pull-the-plug")
+                return True
+            if outcome != GateStatus.REJECTED or gate_template.on_reject != "owner":
+                await self.reject("pull-the-plug", otherwise)
+                return False
+            if not await self.rejected_gate_held(gate_template.hold_days, otherwise):  # (it has ended)
+                return False
+            expires_at = max(expires_at, workflow.now() + timedelta(days=gate_template.hold_days))
 
     def request_context(self, approver: str) -> dict[str, object]:
         """The approvers see the tasks still open."""

@@ -265,14 +265,22 @@ class LaunchWorkflow(MovableLaunch):
         """Ask the approvers until the gate is approved, rejected or expires."""
         gate_template = self.input.template.gate
         self._start_step("go-no-go")
+        hold = timedelta(days=gate_template.hold_days)
         while True:
-            expires_at = self.launch_at + timedelta(days=gate_template.hold_days)  # (an edit may move launch day)
+            expires_at = self.launch_at + hold  # (an edit may move launch day)
+            if self.asked_again:  # asked again by the owner, maybe after launch day: a round as long as the first
+                expires_at = max(expires_at, workflow.now() + hold)
             outcome = await self.gate_round(expires_at, gate_template.remind_every_days, remind_until=self.launch_at)
             if outcome == GateStatus.APPROVED:
                 self._finish_step("go-no-go")
                 return True
+            otherwise = "no go / no-go decision before the gate expired"
+            if outcome == GateStatus.REJECTED and gate_template.on_reject == "owner":
+                if await self.rejected_gate_held(gate_template.hold_days, otherwise):
+                    continue
+                return False
             if outcome != GateStatus.REJECTED or gate_template.on_reject != "reopen":
-                await self.reject("go-no-go", "no go / no-go decision before the gate expired")
+                await self.reject("go-no-go", otherwise)
                 return False
 
     async def announce_gate(self) -> None:

@@ -12,9 +12,10 @@ a 4xx saying why, and an ``event_refused`` in the source's own audit trail.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from fastapi import APIRouter, Request
@@ -22,8 +23,9 @@ from fastapi.responses import JSONResponse
 
 from api.deps import Services, ServicesDep
 from config.triggers import Rule, fill
-from domain.enums import Channel
+from domain.enums import Channel, StepStatus
 from domain.errors import BadInput, Conflict, NotFound
+from domain.models import ProcessView
 from domain.requests import process_label
 from integrations.webhooks import Stale, Unsigned, jira_delivery, jira_signature_ok, verify_event
 
@@ -180,9 +182,10 @@ async def _apply(svc: Services, rule: Rule, event: dict[str, Any], actor: str) -
             return {"rule": rule.name, "started": view.id}
         if rule.item_done:
             issue = str(fill(rule.item_done.issue, event))
-            process_id = _process_of(event)
-            if process_id is None:
+            labelled = _process_of(event)
+            if labelled is None:
                 return {"rule": rule.name, "skipped": f"{issue} belongs to no signoff process"}
+            process_id = await asyncio.to_thread(tracking_now, svc.store, labelled, issue)
             item = await svc.processes.issue_done(process_id, issue, by=actor)
             return {"rule": rule.name, "process": process_id, "item_done": item.key}
     except Conflict as err:  # the same event again, or a finished process: nothing to do
@@ -191,6 +194,42 @@ async def _apply(svc: Services, rule: Rule, event: dict[str, Any], actor: str) -
         log.warning("webhook rule could not apply", rule=rule.name, reason=str(err))
         return {"rule": rule.name, "refused": str(err)}
     return {"rule": rule.name, "skipped": "the rule has no action"}
+
+
+class KeptViews(Protocol):
+    """The store's copies of processes' pages (`integrations.store.Store`)."""
+
+    def process_view(self, process_id: str) -> ProcessView | None:
+        """The kept copy of a process's page, if the process ever started."""
+        ...
+
+
+def tracking_now(store: KeptViews, process_id: str, issue: str) -> str:
+    """The process that tracks `issue` now, starting from `process_id`, whose label the issue carries.
+
+    A launch that ended with items open and handed them to its retrospective
+    (``open_items_after_launch: retrospective``) no longer tracks them: the retrospective does, as action items
+    under the same issues, which keep the launch's label. So when the labelled process has ended, its checklist
+    was handed over, the issue's item was still open in it, and it links a retrospective, the issue goes there
+    (and on, should that one have handed it on too). Read from the store's copies: no process is asked.
+    """
+    seen = {process_id}
+    while (handed_to := _handed_to(store.process_view(process_id), issue)) is not None and handed_to not in seen:
+        seen.add(handed_to)
+        process_id = handed_to
+    return process_id
+
+
+def _handed_to(view: ProcessView | None, issue: str) -> str | None:
+    """The retrospective an ended process handed `issue`'s open item to, if it did."""
+    if view is None or not view.status.finished:
+        return None
+    steps = {step.key: step.status for step in view.steps}
+    if steps.get("checklist") != StepStatus.HANDED_OVER:
+        return None
+    if not any(item.issue_key == issue and item.status == "open" for item in view.items):
+        return None
+    return view.links.get("retrospective")
 
 
 def _process_of(event: dict[str, Any]) -> str | None:

@@ -1,5 +1,6 @@
 """Acting from a process's page: mark an item done or won't-do, remind now, revise a message, file an action
-item, change the process (its date, who decides, who owns what), cancel (from a confirmation page). The
+item, change the process (its date, who decides, who owns what), give the word on a held step (re-run, skip, end),
+cancel (from a confirmation page). The
 undelivered messages' "Send again" is `api.routes.pages`'.
 
 Each form posts to a route here that makes the same service call as its REST twin under ``/api/processes``,
@@ -12,6 +13,7 @@ done (POST, redirect, GET); one refused shows the page again with why, and what 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -22,12 +24,12 @@ from api.deps import CurrentUser, Services, ServicesDep
 from api.page_actions import FLASH, Problem
 from api.rendering import TEMPLATES
 from api.routes.pages import process_page
-from api.schemas import CancelRequest, ItemDoneRequest, RevisionRequest
+from api.schemas import CancelRequest, ItemDoneRequest, RecoverRequest, RevisionRequest
 from domain.edits import EditChanges, EditInput
 from domain.errors import BadInput, Forbidden, SignoffError, Unauthenticated
 from domain.models import ProcessView
 from domain.postmortem import ActionItemsInput, ActionItemSpec
-from domain.updates import Reminded, RemindInput, RevisionInput
+from domain.updates import RecoverInput, Reminded, RemindInput, RevisionInput
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 
@@ -89,6 +91,26 @@ async def resolve_item(process_id: str, item: str, request: Request, svc: Servic
     return await act(request, process_id, change, on_the_page(request, svc, process_id, item, values))
 
 
+@router.post("/processes/{process_id}/steps/{step}/recover", include_in_schema=False)
+async def recover_from_page(
+    process_id: str, step: str, request: Request, svc: ServicesDep, caller: CurrentUser
+) -> Response:
+    """The held step's form: run it again, skip it, or end the process, with the reason the trail keeps."""
+    values = await form_of(request)
+
+    async def change() -> str:
+        body = RecoverRequest.model_validate({k: v for k, v in values.items() if k in ("action", "reason")})
+        word = RecoverInput(step=step, action=body.action, reason=body.reason, by=caller.actor, channel=caller.channel)
+        view = await svc.processes.recover(process_id, word)
+        title = next((s.title for s in view.steps if s.key == step), step)
+        return {
+            "rerun": f"{title} runs again; those it asks are told why: “{body.reason.strip()}”.",
+            "skip": f"{title} is skipped: the process goes on without it.",
+        }.get(body.action, f"{view.title} is ended; the people involved are told why.")
+
+    return await act(request, process_id, change, on_the_page(request, svc, process_id, "recover", values))
+
+
 @router.post("/processes/{process_id}/remind", include_in_schema=False)
 async def remind_from_page(process_id: str, request: Request, svc: ServicesDep, caller: CurrentUser) -> Response:
     """ "Remind now": the people the process waits on get their reminder now."""
@@ -134,7 +156,8 @@ async def file_from_page(process_id: str, request: Request, svc: ServicesDep, ca
         }
         spec = ActionItemSpec.model_validate(typed)
         [item] = await svc.processes.add_action_items(
-            process_id, ActionItemsInput(items=[spec], by=caller.actor, channel=caller.channel)
+            process_id,
+            ActionItemsInput(items=[spec], by=caller.actor, channel=caller.channel).dated_within(svc.processes.today()),
         )
         return f"{item.key}, “{item.title}”, is filed for {item.owner}, due {item.due}."
 
@@ -151,7 +174,7 @@ async def edit_from_page(process_id: str, request: Request, svc: ServicesDep, ca
         view = await svc.processes.view(process_id)
         edited = await svc.processes.edit(
             process_id,
-            EditInput(**dict(changes_in(values, view)), by=caller.actor, channel=caller.channel),
+            EditInput(**dict(changes_in(values, view, svc.processes.now())), by=caller.actor, channel=caller.channel),
             stored=svc.store,
         )
         said = "; ".join(change.sentence for change in edited.changes)
@@ -160,12 +183,15 @@ async def edit_from_page(process_id: str, request: Request, svc: ServicesDep, ca
     return await act(request, process_id, change, on_the_page(request, svc, process_id, "edits", values))
 
 
-def changes_in(values: dict[str, str], view: ProcessView) -> EditChanges:
+def changes_in(values: dict[str, str], view: ProcessView, now: datetime) -> EditChanges:
     """The edit a page's form asks for: each field that differs from `view` (``launch_date``, ``send_at``;
-    ``approver.OLD`` changed, or emptied to remove them; ``add_approvers``; ``owner.ITEM``), and why.
+    ``approver.OLD`` changed, or emptied to remove them; ``add_approvers``; ``owner.ITEM``; an item added or
+    removed, `items_changed`), and why; a send time without an offset read in the process's time zone, every date
+    within the horizon (`EditChanges.taken`, as of `now`).
 
     Raises:
         ValidationError: a field is malformed, or nothing differs.
+        InvalidField: a date past the horizon.
     """
     approvers = view.gates[0].approvers if view.gates else []
     replace, remove = {}, []
@@ -188,7 +214,17 @@ def changes_in(values: dict[str, str], view: ProcessView) -> EditChanges:
         "owners": owners,
         "reason": values.get("reason", ""),
     }
-    return EditChanges.model_validate(typed_edit)
+    changes = EditChanges.model_validate(typed_edit | items_changed(values, view))
+    return changes.taken(str(view.params.get("time_zone") or ""), now)
+
+
+def items_changed(values: dict[str, str], view: ProcessView) -> dict[str, object]:
+    """The checklist's part of a page's edit: the item typed into "Add an item" (``new_item_title``,
+    ``new_item_owner``, ``new_item_due``; any of them typed adds it, and what is missing is named), and the open
+    items ticked to remove (``remove.ITEM``)."""
+    new = {field: values.get(f"new_item_{field}", "").strip() for field in ("title", "owner", "due")}
+    ticked = [item.key for item in view.items if item.status == "open" and values.get(f"remove.{item.key}")]
+    return {"add_items": [new] if any(new.values()) else [], "remove_items": ticked}
 
 
 @router.get("/processes/{process_id}/cancel", include_in_schema=False)

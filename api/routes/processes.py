@@ -3,6 +3,7 @@ takes."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter
@@ -14,10 +15,12 @@ from api.schemas import (
     ItemDoneRequest,
     ProcessDetail,
     ProcessRow,
+    RecoverRequest,
     ResendRequest,
     RevisionRequest,
     StartRequest,
 )
+from api.starts import time_zone_of
 from domain.access import owned_by_caller
 from domain.edits import EditChanges, Edited, EditInput
 from domain.enums import ProcessStatus
@@ -25,7 +28,7 @@ from domain.errors import UnknownKind
 from domain.kinds import KINDS
 from domain.models import Content, ItemState, ProcessView, UndeliveredMessage
 from domain.postmortem import ActionItemsInput
-from domain.updates import Reminded, RemindInput, ResendInput, RevisionInput
+from domain.updates import RecoverInput, Reminded, RemindInput, ResendInput, RevisionInput
 
 router = APIRouter(prefix="/api", tags=["processes"])
 
@@ -91,6 +94,18 @@ async def remind_now(process_id: str, svc: ServicesDep, caller: CurrentUser) -> 
     return await svc.processes.remind(process_id, RemindInput(by=caller.actor, channel=caller.channel))
 
 
+@router.post("/processes/{process_id}/steps/{step}/recover", response_model=ProcessView)
+async def recover_step(
+    process_id: str, step: str, body: RecoverRequest, svc: ServicesDep, caller: CurrentUser
+) -> ProcessView:
+    """The owner's word on a step held for them (``held`` in the process: a gate rejected, a notice unsent, as its
+    template says): ``rerun`` it alone (nothing done before it again), ``skip`` it, or ``end`` the process, with a
+    ``reason`` the trail keeps. 409 when that step is not held, or for ``skip`` of an approval gate (a refused
+    approval is asked again or ends); 422 without a reason."""
+    word = RecoverInput(step=step, action=body.action, reason=body.reason, by=caller.actor, channel=caller.channel)
+    return await svc.processes.recover(process_id, word)
+
+
 @router.post("/processes/{process_id}/items/{item}/done", response_model=ItemState)
 async def mark_item_done(
     process_id: str, item: str, svc: ServicesDep, caller: CurrentUser, body: ItemDoneRequest | None = None
@@ -110,7 +125,8 @@ async def add_action_items(
     issues are filed and the owners told beside it, and each key shows on the process once filed.
     """
     return await svc.processes.add_action_items(
-        process_id, ActionItemsInput(items=body.items, by=caller.actor, channel=caller.channel)
+        process_id,
+        ActionItemsInput(items=body.items, by=caller.actor, channel=caller.channel).dated_within(svc.processes.today()),
     )
 
 
@@ -122,7 +138,8 @@ async def edit_process(process_id: str, body: EditChanges, svc: ServicesDep, cal
     "email"}``: the tracker issue follows). Only what is named changes; the people it affects are told, and the
     trail's ``edited`` event names each change, before and after. 422 names a wrong field; 409 says what the
     process's state refuses (a gate already decided, a quorum that could no longer be met)."""
-    edit = EditInput(**dict(body), by=caller.actor, channel=caller.channel)
+    zone = await asyncio.to_thread(time_zone_of, process_id, svc.store)  # a send_at without an offset is read in it
+    edit = EditInput(**dict(body.taken(zone, svc.processes.now())), by=caller.actor, channel=caller.channel)
     return await svc.processes.edit(process_id, edit, stored=svc.store)
 
 

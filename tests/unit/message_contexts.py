@@ -126,6 +126,15 @@ CONTEXTS: dict[str, dict[str, Any]] = {
     "on_hold": {"waiting_on": ["vp@example.com", "legal@example.com"], "expires_at": "2026-12-22 09:00 UTC"},
     "overdue": {"items": ITEMS},
     "reminder": {"items": ITEMS},
+    "step_held": {
+        "held_step": "go-no-go", "step_title": "Go / no-go", "what": "Go / no-go was rejected",
+        "why": "legal@example.com: the trademark <is> taken", "until": "2026-12-22 09:00 UTC",
+        "actions": ["rerun", "end"], "process_id": "launch-acme-analytics-2-0-2026-12-15",
+    },
+    "step_skipped": {
+        "step_title": "Customer notice", "what": "The customer notice was not sent", "by": "pm@example.com",
+        "reason": "Sent by hand <today>",
+    },
     "schedule_refused": {
         "schedule": "acme-monthly-release", "kind": "launch", "day": "2027-01-01", "created_by": "pm@example.com",
         "reason": "params.template: no template named 'acme-release' <any more>",
@@ -188,6 +197,8 @@ KEY_FACT: dict[str, str] = {
     "changed": "about",
     "schedule_refused": "reason",
     "approval_settled_chat": "about",
+    "step_held": "about",
+    "step_skipped": "about",
 } | {
     name: "incident"
     for name in (

@@ -138,6 +138,15 @@ FACTS: dict[str, list[str]] = {
         "A reminder about your items for the launch of Acme Analytics 2.0 on 2026-12-15:",
         "Close the issue or mark the item done in signoff when it is finished.",
     ],
+    "step_held": [
+        "Go / no-go was rejected in the launch of Acme Analytics 2.0 on 2026-12-15:",
+        "it waits for your word until 2026-12-22 09:00 UTC.",
+        "Without your word by 2026-12-22 09:00 UTC, the process ends as rejected.",
+    ],
+    "step_skipped": [
+        "pm@example.com skipped Customer notice of the launch of Acme Analytics 2.0 on 2026-12-15",
+        "The process goes on without it.",
+    ],
     "schedule_refused": [
         "Your schedule acme-monthly-release was to start a launch process on 2027-01-01, but signoff refused",
         "params.template: no template named 'acme-release' <any more>",
@@ -258,6 +267,7 @@ USED = {
     "delivery_problem": "error", "ended": "outcome", "escalation": "days_late", "launch_clash": "clashes",
     "kickoff_owner": "items", "on_hold": "waiting_on", "overdue": "items", "reminder": "items",
     "schedule_refused": "schedules_url", "changed": "changes",
+    "step_held": "why", "step_skipped": "reason",
 }  # fmt: skip
 
 

@@ -190,7 +190,7 @@ async def test_a_reminder_still_unsent_when_the_last_approval_opens_is_withdrawn
 
 
 async def test_a_rejected_notice_ends_the_end_of_life_before_customers_hear(stack: Stack) -> None:
-    handle = await stack.start_eol()
+    handle = await stack.start_eol(template={"notice_hold_days": 0})  # (held for the owner: test_eol_recovery.py)
     child = await notice_in_review(stack, handle)
 
     await child.execute_update(

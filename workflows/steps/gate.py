@@ -28,6 +28,7 @@ from domain.models import ApprovalRecord, ProcessView
 from domain.rules import local_time
 from domain.updates import DecisionInput, Reminded
 from workflows.steps.handovers import GateHandOvers
+from workflows.steps.recovery import Recoverable
 from workflows.steps.timers import wait_until
 
 Moment = tuple[datetime, Callable[[], Awaitable[None]]]
@@ -50,8 +51,12 @@ class Email(NamedTuple):
     context: dict[str, Any]
 
 
-class GatedProcess(GateHandOvers):
+class GatedProcess(GateHandOvers, Recoverable):
     """The gate's updates and steps; the hooks below are what a kind may change."""
+
+    asked_again: str = ""
+    """Why the owner asked the approvers again after they rejected the gate (`rejected_gate_held`): every request
+    of the new round says it."""
 
     remind_until: datetime
     """When the open round's reminders stop (a launch's date: an edit that moves it moves this)."""
@@ -131,13 +136,14 @@ class GatedProcess(GateHandOvers):
         tag, by = asked or ("", "")
         stand_ins = {a: state.delegates[a] for a in approvers if a in state.delegates}  # asked in their place
         said = {"hand_over_note": note} if note else {}
+        again = {"asked_again": self.asked_again} if self.asked_again else {}  # (only after an owner's rerun)
         await asyncio.gather(
             *(
                 self.outbound.approval_request(
                     state.key, state.round, stand_ins.get(approver, approver), str(workflow.uuid4()),
                     state.expires_at, self.gate_step, reminder=reminder, template=self.request_template, tag=tag,
                     on_behalf_of=approver if approver in stand_ins else None, **self.request_context(approver),
-                    **(said if approver in stand_ins else {}),
+                    **(said if approver in stand_ins else {}), **again,
                 )
                 for approver in approvers
             )
@@ -196,7 +202,7 @@ class GatedProcess(GateHandOvers):
                 reminders += 1
                 moments.append((moment, f"reminder-{reminders}", partial(self.remind, reminders)))
         moments += [(at, f"moment-{n}", act) for n, (at, act) in enumerate(self.gate_moments())]
-        if self.gate.backup:
+        if self.has_backup():  # the gate's, or an approver's own (`GateHandOvers.ask_backup`)
             moments.append((state.opened_at + timedelta(days=self.gate.escalate_after_days), "backup", self.ask_backup))
         return sorted(moments, key=lambda m: m[0])
 
@@ -239,6 +245,24 @@ class GatedProcess(GateHandOvers):
                 for approver, stand_in in state.delegates.items() if approver in state.waiting_on
             ),
         )  # fmt: skip
+
+    async def rejected_gate_held(self, hold_days: int, otherwise: str) -> bool:
+        """A rejected gate held for the owner (the template's ``on_reject: owner``): True when they ask the
+        approvers again (the kind opens a new round, their reason in every request); False once the process has
+        ended, by the owner's word or, without it within `hold_days`, rejected as without the hold (`otherwise`:
+        why, when nobody decided)."""
+        state = self.gate.state
+        said = "; ".join(f"{d.approver}: {d.comment or d.decision.value}" for d in self.gate.rejections())
+        what = f"{state.title} was rejected"
+        word = await self.hold_step(self.gate_step, what, said or otherwise, hold_days, skippable=False)
+        if word is None:
+            await self.reject(self.gate_step, otherwise)
+            return False
+        if word.action == "end":
+            await self.end_held(word, what)
+            return False
+        self.asked_again = word.reason
+        return True
 
     # ---- decisions ------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from temporalio import workflow
 
+from domain.backups import stand_in_refusal
 from domain.edits import Change, EditInput, edited_approvers, outcome_with
 from domain.enums import GateStatus
 from domain.errors import Conflict, NotFound, SignoffError, Unauthenticated
@@ -89,18 +90,64 @@ class GateHandOvers(EditableProcess):
             changes=[sentence], reason=input.note, items=[],
         )  # fmt: skip
 
+    def approver_backups(self) -> dict[str, str]:
+        """Each approver's own backup, given at start (the parameters' ``backups``; none before they existed)."""
+        return dict(getattr(self.input.params, "backups", None) or {})
+
+    def has_backup(self) -> bool:
+        """Whether anyone is asked in a silent approver's place: the gate's backup, or an approver's own."""
+        return self.gate.backup is not None or bool(self.approver_backups())
+
     async def ask_backup(self) -> None:
-        """The gate's backup is asked in place of each approver still silent (and not handed on already)."""
+        """Each approver still silent (and not handed on already) is asked for through their backup: their own
+        (`approver_backups`), else the gate's. One person decides once: a backup who is an approver of the gate, or
+        may not decide it, is passed over, and the trail says why (`domain.backups.stand_in_refusal`)."""
+        state = self.gate.state
+        if not workflow.patched("backup-once-per-person"):
+            await self.ask_gate_backup_as_before()
+            return
+        own, kept_out = self.approver_backups(), self.may_not_decide()
+        asked: dict[str, list[str]] = {}
+        passed_over: dict[str, str] = {}
+        for approver in [a for a in state.waiting_on if a not in state.delegates]:
+            backup = own.get(approver, self.gate.backup)
+            if backup is None or backup == approver:  # the gate's backup is asked as themselves already
+                continue
+            why = stand_in_refusal(backup, approver, state.approvers, kept_out)
+            if why is not None:
+                passed_over[approver] = why
+            else:
+                asked.setdefault(backup, []).append(approver)
+        if passed_over:
+            await self.audit.record("backup_passed_over", step=self.gate_step, round=state.round, approvers=passed_over)
+        for backup, approvers in asked.items():
+            state.delegates.update(dict.fromkeys(approvers, backup))
+            await self.audit.record(
+                "delegated", step=self.gate_step, round=state.round, approvers=approvers, to=backup,
+                reason=self.backup_reason(),
+            )  # fmt: skip
+        if asked:
+            await self.request_decisions([a for approvers in asked.values() for a in approvers], asked=("backup", ""))
+
+    def backup_reason(self) -> str:
+        """Why a backup is asked, for the trail."""
+        days = self.gate.escalate_after_days
+        opened = f"{days} day{'s' if days != 1 else ''} after {self.gate.state.title} opened"
+        return f"no decision {opened}: its backup is asked"
+
+    async def ask_gate_backup_as_before(self) -> None:
+        """A process that asked its gate's backup before `ask_backup` held one person to one decision: the gate's
+        backup for every approver still silent but themselves, unless they own the gate (kept so that its history
+        replays)."""
         state, backup = self.gate.state, self.gate.backup
         silent = [a for a in state.waiting_on if a not in state.delegates and a != backup]
         if backup is None or not silent or (backup == self.gate.owner and not self.gate.allow_owner_approval):
             return
         for approver in silent:
             state.delegates[approver] = backup
-        days = self.gate.escalate_after_days
         await self.audit.record(
             "delegated", step=self.gate_step, round=state.round, approvers=silent, to=backup,
-            reason=f"no decision {days} day{'s' if days != 1 else ''} after {state.title} opened: its backup is asked",
+            reason=self.backup_reason(),
         )  # fmt: skip
         await self.request_decisions(silent, asked=("backup", ""))
 
