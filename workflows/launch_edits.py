@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import partial
 
+from temporalio import workflow
+
 from domain.edits import Change, EditInput, days_moved
 from domain.enums import GateStatus, StepStatus
 from domain.errors import Conflict, InvalidField
@@ -89,11 +91,15 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
             self.remind_until = self.launch_at
         self.plan_changes += 1
         moved = self.move_items(days, tag, input)
-        return [*follow_ups, moved, partial(self.tell_launch_moved, old, new, tag, input, gate.round)]
+        was_open = gate.status == GateStatus.OPEN
+        return [*follow_ups, moved, partial(self.tell_launch_moved, old, new, tag, input, gate.round, was_open)]
 
-    async def tell_launch_moved(self, old: date, new: date, tag: str, input: EditInput, round_: int) -> None:
+    async def tell_launch_moved(
+        self, old: date, new: date, tag: str, input: EditInput, round_: int, was_open: bool = True
+    ) -> None:
         """The epic's due date; the owner, the approvers and the stakeholders told; an open gate's approvers still
-        to decide get a new link (their old one expires with the old date)."""
+        to decide get a new link (their old one expires with the old date). A gate the move opened (`was_open`
+        False: it opens at once when the new date is near) asked them as it opened: they are not asked twice."""
         params, gate = self.input.params, self.gate.state
         if self.main_issue:
             said = f"Launch moved from {old} to {new} by {input.by}. {input.reason}".strip()
@@ -113,5 +119,6 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
             await self.outbound.email(
                 f"{tag}:clashes", "launch_clash", [params.owner], "kickoff", clashes=input.clashes
             )
-        if gate.status == GateStatus.OPEN and gate.round == round_ and gate.waiting_on:
+        opened_by_the_move = not was_open and workflow.patched("launch-moved-asks-once")
+        if gate.status == GateStatus.OPEN and gate.round == round_ and gate.waiting_on and not opened_by_the_move:
             await self.request_decisions(gate.waiting_on, asked=(tag, input.by))

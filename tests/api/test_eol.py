@@ -106,3 +106,35 @@ async def test_other_bad_parameters_are_422(
     assert response.status_code == 422, response.text
     [error] = [e for e in response.json()["detail"] if e["loc"] == field]
     assert says in error["msg"]
+
+
+async def test_an_approver_replaced_on_an_end_of_life_reviews_its_notice_in_their_place(
+    app_client: httpx.AsyncClient, today: date
+) -> None:
+    """A review's finding: the end of life's approvers also review its customer notice, given at the notice's
+    start; replacing one changed only the end of life's own gate, and the old approver still decided the notice."""
+    legal, counsel = "legal@example.com", "counsel@example.com"
+    response = await app_client.post(
+        "/api/processes", json={"kind": "eol", "params": eol_params(today, approvers=[VP, legal])}
+    )
+    started = response.json()
+
+    async def in_review() -> str | None:
+        notice_id = (await view(app_client, started["id"])).get("links", {}).get("notice-1")
+        if notice_id is None:
+            return None
+        return notice_id if (await view(app_client, notice_id))["gates"][0]["status"] == "open" else None
+
+    notice_id = await eventually(in_review, "the notice's review to open")
+    edited = await app_client.post(
+        f"/api/processes/{started['id']}/edits", json={"approvers": {"replace": {legal: counsel}}}
+    )
+    notice = await view(app_client, notice_id)
+    notice_trail = await audit(app_client, notice_id)
+
+    assert edited.status_code == 200, edited.text
+    said = [c["sentence"] for c in edited.json()["changes"]]
+    assert f"the customer notice {notice_id} is reviewed by the new approvers too" in said
+    assert notice["gates"][0]["approvers"] == [VP, counsel]
+    assert any(e["action"] == "edited" for e in notice_trail)
+    assert (await view(app_client, started["id"]))["params"]["approvers"] == [VP, counsel]

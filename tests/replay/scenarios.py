@@ -508,6 +508,21 @@ async def launch_edited(stack: Stack) -> Handle:
     return await _cancel(handle, "Replaced by the bundle launch.")
 
 
+async def launch_moved_near(stack: Stack) -> Handle:
+    """Moved from ten days away to two, so its gate opens at once: each approver asked once (patch
+    ``launch-moved-asks-once``); cancelled at the gate."""
+    handle = await stack.start_launch(days_ahead=10, product="Replay Moved Near")
+    await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
+    await _settled(handle, "kickoff")
+    view = await handle.query("view", result_type=ProcessView)
+    near = date.fromisoformat(view.params["launch_date"]) - timedelta(days=8)
+    await handle.execute_update("edit", EditInput(launch_date=near, by="pm@example.com", reason="Ready early."))
+    await _until(lambda: _count(stack, handle, "edited") == 1, "the edit")
+    await _until(lambda: _count(stack, handle, "approval_requested") >= 1, "the gate to open")
+    await _settled(handle, "kickoff")  # (done long since: this waits for the move's follow-ups)
+    return await _cancel(handle, "Folded into the next release.")
+
+
 async def launch_items_edited(stack: Stack) -> Handle:
     """Its checklist edited while it runs: an item added (its issue filed, its owner told, reminded) and another
     removed (won't-do, its issue closed) while their reminders are pending; the added item done, then cancelled
@@ -632,6 +647,7 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch-closed-after-launch": launch_closed_after_launch,
     "launch-open-items-retrospective": launch_open_items_retrospective,
     "launch-edited": launch_edited,
+    "launch-moved-near": launch_moved_near,
     "launch-delegated": launch_delegated,
     "launch-backups": launch_backups,
     "launch-items-edited": launch_items_edited,

@@ -170,3 +170,37 @@ async def test_a_reviewer_hands_a_post_mortem_s_review_to_neither_its_owner_nor_
     assert owner.type == "Conflict" and f"{OWNER} owns this post-mortem and cannot decide" in owner.message
     assert commander.type == "Conflict" and f"{IC} owns this post-mortem and cannot decide" in commander.message
     assert events(stack.trail(handle.id), "delegated") == []
+
+
+async def test_one_person_one_decision_across_hand_overs_and_edits(launch: Launch, stack: Stack) -> None:
+    """A review's finding: by handing over and editing, two people once cast four decisions on a gate of four.
+    Nobody decides for two approvers, nobody taken off the gate decides for anyone, nobody standing in for an
+    approver joins the gate as one."""
+    handle = await launch(days_ahead=2)
+    await gate_open(handle, stack)
+    await hand_over(handle, LEGAL, DEPUTY)
+
+    joins = await refusal(
+        handle.execute_update(LaunchWorkflow.edit, EditInput(by=OWNER, approvers=ApproverEdits(add=[DEPUTY])))
+    )
+    twice = await refusal(
+        handle.execute_update(LaunchWorkflow.delegate, DelegateInput(gate=GATE, approver=VP, to=DEPUTY))
+    )
+    await handle.execute_update(
+        LaunchWorkflow.edit, EditInput(by=OWNER, approvers=ApproverEdits(add=["ops@example.com"]))
+    )
+    await handle.execute_update(
+        LaunchWorkflow.edit, EditInput(by=OWNER, approvers=ApproverEdits(remove=["ops@example.com"]))
+    )
+    removed = await refusal(
+        handle.execute_update(LaunchWorkflow.delegate, DelegateInput(gate=GATE, approver=VP, to="ops@example.com"))
+    )
+
+    assert joins.type == "InvalidField"
+    assert f"{DEPUTY} decides on behalf of {LEGAL} at Go / no-go: one person, one decision" in joins.message
+    assert twice.type == "Conflict"
+    assert twice.message == f"{DEPUTY} decides on behalf of {LEGAL} already: one person, one decision"
+    assert removed.type == "Conflict" and "ops@example.com was taken off Go / no-go" in removed.message
+    view: ProcessView = await handle.query(LaunchWorkflow.view)
+    assert view.gates[0].delegates == {LEGAL: DEPUTY}
+    assert DEPUTY not in view.gates[0].approvers

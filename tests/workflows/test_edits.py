@@ -122,6 +122,26 @@ async def test_a_moved_launch_opens_its_gate_and_launches_on_the_new_day(launch:
     assert len(announced) == 1 and at_moment(announced[0].at, nine_utc(new))
 
 
+async def test_a_launch_moved_so_near_that_its_gate_opens_at_once_asks_each_approver_once(
+    launch: Launch, stack: Stack
+) -> None:
+    """A review's finding: moved from weeks away to two days away, the gate opened (asking both approvers) and the
+    move's follow-up asked them again, a second of apart."""
+    handle = await launch(days_ahead=10)
+    before = await kicked_off(handle)
+    new = launch_date(before) - 8 * DAY  # two days from today: the gate (three days before) opens at once
+
+    await edit(handle, launch_date=new)
+    await gate_open(handle, stack)
+    await settled(handle)
+    trail = stack.trail(handle.id)
+
+    assert len(events(trail, "gate_opened")) == 1
+    asked = [a for e in events(trail, "approval_requested") for a in e.details["approvers"]]
+    assert sorted(asked) == sorted([VP, LEGAL]), f"each approver asked once, not {asked}"
+    assert len([e for e in emails(stack.outbox(handle.id), "Go / no-go") if e.to == [VP]]) == 1
+
+
 async def test_a_move_while_the_gate_is_open_moves_its_expiry_and_sends_new_links(launch: Launch, stack: Stack) -> None:
     handle = await launch(days_ahead=2)
     view = await gate_open(handle, stack)

@@ -189,6 +189,11 @@ class ApprovalGate:
             return Conflict(f"{to} is an approver of this gate already: one person, one decision")
         if state.delegates.get(approver) == to:
             return Conflict(f"{approver} has handed their decision to {to} already")
+        if to in state.removed:
+            return Conflict(f"{to} was taken off {state.title}: they no longer decide it, for anyone")
+        holds = [a for a, d in state.delegates.items() if d == to and a != approver]
+        if holds:
+            return Conflict(f"{to} decides on behalf of {holds[0]} already: one person, one decision")
         return None
 
     @property

@@ -23,7 +23,7 @@ from temporalio import workflow
 
 from domain.edits import Change, Edited, EditInput
 from domain.enums import StepStatus
-from domain.errors import Conflict, InvalidField
+from domain.errors import Conflict, InvalidField, SignoffError
 from workflows.base import ProcessWorkflow
 from workflows.steps.refusal import refuse
 
@@ -61,6 +61,11 @@ class EditableProcess(ProcessWorkflow):
         """Check the parts of `input` this class owns and say what they change; raise a refusal if one may not."""
         return []
 
+    def edit_refusal(self, input: EditInput) -> SignoffError | None:
+        """Why `input` may not be made now, beyond what `edit_changes` checks: a rule the validator alone holds,
+        so that a history recorded before the rule replays as it ran (validators do not run on replay)."""
+        return None
+
     def apply_edit(self, input: EditInput, tag: str) -> list[FollowUp]:
         """Make this class's changes of `input` now; return what is to be done beside the story (keyed by `tag`)."""
         return []
@@ -92,6 +97,9 @@ class EditableProcess(ProcessWorkflow):
                 Conflict(f"the {self.noun} is being kicked off (its issues filed, its people told): edit it after")
             )
         self.edit_changes(input)
+        refusal = self.edit_refusal(input)
+        if refusal is not None:
+            raise refuse(refusal)
 
     async def _after_edit(self, input: EditInput, changes: list[Change], follow_ups: list[FollowUp]) -> None:
         await self.audit.record(

@@ -16,7 +16,7 @@ from temporalio import workflow
 from domain.backups import stand_in_refusal
 from domain.edits import Change, EditInput, edited_approvers, outcome_with
 from domain.enums import GateStatus
-from domain.errors import Conflict, NotFound, SignoffError, Unauthenticated
+from domain.errors import Conflict, InvalidField, NotFound, SignoffError, Unauthenticated
 from domain.models import ProcessView
 from domain.updates import DelegateInput
 from workflows.steps.edits import EditableProcess, FollowUp
@@ -184,6 +184,23 @@ class GateHandOvers(EditableProcess):
             sentence += f" ({'a decision of those leaving no longer counts; ' if left else ''}{state.required} → "
             sentence += f"{len(after) if state.policy == 'all' else state.required} approvals needed)"
         return [*changes, Change(what="approvers", before=list(state.approvers), after=after, sentence=sentence)]
+
+    def edit_refusal(self, input: EditInput) -> SignoffError | None:
+        """One person, one decision: nobody joins the gate while they decide on another approver's behalf in this
+        round (they would decide twice: once for them, once as themselves)."""
+        refusal = super().edit_refusal(input)
+        if refusal is not None or input.approvers is None:
+            return refusal
+        standing = {to: approver for approver, to in self.gate.state.delegates.items()}
+        joins = (("approvers.replace", input.approvers.replace.values()), ("approvers.add", input.approvers.add))
+        for field, joining in joins:
+            for person in joining:
+                if person in standing:
+                    return InvalidField(
+                        field, f"{person} decides on behalf of {standing[person]} at {self.gate.state.title}: "
+                        "one person, one decision",
+                    )  # fmt: skip
+        return None
 
     def approvers_after(self, input: EditInput) -> list[str]:
         """The gate's approvers with `input`'s changes, checked (`domain.edits.edited_approvers`)."""
