@@ -34,6 +34,16 @@ def markdown_html(text: str) -> Markup:
     return Markup(_MARKDOWN.render(str(text)))  # str() makes an undefined variable raise, as elsewhere
 
 
+def as_people_see_it(context: dict[str, object]) -> dict[str, object]:
+    """The context with who acted named as a person: the trail's actor says which of their tokens acted
+    (``pm@x.com (token release-bot)``, `domain.access.Caller.actor`), which is the operator's business, not
+    the recipients'."""
+    by = context.get("by")
+    if isinstance(by, str) and " (token " in by:
+        return context | {"by": by.split(" (token ", 1)[0]}
+    return context
+
+
 class TemplateRenderer:
     """Renders the message templates with strict undefined variables."""
 
@@ -57,6 +67,7 @@ class TemplateRenderer:
 
     def render(self, template: str, context: dict[str, object]) -> Rendered:
         """Render ``template.txt`` into a subject and a body, and its HTML twin if it has one."""
+        context = as_people_see_it(context)
         text = self.env.get_template(f"{template}.txt").render(context)
         head, _, body = text.partition("\n\n")
         subject = head.removeprefix("Subject:").strip()

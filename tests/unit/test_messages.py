@@ -112,3 +112,14 @@ def test_settled_chat_request_without_a_decision_says_the_gate_closed(renderer: 
     assert text.startswith(
         ":hourglass: The Go / no-go of the launch of Acme Analytics 2.0 on 2026-12-15 is rejected: no decision"
     )
+
+
+def test_who_acted_through_a_token_is_named_as_a_person_not_by_their_token(renderer: TemplateRenderer) -> None:
+    """The trail keeps which token acted (`domain.access.Caller.actor`); the people told of it see the person."""
+    context = BASE | CONTEXTS["changed"] | {"by": "pm@example.com (token release-bot)"}
+
+    rendered = renderer.render("changed", context)
+
+    assert "pm@example.com changed" in rendered.text
+    assert "release-bot" not in rendered.text
+    assert rendered.html is not None and "release-bot" not in rendered.html
