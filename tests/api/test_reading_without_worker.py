@@ -142,9 +142,9 @@ async def test_a_process_whose_worker_is_stopped_reads_from_the_store_then_live_
 
     assert api.status_code == 200 and api_took < WITHIN, (api.status_code, api_took)
     assert_stored_copy(api.json())
-    assert "did not answer within 1.5 s" in api.json()["unavailable"]
+    assert "did not answer within 1.2 s" in api.json()["unavailable"]
     assert page.status_code == 200 and page_took < WITHIN, (page.status_code, page_took)
-    sentence = "Live state unavailable (the process did not answer within 1.5 s); showing the state as of"
+    sentence = "Live state unavailable (the process did not answer within 1.2 s); showing the state as of"
     assert sentence in " ".join(page.text.split())
     assert unknown.status_code == 404, unknown.text
 
