@@ -50,8 +50,8 @@ def today(now: datetime) -> date:
 
 
 LIVE_WITHIN = timedelta(seconds=15)
-"""How long these tests' pages wait for the live state (production: `api.service.LIVE_WITHIN`, 1.5 s): they check
-what a process does, and on two shared cores a query can take longer than 1.5 s, which would show the store's
+"""How long these tests' pages wait for the live state (production: `api.service.LIVE_WITHIN`, 1.2 s): they check
+what a process does, and on two shared cores a query can take longer than that, which would show the store's
 copy instead. tests/api/test_reading_without_worker.py checks the copy, with production's wait."""
 
 
