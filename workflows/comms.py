@@ -9,24 +9,22 @@ again; what goes out is the version they approved, byte for byte.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 from domain.comms import CommsInput, content_hash
-from domain.edits import Change, EditInput
 from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
-from domain.errors import Conflict, InvalidField
+from domain.errors import Conflict
 from domain.models import ApprovalRecord, Content, PlannedMoment, ProcessView
 from domain.requests import BatchRequest, BatchResult
 from domain.rules import local_time
 from domain.updates import CancelInput, DecisionInput, RevisionInput
+from workflows.comms_edits import MovableSend
 from workflows.options import INTEGRATION
 from workflows.steps.approval import ApprovalGate
-from workflows.steps.edits import FollowUp
-from workflows.steps.gate import Email, GatedProcess
+from workflows.steps.gate import Email
 from workflows.steps.outbound import failure
 from workflows.steps.refusal import refuse
 from workflows.steps.timers import wait_until, wait_until_planned
@@ -36,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(name="comms")
-class CommsWorkflow(GatedProcess):
+class CommsWorkflow(MovableSend):
     """One customer message, from its first version to its last delivery."""
 
     kind = "comms"
@@ -237,7 +235,7 @@ class CommsWorkflow(GatedProcess):
         if content_hash(input.subject or self.current.subject, input.body) == self.current.content_hash:
             raise refuse(Conflict(f"this is version {self.current.version} unchanged"))
 
-    # ---- 2. the send time ------------------------------------------------------
+    # ---- 2. the send time (moved by an edit: workflows/comms_edits.py) -----------
 
     async def wait_for_send_time(self) -> bool:
         """Wait for `send_at` (cancellable, and a new version sends it back to review); True when it is time."""
@@ -252,50 +250,6 @@ class CommsWorkflow(GatedProcess):
                 return False
         self._finish_step("scheduled")
         return True
-
-    def send_time(self) -> datetime:
-        """When the message goes out, as last planned (an edit may move it)."""
-        assert self.input.params.send_at is not None
-        return self.input.params.send_at
-
-    def editable(self) -> set[str]:
-        """The send time, besides the reviewers."""
-        return super().editable() | {"send_at"}
-
-    def edit_changes(self, input: EditInput) -> list[Change]:
-        """A new send time: refused in the past, unchanged, or once the message is being sent."""
-        changes, new, old = super().edit_changes(input), input.send_at, self.input.params.send_at
-        if new is None:
-            return changes
-        if self.sending or self.steps["send"].status != StepStatus.PENDING:
-            raise refuse(Conflict("the message is being sent: its send time can no longer move"))
-        if new <= workflow.now():
-            raise refuse(InvalidField("send_at", f"{new.isoformat()} is in the past"))
-        if new == old:
-            raise refuse(InvalidField("send_at", f"the message goes out at {new.isoformat()} already"))
-        zone = self.input.params.time_zone
-        before = local_time(old, zone) if old else "as soon as it is approved"
-        sentence = f"the message goes out at {local_time(new, zone)} instead of {before}"
-        return [*changes, Change(what="send_at", before=old.isoformat() if old else None, after=new.isoformat(),
-                                 sentence=sentence)]  # fmt: skip
-
-    def apply_edit(self, input: EditInput, tag: str) -> list[FollowUp]:
-        """The new send time, now: the wait for it plans again; the owner and the reviewers told."""
-        follow_ups = super().apply_edit(input, tag)
-        if input.send_at is None:
-            return follow_ups
-        self.input.params = self.input.params.model_copy(update={"send_at": input.send_at})
-        self.plan_changes += 1
-        return [*follow_ups, partial(self.tell_send_time, tag, input)]
-
-    async def tell_send_time(self, tag: str, input: EditInput) -> None:
-        """The owner and the reviewers hear when the message goes out now."""
-        assert input.send_at is not None
-        when = local_time(input.send_at, self.input.params.time_zone)
-        await self.outbound.email(
-            f"{tag}:send-at", "changed", sorted({self.input.params.owner, *self.gate.state.approvers}), "scheduled",
-            by=input.by, reason=input.reason, items=[], changes=[f"the message goes out at {when}"],
-        )  # fmt: skip
 
     # ---- 3. the send -------------------------------------------------------------
 

@@ -11,30 +11,25 @@ later milestone plan again when an edit moves it (`workflows.eol_edits`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import datetime, timedelta
 from functools import partial
 from itertools import groupby
-from typing import Any
 
 from temporalio import workflow
-from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
-from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer
-from domain.enums import Channel, Decision, GateStatus, ProcessStatus, StepStatus
+from domain.comms import Preapproval
+from domain.enums import GateStatus, ProcessStatus, StepStatus
 from domain.eol import EolInput
 from domain.models import ApprovalRecord, Content, ItemState, PlannedMoment, ProcessView
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
-from domain.updates import CancelInput, RecoverInput
-from workflows.eol_edits import MovableMilestones
+from domain.updates import CancelInput
+from workflows.eol_notices import Child, CustomerNotices, notice_ended
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.checklist import chase
 from workflows.steps.gate import Email
 from workflows.steps.timers import sleep_until, wait_until, wait_until_planned
 from workflows.steps.tracked import item_lines
-
-Child = ChildWorkflowHandle[Any, ProcessView]
 
 SHUTDOWN_STEP_HONEST = "eol-shutdown-step-honest"
 """The patch that keeps the shutdown step in progress until its shutdown tasks are resolved (it was done as soon as
@@ -42,7 +37,7 @@ they were filed, while the service was still to be turned off). Called when the 
 
 
 @workflow.defn(name="eol")
-class EolWorkflow(MovableMilestones):
+class EolWorkflow(CustomerNotices):
     """One product's end of life, from the first internal task to the deletion of its data."""
 
     kind = "eol"
@@ -146,94 +141,7 @@ class EolWorkflow(MovableMilestones):
             )
         )
 
-    # ---- 2. the customer notice ----------------------------------------------------
-
-    async def customer_notice(self) -> bool:
-        """The deprecation notice: reviewed by the approvers, sent on the announce date; False if it ends unsent.
-
-        One that ends unsent is held for the owner when the template says so (``notice_hold_days``): they send a
-        new one (a new `comms` child, at the announce time or now if that has passed), go on without it, or end."""
-        params = self.input.params
-        self._start_step("notice")
-        subject, body = self.input.template.notice.filled(**params.facts())
-        child = await self.start_notice("notice", subject, body, self.moment("announce"))
-        result = await self.outcome_of(child)
-        while result.status != ProcessStatus.COMPLETED or result.content is None:
-            why = f"the customer notice ({child.id}) ended {result.status.value}: {result.outcome or ''}".strip()
-            word = await self.notice_held(why)
-            if word is None or word.action == "end":
-                return False
-            if word.action == "skip":
-                return True
-            again = f"notice again {self.holds}"  # (keyed apart from the first notice's and every other's)
-            child = await self.start_notice(again, subject, body, max(self.moment("announce"), workflow.now()))
-            result = await self.outcome_of(child)
-        self.notice, self.notice_process = result.content, child.id
-        approved = result.content.content_hash
-        self.notice_approvers = sorted(
-            {a.approver for a in result.approvals if a.decision == Decision.APPROVE and a.content_hash == approved}
-        )
-        await self.audit.record(
-            "notice_sent", step="notice", process=child.id, version=result.content.version,
-            content_hash=result.content.content_hash, outcome=result.outcome,
-        )  # fmt: skip
-        self._finish_step("notice")
-        return True
-
-    async def notice_held(self, why: str) -> RecoverInput | None:
-        """A notice that ended unsent (`why`): held for the owner's word when the template says so; else, or
-        without their word in time, the end of life ends rejected (as before holds), and None."""
-        days = self.input.template.notice_hold_days
-        word = await self.hold_step("notice", "The customer notice was not sent", why, days) if days else None
-        if word is not None and word.action == "end":
-            await self.end_held(word, "The customer notice was not sent")
-        elif word is None:
-            self._finish_step("notice", StepStatus.FAILED)
-            await self.wind_down(ProcessStatus.REJECTED, CancelInput(by="", reason=why, channel=Channel.SYSTEM))
-        return word
-
-    async def start_notice(
-        self, key: str, subject: str, body: str, send_at: datetime, preapproved: Preapproval | None = None
-    ) -> Child:
-        """A `comms` child for one customer notice, cancelled with this process."""
-        params, template = self.input.params, self.input.notice
-        assert template is not None, "the service loads the notice's comms template at start"
-        notice = CommsParams(
-            owner=params.owner,
-            subject=subject,
-            body=body,
-            audience=params.customers,
-            reviewers=[Reviewer(email=a, role="Approver") for a in params.approvers],
-            policy=params.policy,
-            send_at=send_at,
-            template=self.input.template.notice_template,
-            key=f"{self.id} {key}",
-        )
-        child: Child = await workflow.start_child_workflow(
-            "comms",
-            CommsInput(
-                params=notice, template=template, requested_by="signoff", parent=self.id, preapproved=preapproved
-            ),
-            id=notice.id(send_at.date()),
-            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
-            result_type=ProcessView,
-        )
-        self.children.append(child.id)
-        if self.cancel_request is not None:  # cancelled while the child started: the cancel went to it too
-            raise asyncio.CancelledError
-        await self.audit.record("notice_started", step="notice", process=child.id, send_at=send_at.isoformat())
-        return child
-
-    async def outcome_of(self, child: Child) -> ProcessView:
-        """A notice's result. A notice ends cleanly when this process is cancelled (its cancellation is
-        passed on to it), so that case goes on as this process's own cancellation — by the `cancel`
-        update, or by Temporal's, which reaches this task only as a pending cancel request."""
-        result = await child
-        task = asyncio.current_task()
-        temporal_cancel = task is not None and task.cancelling() > 0
-        if self.cancel_request is not None or (temporal_cancel and workflow.patched("eol-temporal-cancel")):
-            raise asyncio.CancelledError  # (unpatched, a Temporal cancel ended it `rejected`)
-        return result
+    # ---- 2. the customer notice: workflows/eol_notices.py (CustomerNotices) -----------
 
     # ---- 3. milestones and reminders, in date order --------------------------------
 
@@ -282,7 +190,7 @@ class EolWorkflow(MovableMilestones):
     async def withdraw_late_reminders(self, sent: list[Child]) -> None:
         """Reminders still unsent (in review) when the last approval opens are withdrawn: the shutdown does
         not wait on them, and a reminder after it would be wrong. (Unpatched, a slow review held the gate.)"""
-        settled = [asyncio.create_task(_settled(child)) for child in sent]
+        settled = [asyncio.create_task(notice_ended(child)) for child in sent]
         if await wait_until_planned(lambda: all(task.done() for task in settled), self.plug_opens, self.planned):
             return
         for child, task in zip(sent, settled, strict=True):
@@ -467,9 +375,3 @@ class EolWorkflow(MovableMilestones):
             links=links,
             content=self.notice,
         )
-
-
-async def _settled(child: Child) -> None:
-    """Wait for a notice to end, however it ends."""
-    with contextlib.suppress(Exception):
-        await child

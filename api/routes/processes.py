@@ -90,7 +90,8 @@ async def remind_now(process_id: str, svc: ServicesDep, caller: CurrentUser) -> 
     """Remind now the people the process waits on — the approvers its open gate waits on, the owners of its open
     items — with the messages its scheduled reminders send. Answers at once with who; the trail records who asked
     and each reminder sent. 409 when it waits on nobody, a reminder is on its way already, or one was asked for
-    within the hour (`workflows.base.REMIND_COOLDOWN`; the sentence says from when, in the process's time zone)."""
+    within the hour (`workflows.steps.remind_now.REMIND_COOLDOWN`; the sentence says from when, in the process's
+    time zone)."""
     return await svc.processes.remind(process_id, RemindInput(by=caller.actor, channel=caller.channel))
 
 

@@ -24,7 +24,7 @@ from tests.api.helpers import OWNER, audit, eventually, launch_params, start, tr
 from tests.api.test_comms import start_comms
 from tests.api.test_postmortem import SRE, kicked_off, start_postmortem
 from tests.conftest import Stack
-from workflows.base import REMIND_COOLDOWN
+from workflows.steps.remind_now import REMIND_COOLDOWN
 
 DOCS = "docs@example.com"
 BROWSER = {"Sec-Fetch-Site": "same-origin"}

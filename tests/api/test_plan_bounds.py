@@ -20,6 +20,7 @@ from typing import Any, cast
 import httpx
 import pytest
 
+from api.starts import ParamsError
 from config.templates import Templates, load_template
 from domain.errors import Unavailable
 from tests.api.helpers import launch_params
@@ -79,14 +80,15 @@ def test_what_a_preview_can_finish_is_not_refused() -> None:
     reach = int((preview.BUDGET - preview.PER_DECIDER * 2) / preview.PER_DAY) - preview.TAIL_DAYS
     for kind, params in [("launch", most), ("eol", eol_params(today, reach)), ("eol", eol_params(today, 150))]:
         preview.check(kind, params, templates=load_template, actor="pm@example.com", today=today)
-    with pytest.raises(preview.ParamsError, match="shutdown_date"):
+    with pytest.raises(ParamsError, match="shutdown_date"):
         preview.check("eol", eol_params(today, reach + 1), templates=load_template, actor="pm@", today=today)
 
 
 async def test_a_preview_whose_caller_goes_away_stops_and_frees_the_slot(
-    app_client: httpx.AsyncClient, today: date
+    app_client: httpx.AsyncClient, today: date, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The caller disconnects 3 s in; a launch 120 days out takes far longer than that to preview."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # its folder apart from other workers' previews
     app = cast(Any, app_client)._transport.app  # the app itself: httpx's transport cannot disconnect mid-request
     body = json.dumps({"kind": "launch", "params": launch_params(today + timedelta(days=120))}).encode()
     scope = {

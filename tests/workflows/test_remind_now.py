@@ -40,16 +40,14 @@ from tests.workflows.helpers import (
     settled,
 )
 from tests.workflows.test_postmortem import CTO, IC, SRE, add_items, done, review_asked, step_is
-from workflows.base import REMIND_COOLDOWN, ProcessWorkflow
+from workflows.steps.remind_now import REMIND_COOLDOWN, RemindNow
 
 DAY = timedelta(days=1)
 
 
 async def remind(handle: Handle, by: str = OWNER) -> Reminded:
     """Ask for a reminder now, and wait until it is out (the update answers before the messages go)."""
-    reminded: Reminded = await handle.execute_update(
-        ProcessWorkflow.remind_now, RemindInput(by=by, channel=Channel.API)
-    )
+    reminded: Reminded = await handle.execute_update(RemindNow.remind_now, RemindInput(by=by, channel=Channel.API))
     await settled(handle)
     return reminded
 
@@ -69,9 +67,9 @@ async def test_the_owners_of_open_items_are_reminded_now_once_per_ask(
     still_open = {i.key: i.owner for i in view.items if i.key != done_item.key}
 
     held = hold_outbox(stack, monkeypatch, lambda channel, subject: channel == "email" and "launch item" in subject)
-    reminded: Reminded = await handle.execute_update(ProcessWorkflow.remind_now, RemindInput(by=OWNER))
+    reminded: Reminded = await handle.execute_update(RemindNow.remind_now, RemindInput(by=OWNER))
     await held.has_begun("the first reminder to be on its way")
-    busy = await refusal(handle.execute_update(ProcessWorkflow.remind_now, RemindInput(by=OWNER)))
+    busy = await refusal(handle.execute_update(RemindNow.remind_now, RemindInput(by=OWNER)))
     held.release()
     await settled(handle)
 
@@ -154,12 +152,12 @@ async def test_nothing_waiting_or_ended_is_refused(stack: Stack) -> None:
         "decide", DecisionInput(gate="review", approver="eng@example.com", decision=Decision.CHANGES, comment="When?")
     )
     await settled(message)
-    nobody = await refusal(message.execute_update(ProcessWorkflow.remind_now, RemindInput(by=OWNER)))
+    nobody = await refusal(message.execute_update(RemindNow.remind_now, RemindInput(by=OWNER)))
 
     launch = await stack.start_launch()
     await kicked_off(launch)
     await launch.execute_update("cancel", CancelInput(by=OWNER, reason="moved"))
-    ended = await refusal(launch.execute_update(ProcessWorkflow.remind_now, RemindInput(by=OWNER)))
+    ended = await refusal(launch.execute_update(RemindNow.remind_now, RemindInput(by=OWNER)))
     assert (await finished(launch)).status == ProcessStatus.CANCELLED
 
     assert nobody.type == "Conflict" and "waits on nobody now" in nobody.message
@@ -175,7 +173,7 @@ async def test_a_second_ask_within_the_hour_is_refused_saying_from_when(launch: 
     await remind(handle)
     after = await stack.env.get_current_time()
 
-    soon = await refusal(handle.execute_update(ProcessWorkflow.remind_now, RemindInput(by=OWNER)))
+    soon = await refusal(handle.execute_update(RemindNow.remind_now, RemindInput(by=OWNER)))
     [requested] = events(stack.trail(handle.id), "remind_requested")
     await advance_to(stack, after + REMIND_COOLDOWN + timedelta(minutes=1))
     later = await remind(handle, by=DOCS)

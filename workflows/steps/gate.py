@@ -29,6 +29,7 @@ from domain.rules import local_time
 from domain.updates import DecisionInput, Reminded
 from workflows.steps.handovers import GateHandOvers
 from workflows.steps.recovery import Recoverable
+from workflows.steps.remind_now import RemindNow
 from workflows.steps.timers import wait_until
 
 Moment = tuple[datetime, Callable[[], Awaitable[None]]]
@@ -51,7 +52,7 @@ class Email(NamedTuple):
     context: dict[str, Any]
 
 
-class GatedProcess(GateHandOvers, Recoverable):
+class GatedProcess(GateHandOvers, Recoverable, RemindNow):
     """The gate's updates and steps; the hooks below are what a kind may change."""
 
     asked_again: str = ""

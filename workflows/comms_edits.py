@@ -1,0 +1,73 @@
+"""A message's send time moved by the `edit` update: checked, made at once, told beside the story.
+
+`MovableSend` adds to `workflows.comms.CommsWorkflow` the part of `workflows.steps.edits.EditableProcess`'s hooks
+that moves ``send_at``: the wait for the send plans again (`plan_changes`); the owner and the reviewers hear of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from temporalio import workflow
+
+from domain.comms import CommsInput
+from domain.edits import Change, EditInput
+from domain.enums import StepStatus
+from domain.errors import Conflict, InvalidField
+from domain.rules import local_time
+from workflows.steps.edits import FollowUp
+from workflows.steps.gate import GatedProcess
+from workflows.steps.refusal import refuse
+
+
+class MovableSend(GatedProcess):
+    """A message's edit of its send time."""
+
+    input: CommsInput
+    sending: bool
+    """The message is being sent (the message says): its send time no longer moves."""
+
+    def send_time(self) -> datetime:
+        """When the message goes out, as last planned (an edit may move it)."""
+        assert self.input.params.send_at is not None
+        return self.input.params.send_at
+
+    def editable(self) -> set[str]:
+        """The send time, besides the reviewers."""
+        return super().editable() | {"send_at"}
+
+    def edit_changes(self, input: EditInput) -> list[Change]:
+        """A new send time: refused in the past, unchanged, or once the message is being sent."""
+        changes, new, old = super().edit_changes(input), input.send_at, self.input.params.send_at
+        if new is None:
+            return changes
+        if self.sending or self.steps["send"].status != StepStatus.PENDING:
+            raise refuse(Conflict("the message is being sent: its send time can no longer move"))
+        if new <= workflow.now():
+            raise refuse(InvalidField("send_at", f"{new.isoformat()} is in the past"))
+        if new == old:
+            raise refuse(InvalidField("send_at", f"the message goes out at {new.isoformat()} already"))
+        zone = self.input.params.time_zone
+        before = local_time(old, zone) if old else "as soon as it is approved"
+        sentence = f"the message goes out at {local_time(new, zone)} instead of {before}"
+        return [*changes, Change(what="send_at", before=old.isoformat() if old else None, after=new.isoformat(),
+                                 sentence=sentence)]  # fmt: skip
+
+    def apply_edit(self, input: EditInput, tag: str) -> list[FollowUp]:
+        """The new send time, now: the wait for it plans again; the owner and the reviewers told."""
+        follow_ups = super().apply_edit(input, tag)
+        if input.send_at is None:
+            return follow_ups
+        self.input.params = self.input.params.model_copy(update={"send_at": input.send_at})
+        self.plan_changes += 1
+        return [*follow_ups, partial(self.tell_send_time, tag, input)]
+
+    async def tell_send_time(self, tag: str, input: EditInput) -> None:
+        """The owner and the reviewers hear when the message goes out now."""
+        assert input.send_at is not None
+        when = local_time(input.send_at, self.input.params.time_zone)
+        await self.outbound.email(
+            f"{tag}:send-at", "changed", sorted({self.input.params.owner, *self.gate.state.approvers}), "scheduled",
+            by=input.by, reason=input.reason, items=[], changes=[f"the message goes out at {when}"],
+        )  # fmt: skip

@@ -1,0 +1,129 @@
+"""An end of life's customer notices: each a `comms` child reviewed by the approvers and sent on its day, the
+first one held for the owner when it ends unsent (the template's ``notice_hold_days``).
+
+`CustomerNotices` is the part of `workflows.eol.EolWorkflow` that starts its notices and reads their outcome;
+the end of life's `run` reads top to bottom without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import datetime
+from typing import Any
+
+from temporalio import workflow
+from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
+
+from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer
+from domain.enums import Channel, Decision, ProcessStatus, StepStatus
+from domain.models import Content, ProcessView
+from domain.updates import CancelInput, RecoverInput
+from workflows.eol_edits import MovableMilestones
+
+Child = ChildWorkflowHandle[Any, ProcessView]
+
+
+async def notice_ended(child: Child) -> None:
+    """Wait for a notice to end, however it ends."""
+    with contextlib.suppress(Exception):
+        await child
+
+
+class CustomerNotices(MovableMilestones):
+    """The notice step, and starting and reading every notice (the reminders' too)."""
+
+    notice: Content | None
+    """The notice that was sent, once it is."""
+    notice_process: str | None
+    """The notice that was sent (the first, or the owner's re-run of it); its reminders carry its approval."""
+    notice_approvers: list[str]
+    children: list[str]
+    """Every notice started, in order."""
+
+    async def customer_notice(self) -> bool:
+        """The deprecation notice: reviewed by the approvers, sent on the announce date; False if it ends unsent.
+
+        One that ends unsent is held for the owner when the template says so (``notice_hold_days``): they send a
+        new one (a new `comms` child, at the announce time or now if that has passed), go on without it, or end."""
+        params = self.input.params
+        self._start_step("notice")
+        subject, body = self.input.template.notice.filled(**params.facts())
+        child = await self.start_notice("notice", subject, body, self.moment("announce"))
+        result = await self.outcome_of(child)
+        while result.status != ProcessStatus.COMPLETED or result.content is None:
+            why = f"the customer notice ({child.id}) ended {result.status.value}: {result.outcome or ''}".strip()
+            word = await self.notice_held(why)
+            if word is None or word.action == "end":
+                return False
+            if word.action == "skip":
+                return True
+            again = f"notice again {self.holds}"  # (keyed apart from the first notice's and every other's)
+            child = await self.start_notice(again, subject, body, max(self.moment("announce"), workflow.now()))
+            result = await self.outcome_of(child)
+        self.notice, self.notice_process = result.content, child.id
+        approved = result.content.content_hash
+        self.notice_approvers = sorted(
+            {a.approver for a in result.approvals if a.decision == Decision.APPROVE and a.content_hash == approved}
+        )
+        await self.audit.record(
+            "notice_sent", step="notice", process=child.id, version=result.content.version,
+            content_hash=result.content.content_hash, outcome=result.outcome,
+        )  # fmt: skip
+        self._finish_step("notice")
+        return True
+
+    async def notice_held(self, why: str) -> RecoverInput | None:
+        """A notice that ended unsent (`why`): held for the owner's word when the template says so; else, or
+        without their word in time, the end of life ends rejected (as before holds), and None."""
+        days = self.input.template.notice_hold_days
+        word = await self.hold_step("notice", "The customer notice was not sent", why, days) if days else None
+        if word is not None and word.action == "end":
+            await self.end_held(word, "The customer notice was not sent")
+        elif word is None:
+            self._finish_step("notice", StepStatus.FAILED)
+            await self.wind_down(ProcessStatus.REJECTED, CancelInput(by="", reason=why, channel=Channel.SYSTEM))
+        return word
+
+    async def start_notice(
+        self, key: str, subject: str, body: str, send_at: datetime, preapproved: Preapproval | None = None
+    ) -> Child:
+        """A `comms` child for one customer notice, cancelled with this process."""
+        params, template = self.input.params, self.input.notice
+        assert template is not None, "the service loads the notice's comms template at start"
+        notice = CommsParams(
+            owner=params.owner,
+            subject=subject,
+            body=body,
+            audience=params.customers,
+            reviewers=[Reviewer(email=a, role="Approver") for a in params.approvers],
+            policy=params.policy,
+            send_at=send_at,
+            template=self.input.template.notice_template,
+            key=f"{self.id} {key}",
+        )
+        child: Child = await workflow.start_child_workflow(
+            "comms",
+            CommsInput(
+                params=notice, template=template, requested_by="signoff", parent=self.id, preapproved=preapproved
+            ),
+            id=notice.id(send_at.date()),
+            parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
+            result_type=ProcessView,
+        )
+        self.children.append(child.id)
+        if self.cancel_request is not None:  # cancelled while the child started: the cancel went to it too
+            raise asyncio.CancelledError
+        await self.audit.record("notice_started", step="notice", process=child.id, send_at=send_at.isoformat())
+        return child
+
+    async def outcome_of(self, child: Child) -> ProcessView:
+        """A notice's result. A notice ends cleanly when this process is cancelled (its cancellation is
+        passed on to it), so that case goes on as this process's own cancellation — by the `cancel`
+        update, or by Temporal's, which reaches this task only as a pending cancel request."""
+        result = await child
+        task = asyncio.current_task()
+        temporal_cancel = task is not None and task.cancelling() > 0
+        if self.cancel_request is not None or (temporal_cancel and workflow.patched("eol-temporal-cancel")):
+            raise asyncio.CancelledError  # (unpatched, a Temporal cancel ended it `rejected`)
+        return result
