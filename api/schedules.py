@@ -251,14 +251,9 @@ class Schedules:
         """
         description, memo = await self._describe(name)
         state = description.schedule.state
-        view = await asyncio.to_thread(  # (its trail is read from the store: not on the event loop)
-            self._view, name, memo, state.paused, state.note, description.info.next_action_times
+        return await asyncio.to_thread(  # (its trail is read from the store: not on the event loop)
+            self._view, name, memo, state.paused, state.note, description.info.next_action_times, with_trail
         )
-        if with_trail:
-            view = view.model_copy(
-                update={"trail": await asyncio.to_thread(lambda: list(self.store.trail(trail_of(name))))}
-            )
-        return view
 
     async def creator(self, name: str) -> str:
         """Who made the schedule `name` (who may pause, unpause and delete it, besides an admin).
@@ -314,8 +309,15 @@ class Schedules:
         return description, memo
 
     def _view(
-        self, name: str, memo: ScheduleMemo, paused: bool, note: str | None, times: Sequence[datetime]
+        self,
+        name: str,
+        memo: ScheduleMemo,
+        paused: bool,
+        note: str | None,
+        times: Sequence[datetime],
+        with_trail: bool = False,
     ) -> ScheduleView:
+        """The schedule as the API shows it, its trail read once (the last event always, all of it `with_trail`)."""
         events = list(self.store.trail(trail_of(name)))
         upcoming = list(times)[:3]
         return ScheduleView(
@@ -332,6 +334,7 @@ class Schedules:
             next_runs=upcoming,
             next_process=next_process(memo, upcoming[0]) if upcoming and not paused else None,
             last=events[-1] if events else None,
+            **({"trail": events} if with_trail else {}),
         )
 
     async def _note(self, name: str, caller: Caller, action: str, details: dict[str, Any], status: str) -> None:

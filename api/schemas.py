@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from domain.audit import StoredAuditEvent
-from domain.models import ProcessView
+from domain.models import ProcessView, RecoveryAction
 from domain.postmortem import ActionItemSpec
 from domain.rules import NextUp, Waiting, next_up, overdue_items, waiting_on
 from domain.work import WorkEntry
@@ -49,7 +49,7 @@ class RecoverRequest(BaseModel):
     """The owner's word on a held step: run it again, go on without it (not an approval gate), or end the process;
     with the reason the trail keeps (and a re-run tells those asked again)."""
 
-    action: Literal["rerun", "skip", "end"]
+    action: RecoveryAction
     reason: str = Field("", max_length=2000, examples=["The trademark search came back clean."])
 
 

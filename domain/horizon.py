@@ -5,7 +5,7 @@ go / no-go gate's expiry, reminders, a retrospective weeks after launch day, the
 A date near the year 9999 makes those overflow Python's calendar inside the workflow, whose task then fails on
 every retry: the process is wedged and its page and cancel fail with it. So a date is refused where it comes in —
 a start's parameters (`api.starts.prepare_start`, a preview and a schedule's run too) and an edit
-(`domain.edits.checked_edit`) — and never reaches a workflow.
+(`domain.edits.EditChanges.taken`) — and never reaches a workflow.
 """
 
 from __future__ import annotations

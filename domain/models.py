@@ -96,6 +96,9 @@ ChatChannel = Annotated[str, Field(max_length=100)]
 Policy = Literal["all", "any"] | PositiveInt
 """How many approvals a gate needs: everyone, anyone, or a quorum."""
 
+RecoveryAction = Literal["rerun", "skip", "end"]
+"""The owner's word on a held step (`domain.updates.RecoverInput`): run it again, go on without it, or end."""
+
 NonEmpty = Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -347,7 +350,7 @@ class HeldStep(Model):
     since: datetime
     until: datetime
     """Without the owner's word by then, the process ends as it would have without the hold."""
-    actions: list[Literal["rerun", "skip", "end"]]
+    actions: list[RecoveryAction]
     """What the owner may do with it (an approval gate is not skipped)."""
 
 

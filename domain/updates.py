@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from domain.enums import Channel, Decision
-from domain.models import Email, Model
+from domain.models import Email, Model, RecoveryAction
 
 
 class ItemDoneInput(Model):
@@ -117,15 +117,12 @@ class Reminded(Model):
         return not self.approvers and not self.owners
 
 
-RECOVERY_ACTIONS = ("rerun", "skip", "end")
-
-
 class RecoverInput(Model):
     """The process owner's word on a held step (update `recover`): run it again, go on without it, or end the
     process. The reason is required: the trail keeps it, and a re-run tells it to those asked again."""
 
     step: str = Field(max_length=100)
-    action: Literal["rerun", "skip", "end"]
+    action: RecoveryAction
     reason: str = Field("", max_length=2000)
     by: str = "system"
     channel: Channel = Channel.API

@@ -218,8 +218,9 @@ class EolWorkflow(CustomerNotices):
             await self.audit.record("reminder_skipped", step="reminders", days_before=days, reason="no notice sent")
             return None
         if self.notice is not None and (reminders.approval == "preapproved" or reminders.text is None):
+            assert self.notice_process is not None, "set with the notice (`customer_notice`)"
             approval = Preapproval(
-                content_hash=self.notice.content_hash, process=self.notice_process or self.children[0],
+                content_hash=self.notice.content_hash, process=self.notice_process,
                 approvers=self.notice_approvers,
             )  # fmt: skip
             return await self.start_notice(

@@ -95,7 +95,7 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
         return [*follow_ups, moved, partial(self.tell_launch_moved, old, new, tag, input, gate.round, was_open)]
 
     async def tell_launch_moved(
-        self, old: date, new: date, tag: str, input: EditInput, round_: int, was_open: bool = True
+        self, old: date, new: date, tag: str, input: EditInput, round_: int, was_open: bool
     ) -> None:
         """The epic's due date; the owner, the approvers and the stakeholders told; an open gate's approvers still
         to decide get a new link (their old one expires with the old date). A gate the move opened (`was_open`

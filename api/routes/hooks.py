@@ -15,17 +15,18 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import Services, ServicesDep
+from api.starts import StoredViews
 from config.triggers import Rule, fill
 from domain.enums import Channel, StepStatus
 from domain.errors import BadInput, Conflict, NotFound
-from domain.models import ProcessView
+from domain.models import ItemState, ProcessView
 from domain.requests import process_label
 from integrations.webhooks import Stale, Unsigned, jira_delivery, jira_signature_ok, verify_event
 
@@ -185,8 +186,7 @@ async def _apply(svc: Services, rule: Rule, event: dict[str, Any], actor: str) -
             labelled = _process_of(event)
             if labelled is None:
                 return {"rule": rule.name, "skipped": f"{issue} belongs to no signoff process"}
-            process_id = await asyncio.to_thread(tracking_now, svc.store, labelled, issue)
-            item = await svc.processes.issue_done(process_id, issue, by=actor)
+            process_id, item = await done_where_tracked(svc, labelled, issue, actor)
             return {"rule": rule.name, "process": process_id, "item_done": item.key}
     except Conflict as err:  # the same event again, or a finished process: nothing to do
         return {"rule": rule.name, "unchanged": str(err)}
@@ -196,15 +196,23 @@ async def _apply(svc: Services, rule: Rule, event: dict[str, Any], actor: str) -
     return {"rule": rule.name, "skipped": "the rule has no action"}
 
 
-class KeptViews(Protocol):
-    """The store's copies of processes' pages (`integrations.store.Store`)."""
+async def done_where_tracked(svc: Services, labelled: str, issue: str, by: str) -> tuple[str, ItemState]:
+    """Mark `issue`'s item done in the process that tracks it: the one its label names, asked first; only when
+    that one refuses (it has ended) are the store's copies read for where its items went (`tracking_now`).
 
-    def process_view(self, process_id: str) -> ProcessView | None:
-        """The kept copy of a process's page, if the process ever started."""
-        ...
+    Raises:
+        Conflict: the item is done already, or no running process tracks it.
+    """
+    try:
+        return labelled, await svc.processes.issue_done(labelled, issue, by=by)
+    except Conflict:
+        now = await asyncio.to_thread(tracking_now, svc.store, labelled, issue)
+        if now == labelled:
+            raise
+        return now, await svc.processes.issue_done(now, issue, by=by)
 
 
-def tracking_now(store: KeptViews, process_id: str, issue: str) -> str:
+def tracking_now(store: StoredViews, process_id: str, issue: str) -> str:
     """The process that tracks `issue` now, starting from `process_id`, whose label the issue carries.
 
     A launch that ended with items open and handed them to its retrospective

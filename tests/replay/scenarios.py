@@ -575,16 +575,19 @@ async def launch_delegated(stack: Stack) -> Handle:
 
 async def launch_backups(stack: Stack) -> Handle:
     """Legal's own backup (`backups`) asked a day into the gate in their place, and approving on their behalf;
-    the gate's backup is the VP, an approver, so passed over (one person, one decision); the VP approves as
-    themselves; cancelled before launch day."""
+    the gate's backup is the VP, an approver, so passed over for ops, silent too (one person, one decision:
+    ``backup_passed_over``); the VP and ops approve as themselves; cancelled before launch day."""
     handle = await stack.start_launch(
         days_ahead=3, product="Replay Backups", backups={"legal@example.com": "deputy@example.com"},
+        approvers=["vp@example.com", "legal@example.com", "ops@example.com"],
         gate={"backup": "vp@example.com", "escalate_after_days": 1},
     )  # fmt: skip
     await _until(lambda: _count(stack, handle, "approval_requested") == 1, "the gate to open")
     await stack.env.sleep(timedelta(days=1, hours=1))
     await _until(lambda: _count(stack, handle, "delegated") == 1, "the backup asked")
-    for approver, on_behalf_of in (("deputy@example.com", "legal@example.com"), ("vp@example.com", None)):
+    await _until(lambda: _count(stack, handle, "backup_passed_over") == 1, "the gate's backup passed over")
+    deciding = (("deputy@example.com", "legal@example.com"), ("vp@example.com", None), ("ops@example.com", None))
+    for approver, on_behalf_of in deciding:
         await handle.execute_update(
             "decide",
             DecisionInput(gate="go-no-go", approver=approver, on_behalf_of=on_behalf_of, decision=Decision.APPROVE),
@@ -635,6 +638,63 @@ async def eol_notice_skipped(stack: Stack) -> Handle:
     return await _cancel(handle, "Enough.")
 
 
+async def _rejected_and_held(stack: Stack, product: str) -> Handle:
+    """A launch whose go / no-go legal rejects, held for its owner (`on_reject: owner`)."""
+    handle = await stack.start_launch(days_ahead=2, product=product, gate={"on_reject": "owner"})
+    await _until(lambda: _count(stack, handle, "approval_requested") == 1, "round 1")
+    await handle.execute_update(
+        "decide",
+        DecisionInput(gate="go-no-go", approver="legal@example.com", decision=Decision.REJECT, comment="Terms?"),
+    )
+    await _until(lambda: _count(stack, handle, "step_held") == 1, "the hold")
+    return handle
+
+
+async def launch_hold_ended(stack: Stack) -> Handle:
+    """A rejection held for the owner, who ends the launch (``step_ended``): rejected."""
+    handle = await _rejected_and_held(stack, "Replay Hold Ended")
+    await handle.execute_update(
+        "recover", RecoverInput(step="go-no-go", action="end", reason="Not this quarter.", by="pm@example.com")
+    )
+    await handle.result()
+    return handle
+
+
+async def launch_hold_expired(stack: Stack) -> Handle:
+    """A rejection held for the owner, who says nothing until the hold ends (``hold_expired``): rejected."""
+    handle = await _rejected_and_held(stack, "Replay Hold Expired")
+    await stack.env.sleep(timedelta(days=8))
+    await handle.result()
+    return handle
+
+
+async def eol_notice_rerun(stack: Stack) -> Handle:
+    """Its customer notice rejected and held for the owner, who sends a new one (``notice again 1``, a second
+    `comms` child); approved by both, it goes out; cancelled after."""
+    today = await stack.today()
+    handle = await stack.start_eol(product="Replay Notice Again", announce_date=today + timedelta(days=2))
+    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
+    first = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
+    await _until(lambda: _count(stack, first, "review_requested") == 1, "the notice's review")
+    await stack.client.get_workflow_handle(first).execute_update(
+        "decide", DecisionInput(gate="review", approver="legal@example.com", decision=Decision.REJECT, comment="No.")
+    )
+    await _until(lambda: _count(stack, handle, "step_held") == 1, "the hold")
+    await handle.execute_update(
+        "recover", RecoverInput(step="notice", action="rerun", reason="Wording fixed.", by="pm@example.com")
+    )
+    await _until(lambda: _count(stack, handle, "notice_started") == 2, "the new notice")
+    again = [e for e in stack.trail(handle.id) if e.action == "notice_started"][1].details["process"]
+    await _until(lambda: _count(stack, again, "review_requested") == 1, "the new notice's review")
+    for approver in ("vp@example.com", "legal@example.com"):
+        await stack.client.get_workflow_handle(again).execute_update(
+            "decide", DecisionInput(gate="review", approver=approver, decision=Decision.APPROVE)
+        )
+    await stack.env.sleep(timedelta(days=3))
+    await _until(lambda: _count(stack, handle, "notice_sent") == 1, "the notice sent")
+    return await _cancel(handle, "Enough.")
+
+
 SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch": launch,
     "launch-cancel-checklist": launch_cancel_checklist,
@@ -663,6 +723,9 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "eol-moved": eol_moved,
     "launch-rerun-gate": launch_rerun_gate,
     "eol-notice-skipped": eol_notice_skipped,
+    "eol-notice-rerun": eol_notice_rerun,
+    "launch-hold-ended": launch_hold_ended,
+    "launch-hold-expired": launch_hold_expired,
 }
 """History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each
 kind's main path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a
@@ -672,5 +735,6 @@ the main path, its late items named and escalated at kickoff in another), and on
 after launch day in the main path, closed while chased, handed to its retrospective, which takes them); a launch
 edited (moved, an item reassigned, an approver replaced), its checklist edited (an item added, one removed), its
 decision delegated, and asked of backups (an approver's own, the gate's passed over); an end of life whose
-shutdown is moved; a rejected gate held for its owner and asked again, and a
-rejected notice held and skipped."""
+shutdown is moved; a rejected gate held for its owner and asked again, ended by them, or
+left until the hold ends; a rejected notice held and skipped, or sent again as a new notice; a launch moved so
+near that its gate opens at once."""

@@ -13,20 +13,18 @@ before holds (``hold_expired`` first in the trail).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from temporalio import workflow
 
 from domain.enums import ProcessStatus, StepStatus
 from domain.errors import BadInput, Conflict, NotFound
-from domain.models import HeldStep, ProcessView
+from domain.models import HeldStep, ProcessView, RecoveryAction
 from domain.rules import local_time
 from domain.updates import CancelInput, RecoverInput
 from workflows.base import ProcessWorkflow
 from workflows.steps.refusal import refuse
 from workflows.steps.timers import wait_until
-
-Action = Literal["rerun", "skip", "end"]
 
 RECORDED_AS: dict[str, str] = {"rerun": "step_rerun", "skip": "step_skipped", "end": "step_ended"}
 """The trail's event for each of the owner's words."""
@@ -46,7 +44,7 @@ class Recoverable(ProcessWorkflow):
         """Hold `step` (`what` happened, `why`) for the owner for up to `days`: their word, or None when it did not
         come in time. `skippable` False for an approval gate (see `_check_recover`)."""
         now, self.holds = workflow.now(), self.holds + 1
-        actions: list[Action] = ["rerun", "skip", "end"] if skippable else ["rerun", "end"]
+        actions: list[RecoveryAction] = ["rerun", "skip", "end"] if skippable else ["rerun", "end"]
         self._finish_step(step, StepStatus.FAILED)
         held = HeldStep(
             step=step, title=self.steps[step].title, what=what, why=why, since=now, until=now + timedelta(days=days),
