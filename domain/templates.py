@@ -102,7 +102,18 @@ class TrackerTemplate(Model):
     epic_type: str = "Epic"
     item_type: str = "Task"
     done_status: str = "Done"
-    reconcile_every_hours: PositiveInt | None = 12
+    reconcile_every_hours: float | None = 12
+    """How often the tracker is asked where open items' issues stand (fractions allowed: ``0.25`` is every quarter
+    hour; at least a minute); none: only its webhook tells."""
+
+    @field_validator("reconcile_every_hours")
+    @classmethod
+    def _at_least_a_minute(cls, hours: float | None) -> float | None:
+        if hours is not None and hours * 60 < 1 - 1e-9:
+            raise ValueError(
+                f"{hours:g} hours is under a minute: poll at most once a minute (0.0167 hours or more), or set none"
+            )
+        return hours
 
 
 Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]

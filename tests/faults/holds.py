@@ -16,6 +16,7 @@ from tests.faults.servers import Hold, Phase, Request
 
 ISSUE_PATH = "/rest/api/2/issue"
 ISSUE = f"POST {ISSUE_PATH}"
+SEARCH_PATH = "/rest/api/2/search"
 GATES = {"launch": "go-no-go", "comms": "review", "postmortem": "review", "eol": "pull-the-plug"}
 
 
@@ -107,6 +108,20 @@ def table_locked(server: str, label: str) -> Any:
 
     def arm(p: Process) -> Hold:
         return _hold(label, server, "before", "", lambda r: False)
+
+    return arm
+
+
+def jira_search(marker: Callable[[Process], str], when: Phase) -> Any:
+    """A search that asks where the issue of `marker` stands (the reconciliation's ``key in (…)``)."""
+
+    def arm(p: Process) -> Hold:
+        label = marker_label(marker(p))
+        return _hold(
+            f"search {when}", "jira", when, label,
+            lambda r: r.what.split(" ", 1)[1].startswith(SEARCH_PATH) and r.detail["jql"].startswith("key in")
+            and label in r.sigs,
+        )  # fmt: skip
 
     return arm
 

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from jira import JIRA
 from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowHandle,
@@ -283,6 +284,43 @@ async def drive_launch_edited(rig: Rig, process: Process, arg: LaunchInput) -> N
     await finished(rig, process)
 
 
+RECONCILE_EVERY_HOURS = 1 / 60
+"""A reconciled launch asks Jira where its items stand every minute, the least a template may ask."""
+
+
+def launch_reconciled(cast: Cast) -> tuple[Process, LaunchInput]:
+    """A launch as `launch`, reconciled with Jira every minute."""
+    process, arg = launch(cast)
+    tracker = arg.template.tracker.model_copy(update={"reconcile_every_hours": RECONCILE_EVERY_HOURS})
+    return process, arg.model_copy(update={"template": arg.template.model_copy(update={"tracker": tracker})})
+
+
+async def drive_launch_reconciled(rig: Rig, process: Process, arg: LaunchInput) -> None:
+    """As `drive_launch`, but item ``a``'s owner closes its issue in Jira (no webhook: the reconciliation, a minute
+    after the kickoff, finds it done and marks the item done: `issue_statuses`)."""
+    cast = process.cast
+    await start(rig, process, "launch", arg)
+    view = await until(lambda: issues_filed(rig, process.id, "a", "b"), f"the issues of {process.id}")
+    await until(lambda: gate_open(rig, process.id, "go-no-go"), f"the gate of {process.id}")
+    await asyncio.to_thread(close_in_jira, rig, next(i.issue_key for i in view.items if i.key == "a" and i.issue_key))
+    await mark_done(rig, process.id, "b", cast.email("docs"))
+    await decide_all(rig, process.id, "go-no-go", [cast.email("vp"), cast.email("legal")])
+    await finished(rig, process)
+
+
+def close_in_jira(rig: Rig, key: str) -> None:
+    """A person walks issue `key` to a done status on the board, move by move, through Jira's REST API."""
+    client = JIRA(rig.jira.url, basic_auth=(rig.jira.user, rig.jira.token), max_retries=0)
+    for _ in range(5):
+        offered = client.transitions(key)
+        done = [t for t in offered if t["to"]["statusCategory"]["key"] == "done"]
+        step = done[0] if done else next(t for t in offered if t["to"]["statusCategory"]["key"] == "indeterminate")
+        client.transition_issue(key, step["id"])
+        if done:
+            return
+    raise AssertionError(f"{key}: no way to a done status")
+
+
 async def kicked_off(rig: Rig, workflow_id: str) -> bool:
     view = await view_of(rig, workflow_id)
     return any(step.key == "kickoff" and step.status == StepStatus.DONE for step in view.steps)
@@ -390,5 +428,6 @@ KINDS: dict[str, tuple[Callable[[Cast], tuple[Process, Any]], Callable[[Rig, Pro
 
 DRIVERS: dict[str, tuple[Callable[[Cast], tuple[Process, Any]], Callable[[Rig, Process, Any], Awaitable[None]]]] = {
     "launch-edited": (launch, drive_launch_edited),
+    "launch-reconciled": (launch_reconciled, drive_launch_reconciled),
 }
 """Other ways to drive a kind's process, by name (`tests.faults.scenarios.Scenario.driver`)."""

@@ -41,6 +41,7 @@ from tests.adapters.smtp_server import Handler, Received, free_port
 
 Phase = Literal["before", "after"]
 MARKER = re.compile(r"signoff-[0-9a-f]{20}")
+ISSUE_KEY = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
 HOLD_LIMIT = 120.0
 """Seconds a held request waits for its release at most (a suite that died must not hang a server thread)."""
 
@@ -369,7 +370,10 @@ class HeldJira(FakeJira):
             sigs |= {str(label) for label in fields.get("labels") or []}
         jql = (body.get("jql") if isinstance(body, dict) else None) or (query.get("jql") or [""])[0]
         sigs |= set(MARKER.findall(str(jql)))
-        detail: dict[str, Any] = {"method": method, "path": path, "body": body}
+        for key in ISSUE_KEY.findall(str(jql)):  # a search by key (the reconciliation) names those issues' processes
+            if named := self.issues.get(key):
+                sigs |= {key, *(named["fields"].get("labels") or [])}
+        detail: dict[str, Any] = {"method": method, "path": path, "body": body, "jql": str(jql)}
         if issue := self._named(path):  # by its key, or by its id (an edit goes to the issue's own link)
             sigs |= {issue["key"], *(issue["fields"].get("labels") or [])}
             detail["status"] = issue["fields"]["status"]["name"]

@@ -80,6 +80,17 @@ def test_positive_due_offset_names_the_item(tmp_path: Path) -> None:
     assert "items[6] (support-training).due_offset_days" in load_error(broken_copy(tmp_path, breaks))
 
 
+def test_reconciliation_may_be_more_often_than_hourly_but_not_under_a_minute(tmp_path: Path) -> None:
+    def every(hours: float) -> Callable[[dict[str, Any]], None]:
+        return lambda data: data["tracker"].update(reconcile_every_hours=hours)
+
+    quarter = load_template(str(broken_copy(tmp_path, every(0.25))))
+    assert quarter.tracker.reconcile_every_hours == 0.25  # type: ignore[union-attr]
+    message = load_error(broken_copy(tmp_path, every(0.01)))
+    assert "tracker.reconcile_every_hours" in message
+    assert "under a minute" in message
+
+
 def test_missing_role_names_file_item_and_field(tmp_path: Path) -> None:
     def breaks(data: dict[str, Any]) -> None:
         del data["items"][SUPPORT_TRAINING]["role"]
