@@ -24,6 +24,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.live import live_view, no_task_pending
 from api.starts import StoredViews, clashes_on, prepare_start
 from domain.edits import Change, Edited, EditInput
 from domain.enums import Channel
@@ -218,18 +219,9 @@ class Processes:
         return copy.model_copy(update={"unavailable": _why_not_live(problem, self.live_within)})
 
     async def _live(self, process_id: str, within: timedelta) -> ProcessView:
-        """The process's answer to its `view` query, in `within` at most (Temporal's deadline, and ours).
-
-        Raises:
-            RPCError: Temporal's refusal (no such process, its deadline passed, it cannot be reached).
-            TimeoutError: nothing came back in `within`.
-            WorkflowQueryFailedError: the process failed to answer.
-        """
-        async with asyncio.timeout(within.total_seconds()):
-            view: ProcessView = await self._handle(process_id).query(
-                "view", result_type=ProcessView, rpc_timeout=within
-            )
-        return view
+        """The process's answer to its `view` query, in `within` at most (`api.live.live_view`: once no
+        workflow task of it waits for a worker)."""
+        return await live_view(self._handle(process_id), within)
 
     async def mark_done(
         self, process_id: str, item: str, by: str, channel: Channel, wont_do: str | None = None
@@ -319,10 +311,14 @@ class Processes:
 
     async def _update(self, process_id: str, update: str, argument: BaseModel, result_type: type[Any]) -> Any:
         """Run the update named `update`; every kind that has it gives it the same name and types."""
+        handle = self._handle(process_id)
         try:
-            return await self._handle(process_id).execute_update(
-                update, argument, result_type=result_type, rpc_timeout=self.patience
-            )
+            try:
+                async with asyncio.timeout(self.patience.total_seconds()):
+                    await no_task_pending(handle, self.patience)  # not with a task stranded on a dead worker (api.live)
+            except TimeoutError:
+                raise _busy(process_id, "try again") from None
+            return await handle.execute_update(update, argument, result_type=result_type, rpc_timeout=self.patience)
         except WorkflowUpdateFailedError as err:
             raise _translate_failure(err.cause) from None
         except RPCTimeoutOrCancelledError:
