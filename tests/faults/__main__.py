@@ -28,17 +28,12 @@ def options(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--side-by-side", type=int, default=4, help="processes run at once in the kills (4)")
     parser.add_argument("--smtp-down", type=float, default=60.0, help="seconds SMTP is down (60)")
     parser.add_argument("--jira-seconds", type=float, default=20.0, help="seconds of each Jira failure (20)")
-    parser.add_argument(
-        "--look-while-restarting", action="store_true",
-        help="let the drivers query processes while a worker restarts (shows the stuck-update problem)",
-    )  # fmt: skip
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it (worker and Temporal logs)")
     return parser.parse_args(argv)
 
 
 async def full(args: argparse.Namespace) -> tuple[Run, str]:
     async with running(args.keep) as run:
-        run.rig.look_while_restarting = args.look_while_restarting
         run.scenarios = [
             s for s in every_kill()
             if (not args.kind or s.kind in args.kind) and (not args.activity or s.activity in args.activity)

@@ -29,6 +29,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from api.live import live_view, no_task_pending
 from config.templates import load_template
 from domain.comms import CommsInput, CommsParams, content_hash
 from domain.edits import EditInput
@@ -127,11 +128,10 @@ async def patiently(call: Callable[[], Awaitable[T]], what: str, timeout: float 
 
 
 async def view_of(rig: Rig, workflow_id: str) -> ProcessView:
-    """The `view` query, once a query cannot meet a workflow task stranded on a dead worker (`Rig.quiet`)."""
-    await rig.quiet()
+    """The `view` query as the web service asks it (`api.live.live_view`: once no workflow task of the process is
+    pending), whenever the driver looks, a worker restarting or not."""
     handle = rig.client.get_workflow_handle(workflow_id)
-    view: ProcessView = await patiently(lambda: handle.query("view", result_type=ProcessView), f"view {workflow_id}")
-    return view
+    return await patiently(lambda: live_view(handle, timedelta(seconds=20)), f"view {workflow_id}")
 
 
 async def until(check: Callable[[], Awaitable[T | None]], what: str, timeout: float = PATIENCE) -> T:
@@ -152,6 +152,7 @@ async def update(rig: Rig, workflow_id: str, name: str, arg: Any, update_id: str
 
     async def send() -> None:
         try:
+            await no_task_pending(handle, timedelta(seconds=20))  # as the web service sends one (api.live)
             await handle.execute_update(name, arg, id=update_id)
         except WorkflowUpdateFailedError as err:
             if "already" not in str(err.cause):  # a resend after the first was recorded ("already decided")

@@ -46,23 +46,6 @@ PROJECT = "FAULTS"
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-STICKY_WINDOW = 30.0
-"""Seconds after a new worker polls during which the suite's people do not look at processes (no queries).
-
-A workflow task scheduled for a process whose worker died waits on that
-worker's sticky queue until it times out (10 s after it was scheduled, which
-is up to 16 s after the kill when it follows a retried activity). A query
-answered meanwhile by the new worker hands it the task's new events (an
-activity's result) ahead of the task. Two things then go wrong (docs/reliability.md,
-"What the suite found"): an update that arrives with the task is recorded
-after that result while a replay applies it before, so the process's next
-replay fails with a nondeterminism error and it is stuck; or the update is
-applied before the result it was sent after (an item marked done once its
-issue showed, applied before the issue's key was known: the issue is never
-closed). `Rig.look_while_restarting` lets a run look anyway.
-"""
-
-
 def _die_with_parent() -> None:  # runs in the child
     """Linux: the worker is killed if the suite dies, however it dies."""
     if sys.platform.startswith("linux"):
@@ -182,8 +165,6 @@ class Rig:
         self.locks = {"audit": self.audit_lock, "people": self.people_lock}
         """The table locks a hold's `server` names: the request is held by the table being locked."""
         self.hostname = socket.gethostname()
-        self.quiet_until = 0.0
-        self.look_while_restarting = False
 
     @property
     def address(self) -> str:
@@ -297,7 +278,6 @@ class Rig:
 
     async def kill_and_restart(self, holds: list[Hold]) -> Kill:
         """kill -9 the worker with `holds` in flight, release them (their answers go nowhere), start a new one."""
-        self.quiet_until = float("inf")
         at = self.kill_worker()
         kill = Kill(at, holds)
         for hold in holds:
@@ -310,14 +290,8 @@ class Rig:
         self.start_worker()
         ready = await self.worker_ready()
         kill.ready_after = ready - at
-        self.quiet_until = ready + STICKY_WINDOW
         self.kills.append(kill)
         return kill
-
-    async def quiet(self) -> None:
-        """Wait, unless told to look anyway, until no workflow task can be waiting on a dead worker's queue."""
-        while not self.look_while_restarting and time.monotonic() < self.quiet_until:
-            await asyncio.sleep(0.2)
 
     def _watch_audit_retry(self, hold: Hold) -> None:
         """The retry of a killed audit write: the first row written after the kill."""

@@ -1,7 +1,7 @@
 """A history the fault suite recorded that its own workflow cannot replay: the problem the suite found.
 
 ``data/update-after-query.json`` is the start of a post-mortem's history from
-a run with `Rig.look_while_restarting`: the worker was killed while Jira
+a run whose people looked at processes while a worker restarted: the worker was killed while Jira
 created the post-mortem's issue (events 7, 14, 15: the retry, on the new
 worker); the workflow task that followed (16) waited on the dead worker's
 sticky queue until it timed out (17). Meanwhile the new worker answered a
@@ -14,7 +14,7 @@ fails from then on with a nondeterminism error: the process is stuck.
 
 This test replays it. It passes while the problem stands (docs/reliability.md,
 "What the suite found") and fails once an SDK replays it cleanly: then drop
-the quiet window (`tests.faults.rig.STICKY_WINDOW`) and this test.
+the guard in `api.live` (views and updates wait until no workflow task is pending) and this test.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ async def test_an_update_after_a_query_on_a_new_worker_still_cannot_be_replayed(
     if result.replay_failure is None:
         pytest.fail(
             "the history replays now: the SDK handles an update that follows a query on a new worker; remove "
-            "tests.faults.rig.STICKY_WINDOW (the suite's people may look at processes while a worker restarts), "
+            "the guard in api.live (a view or an update waits until no workflow task of the process is pending), "
             "this test and its history, and update docs/reliability.md"
         )
     assert PROBLEM in str(result.replay_failure), result.replay_failure
