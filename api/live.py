@@ -14,10 +14,11 @@ nondeterminism error: it is stuck (docs/reliability.md, "What the suite
 found"; `tests/faults/test_update_after_query.py` replays such a history). A
 worker that crashes, and a person who opens a page or clicks in the next
 seconds, are all it takes. So a view is asked for, and an update sent, only
-once no workflow task of the process waits to be taken: a healthy worker
-takes one within milliseconds, and a stranded one goes to a live worker
-within the sticky timeout. Every page, read, access check and update of the
-web service goes through here.
+once no workflow task of the process is pending: a healthy worker finishes
+one within milliseconds, and a stranded one goes to a live worker within the
+timeouts. That narrows the window to the milliseconds between Temporal's
+answer and the request, where it was seconds; it does not close it. Every
+page, read, access check and update of the web service goes through here.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ from domain.models import ProcessView
 FIRST_LOOK = 0.05
 """Seconds before looking again at a workflow task still waiting; doubled each time up to `LAST_LOOK`."""
 LAST_LOOK = 0.5
+FAILING_FROM_ATTEMPT = 3
+"""A pending task on this attempt or a later one is failing, not stranded (a dead worker's task comes back as its
+second attempt): waiting on it would only make every page and click of a stuck process slow, so the query or update
+goes and fails as it would have."""
 
 
 async def live_view(handle: WorkflowHandle[Any, Any], within: timedelta) -> ProcessView:
@@ -51,11 +56,12 @@ async def live_view(handle: WorkflowHandle[Any, Any], within: timedelta) -> Proc
 
 
 async def no_task_pending(handle: WorkflowHandle[Any, Any], within: timedelta) -> None:
-    """Return once the process has no workflow task scheduled or under way."""
+    """Return once the process has no workflow task scheduled or under way (or one that keeps failing)."""
     pause = FIRST_LOOK
     while True:
         described = (await handle.describe(rpc_timeout=within)).raw_description
-        if not described.HasField("pending_workflow_task"):
+        pending = described.pending_workflow_task if described.HasField("pending_workflow_task") else None
+        if pending is None or pending.attempt >= FAILING_FROM_ATTEMPT:
             return
         await asyncio.sleep(pause)
         pause = min(2 * pause, LAST_LOOK)

@@ -311,14 +311,17 @@ class Processes:
 
     async def _update(self, process_id: str, update: str, argument: BaseModel, result_type: type[Any]) -> Any:
         """Run the update named `update`; every kind that has it gives it the same name and types."""
-        handle = self._handle(process_id)
+        handle, began = self._handle(process_id), asyncio.get_running_loop().time()
         try:
             try:
                 async with asyncio.timeout(self.patience.total_seconds()):
                     await no_task_pending(handle, self.patience)  # not with a task stranded on a dead worker (api.live)
             except TimeoutError:
                 raise _busy(process_id, "try again") from None
-            return await handle.execute_update(update, argument, result_type=result_type, rpc_timeout=self.patience)
+            left = self.patience.total_seconds() - (asyncio.get_running_loop().time() - began)
+            return await handle.execute_update(
+                update, argument, result_type=result_type, rpc_timeout=timedelta(seconds=max(left, 1.0))
+            )  # (one patience for the wait and the update)
         except WorkflowUpdateFailedError as err:
             raise _translate_failure(err.cause) from None
         except RPCTimeoutOrCancelledError:

@@ -96,22 +96,29 @@ def backup_role_problem(gate: GateTemplate, roles: Iterable[str], what: str) -> 
         )
 
 
+HOURS_IN_A_YEAR = 24 * 366
+
+
 class TrackerTemplate(Model):
     """How issues are made in the tracker."""
 
     epic_type: str = "Epic"
     item_type: str = "Task"
     done_status: str = "Done"
-    reconcile_every_hours: float | None = 12
+    reconcile_every_hours: Annotated[float, Field(allow_inf_nan=False)] | None = 12
     """How often the tracker is asked where open items' issues stand (fractions allowed: ``0.25`` is every quarter
-    hour; at least a minute); none: only its webhook tells."""
+    hour; from a minute to a year); none: only its webhook tells."""
 
     @field_validator("reconcile_every_hours")
     @classmethod
-    def _at_least_a_minute(cls, hours: float | None) -> float | None:
+    def _a_minute_to_a_year(cls, hours: float | None) -> float | None:
         if hours is not None and hours * 60 < 1 - 1e-9:
             raise ValueError(
                 f"{hours:g} hours is under a minute: poll at most once a minute (0.0167 hours or more), or set none"
+            )
+        if hours is not None and hours > HOURS_IN_A_YEAR:
+            raise ValueError(
+                f"{hours:g} hours is over a year: poll at least once a year ({HOURS_IN_A_YEAR} hours), or set none"
             )
         return hours
 

@@ -17,6 +17,8 @@ from tests.faults.servers import Hold, Phase, Request
 ISSUE_PATH = "/rest/api/2/issue"
 ISSUE = f"POST {ISSUE_PATH}"
 SEARCH_PATH = "/rest/api/2/search"
+SEARCHES = frozenset(f"{method} {SEARCH_PATH}{end}" for method in ("GET", "POST") for end in ("", "/jql"))
+"""What counts as a search's retry: another search (the issue's own moves carry its label too)."""
 GATES = {"launch": "go-no-go", "comms": "review", "postmortem": "review", "eol": "pull-the-plug"}
 
 
@@ -120,7 +122,7 @@ def jira_search(marker: Callable[[Process], str], when: Phase) -> Any:
         return _hold(
             f"search {when}", "jira", when, label,
             lambda r: r.what.split(" ", 1)[1].startswith(SEARCH_PATH) and r.detail["jql"].startswith("key in")
-            and label in r.sigs,
+            and label in r.sigs, retry_on=SEARCHES,
         )  # fmt: skip
 
     return arm

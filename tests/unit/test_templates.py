@@ -89,6 +89,9 @@ def test_reconciliation_may_be_more_often_than_hourly_but_not_under_a_minute(tmp
     message = load_error(broken_copy(tmp_path, every(0.01)))
     assert "tracker.reconcile_every_hours" in message
     assert "under a minute" in message
+    assert "over a year" in load_error(broken_copy(tmp_path, every(10_000)))
+    for never in (float("inf"), float("nan")):  # YAML's .inf and .nan: not a number of hours a timer can wait
+        assert "tracker.reconcile_every_hours" in load_error(broken_copy(tmp_path, every(never)))
 
 
 def test_missing_role_names_file_item_and_field(tmp_path: Path) -> None:
