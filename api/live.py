@@ -32,7 +32,7 @@ from temporalio.client import WorkflowHandle
 from domain.models import ProcessView
 
 FIRST_LOOK = 0.05
-"""Seconds before looking again at a workflow task still waiting; doubled each time up to `LAST_LOOK`."""
+"""Seconds before looking again at a workflow task still pending; doubled each time up to `LAST_LOOK`."""
 LAST_LOOK = 0.5
 FAILING_FROM_ATTEMPT = 3
 """A pending task on this attempt or a later one is failing, not stranded (a dead worker's task comes back as its
@@ -41,7 +41,7 @@ goes and fails as it would have."""
 
 
 async def live_view(handle: WorkflowHandle[Any, Any], within: timedelta) -> ProcessView:
-    """The process's answer to its ``view`` query, once no workflow task of it waits for a worker; in `within`
+    """The process's answer to its ``view`` query, once no workflow task of it is pending; in `within`
     at most (Temporal's deadline for each call, and ours for the whole).
 
     Raises:
