@@ -29,7 +29,7 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 
-from domain.models import ProcessView
+from domain.views import ProcessView
 
 FIRST_LOOK = 0.05
 """Seconds before looking again at a workflow task still pending; doubled each time up to `LAST_LOOK`."""

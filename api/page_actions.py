@@ -16,8 +16,8 @@ from fastapi import Request
 from api.access import ROUTES
 from domain.access import Caller, refusal
 from domain.enums import StepStatus
-from domain.models import ItemState, ProcessView
 from domain.templates import Priority
+from domain.views import ItemState, ProcessView
 
 FLASH = "said"
 """The session's key for what the last change from a page did, shown once by the process page it came back to."""

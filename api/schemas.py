@@ -8,9 +8,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from domain.audit import StoredAuditEvent
-from domain.models import ProcessView, RecoveryAction
+from domain.models import RecoveryAction
 from domain.postmortem import ActionItemSpec
 from domain.rules import NextUp, Waiting, next_up, overdue_items, waiting_on
+from domain.views import ProcessView
 from domain.work import WorkEntry
 
 

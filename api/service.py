@@ -37,7 +37,6 @@ from domain.errors import (
     error_named,
 )
 from domain.kinds import ProcessTemplate
-from domain.models import Content, ItemState, ProcessView, UndeliveredMessage
 from domain.postmortem import ActionItemsInput
 from domain.updates import (
     CancelInput,
@@ -51,6 +50,7 @@ from domain.updates import (
     ResendInput,
     RevisionInput,
 )
+from domain.views import Content, ItemState, ProcessView, UndeliveredMessage
 
 LIVE_WITHIN = timedelta(seconds=1.2)
 """How long a page waits for a process's live state before it shows the store's copy instead.

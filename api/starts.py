@@ -18,7 +18,8 @@ from domain.errors import BadInput, InvalidField, UnknownKind
 from domain.horizon import beyond_horizon
 from domain.kinds import KINDS, ProcessTemplate
 from domain.launch import LaunchParams
-from domain.models import ProcessParams, ProcessView, StepView
+from domain.models import ProcessParams
+from domain.views import ProcessView, StepView
 
 
 class ParamsError(BadInput):

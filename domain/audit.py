@@ -40,7 +40,7 @@ class AuditEvent(Model):
 
 
 class ViewCopy(Model):
-    """The process as its page shows it (`domain.models.ProcessView`'s fields, as JSON) when a batch was sent.
+    """The process as its page shows it (`domain.views.ProcessView`'s fields, as JSON) when a batch was sent.
 
     The store keeps it beside the process's line of the list, so a page can be
     answered when the process itself cannot (no worker polling, Temporal down:

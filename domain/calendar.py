@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from domain.enums import GateStatus, ProcessStatus
 from domain.errors import InvalidField
 from domain.launch import LaunchParams
-from domain.models import ProcessView
+from domain.views import ProcessView
 
 _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")  # ASCII digits: \d takes any script's
 

@@ -20,8 +20,9 @@ from domain.enums import Channel, Decision, GateStatus
 from domain.eol import MILESTONES, EolParams
 from domain.errors import Conflict, InvalidField, refuse_all
 from domain.horizon import beyond_horizon
-from domain.models import MAX_APPROVERS, ApprovalRecord, Email, Model, Policy, ProcessView
+from domain.models import MAX_APPROVERS, Email, Model, Policy
 from domain.rules import gate_outcome, required_approvals
+from domain.views import ApprovalRecord, ProcessView
 
 MOVABLE_MILESTONES = ("end_of_sale", "end_of_support", "shutdown_date")
 """The milestones of an end of life an edit may move (the announcement goes out with its notice)."""

@@ -12,8 +12,9 @@ from domain.enums import Channel
 from domain.errors import InvalidField, refuse_all
 from domain.horizon import beyond_horizon
 from domain.ids import process_id
-from domain.models import Approvers, Backups, ChatChannel, Email, ItemState, Model, NonEmpty, People, ProcessParams
+from domain.models import Approvers, Backups, ChatChannel, Email, Model, NonEmpty, People, ProcessParams
 from domain.templates import PostmortemTemplate, PriorityGiven, Severity
+from domain.views import ItemState
 
 
 class PostmortemParams(ProcessParams):

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, computed_field
 
 from domain.enums import Decision, GateStatus, StepStatus
-from domain.models import ApprovalRecord, GateState, ItemState, Policy, ProcessView
+from domain.models import Policy
+from domain.views import ApprovalRecord, GateState, ItemState, ProcessView
 
 
 def required_approvals(policy: Policy, approvers: int) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 
 from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
-from domain.models import GateState
+from domain.views import GateState
 
 STATUS_LABELS: dict[str, dict[str, str]] = {
     "process": {
@@ -105,7 +105,7 @@ def approvals_of(gate: GateState) -> int:
 def gate_summary(gate: GateState) -> str:
     """Where a gate stands, in words: an open gate says who it waits on and how many approvals came.
 
-    >>> from domain.models import GateState
+    >>> from domain.views import GateState
     >>> gate_summary(GateState(key="g", title="Go", status=GateStatus.OPEN, approvers=["a@x.io", "b@x.io"],
     ...                        policy="all", required=2))
     'waiting on a@x.io, b@x.io (0 of 2 approvals received)'

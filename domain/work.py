@@ -9,8 +9,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from domain.enums import GateStatus
-from domain.models import ProcessView
 from domain.rules import decision_due, is_overdue, open_items
+from domain.views import ProcessView
 
 
 class ProcessRef(BaseModel):

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 
 from domain.audit import ProcessSummary, ViewCopy
 from domain.enums import GateStatus, ProcessStatus
-from domain.models import ProcessView
 from domain.rules import decision_due, open_items
+from domain.views import ProcessView
 from integrations.outbox_records import utc
 from integrations.schema import audit_events, processes
 

@@ -45,7 +45,7 @@ from domain.audit import StoredAuditEvent
 from domain.enums import ProcessStatus
 from domain.errors import Unavailable
 from domain.kinds import ProcessTemplate
-from domain.models import ProcessView
+from domain.views import ProcessView
 from integrations.store import Position, Store
 from workers.plan_server import FOLDER_PREFIX, ServerFailed, sweep_stale_folders, time_skipping_server
 from workers.preview_check import (  # the bounds a preview is checked against, named here too (`preview.PATIENCE`)

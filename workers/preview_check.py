@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from api.starts import ParamsError, StoredViews, prepare_start
 from domain.kinds import ProcessTemplate
-from domain.models import ProcessView
+from domain.views import ProcessView
 
 PATIENCE = 120.0
 """Seconds of real time a preview may take before it gives up (a time-skipping server that stalls)."""

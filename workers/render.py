@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from domain.enums import GateStatus
-from domain.models import GateState
+from domain.views import GateState
 from domain.words import approvals_of, count, gate_summary, label, received
 
 

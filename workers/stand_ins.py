@@ -25,9 +25,9 @@ from temporalio.testing import WorkflowEnvironment
 from activities import AuditActivities, ChatActivities, MailActivities, TrackerActivities
 from api.tokens import ApprovalLinks, ApprovalTokens
 from domain.enums import Channel, Decision
-from domain.models import ItemState, ProcessView
 from domain.requests import ApprovalLinkRequest, Delivery
 from domain.updates import DecisionInput, ItemDoneInput
+from domain.views import ItemState, ProcessView
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
 from integrations.outbox_records import OutboxEntry

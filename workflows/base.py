@@ -26,9 +26,9 @@ from domain.audit import ProcessSummary
 from domain.enums import Channel, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict
 from domain.kinds import KINDS
-from domain.models import PlannedMoment, ProcessView, StepView, UndeliveredMessage
 from domain.rules import at_hour
 from domain.updates import CancelInput, Reminded, ResendInput
+from domain.views import PlannedMoment, ProcessView, StepView, UndeliveredMessage
 from domain.words import received
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.audit import AuditTrail

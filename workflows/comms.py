@@ -17,10 +17,10 @@ from temporalio.exceptions import ActivityError
 from domain.comms import CommsInput, content_hash
 from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
 from domain.errors import Conflict
-from domain.models import ApprovalRecord, Content, PlannedMoment, ProcessView
 from domain.requests import BatchRequest, BatchResult
 from domain.rules import local_time
 from domain.updates import CancelInput, DecisionInput, RevisionInput
+from domain.views import ApprovalRecord, Content, PlannedMoment, ProcessView
 from workflows.comms_edits import MovableSend
 from workflows.options import INTEGRATION
 from workflows.steps.approval import ApprovalGate

@@ -20,10 +20,10 @@ from temporalio import workflow
 from domain.comms import Preapproval
 from domain.enums import GateStatus, ProcessStatus, StepStatus
 from domain.eol import EolInput
-from domain.models import ApprovalRecord, Content, ItemState, PlannedMoment, ProcessView
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
 from domain.updates import CancelInput
+from domain.views import ApprovalRecord, Content, ItemState, PlannedMoment, ProcessView
 from workflows.eol_notices import Child, CustomerNotices, notice_ended
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.checklist import chase

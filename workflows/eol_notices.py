@@ -17,8 +17,8 @@ from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer
 from domain.enums import Channel, Decision, ProcessStatus, StepStatus
-from domain.models import Content, ProcessView
 from domain.updates import CancelInput, RecoverInput
+from domain.views import Content, ProcessView
 from workflows.eol_edits import MovableMilestones
 
 Child = ChildWorkflowHandle[Any, ProcessView]

@@ -15,9 +15,9 @@ from temporalio import workflow
 from domain.enums import GateStatus, StepStatus
 from domain.late_start import Compression, KickoffFacts, compress, kickoff_facts
 from domain.launch import LaunchInput
-from domain.models import ApprovalRecord, ItemState, PlannedMoment, ProcessView
 from domain.rules import Notice, at_hour, due_date, item_notices, local_time, schedule
 from domain.updates import CancelInput
+from domain.views import ApprovalRecord, ItemState, PlannedMoment, ProcessView
 from domain.words import count
 from workflows.launch_after import AfterLaunch
 from workflows.steps.approval import ApprovalGate

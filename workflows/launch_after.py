@@ -15,9 +15,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 from domain.enums import StepStatus
-from domain.models import ItemState
 from domain.postmortem import PostmortemInput, PostmortemParams
 from domain.rules import Notice, schedule
+from domain.views import ItemState
 from domain.words import count
 from workflows.launch_edits import MovableLaunch
 from workflows.steps.checklist import remind

@@ -15,11 +15,11 @@ from temporalio import workflow
 
 from domain.enums import Decision, GateStatus, StepStatus
 from domain.errors import Conflict
-from domain.models import ApprovalRecord, ItemState, ProcessView
 from domain.postmortem import PostmortemInput, draft_due
 from domain.rules import Notice, at_hour, item_notices, local_time
 from domain.templates import Priority, Reminders
 from domain.updates import CancelInput, ItemDoneInput
+from domain.views import ApprovalRecord, ItemState, ProcessView
 from domain.words import count
 from workflows.postmortem_actions import DRAFT, ActionItems
 from workflows.steps.approval import ApprovalGate

@@ -14,8 +14,8 @@ from temporalio import workflow
 
 from domain.enums import Channel, StepStatus
 from domain.errors import Conflict, NotFound
-from domain.models import ItemState
 from domain.postmortem import ActionItemsInput, PostmortemInput
+from domain.views import ItemState
 from workflows.steps.gate import GatedProcess
 from workflows.steps.refusal import refuse
 from workflows.steps.tracked import TrackedChecklist, item_lines

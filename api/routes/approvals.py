@@ -32,9 +32,9 @@ from domain.errors import (
     SignoffError,
     Unauthenticated,
 )
-from domain.models import GateState, ProcessView
 from domain.requests import ApprovalClaims
 from domain.updates import DecisionInput, DelegateInput
+from domain.views import GateState, ProcessView
 
 router = APIRouter(tags=["approvals"])
 

@@ -26,8 +26,8 @@ from api.starts import StoredViews
 from config.triggers import Rule, fill
 from domain.enums import Channel, StepStatus
 from domain.errors import BadInput, Conflict, NotFound
-from domain.models import ItemState, ProcessView
 from domain.requests import process_label
+from domain.views import ItemState, ProcessView
 from integrations.webhooks import Stale, Unsigned, jira_delivery, jira_signature_ok, verify_event
 
 router = APIRouter(prefix="/hooks", tags=["webhooks"])

@@ -29,7 +29,7 @@ from api.schemas import MyWork
 from domain.access import Caller, Role
 from domain.enums import GateStatus
 from domain.errors import Forbidden
-from domain.models import ProcessView
+from domain.views import ProcessView
 from domain.work import WorkEntry, in_order, work_of
 
 router = APIRouter(tags=["mine"])

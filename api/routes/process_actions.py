@@ -27,9 +27,9 @@ from api.routes.pages import process_page
 from api.schemas import CancelRequest, ItemDoneRequest, RecoverRequest, RevisionRequest
 from domain.edits import EditChanges, EditInput
 from domain.errors import BadInput, Forbidden, SignoffError, Unauthenticated
-from domain.models import ProcessView
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from domain.updates import RecoverInput, Reminded, RemindInput, RevisionInput
+from domain.views import ProcessView
 
 router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
 

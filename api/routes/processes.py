@@ -26,9 +26,9 @@ from domain.edits import EditChanges, Edited, EditInput
 from domain.enums import ProcessStatus
 from domain.errors import UnknownKind
 from domain.kinds import KINDS
-from domain.models import Content, ItemState, ProcessView, UndeliveredMessage
 from domain.postmortem import ActionItemsInput
 from domain.updates import RecoverInput, Reminded, RemindInput, ResendInput, RevisionInput
+from domain.views import Content, ItemState, ProcessView, UndeliveredMessage
 
 router = APIRouter(prefix="/api", tags=["processes"])
 

@@ -17,8 +17,8 @@ from api.service import Processes
 from config.templates import load_template
 from domain.enums import Channel, Decision, ProcessStatus
 from domain.errors import Unavailable
-from domain.models import ProcessView
 from domain.updates import DecisionInput
+from domain.views import ProcessView
 
 SCHEDULED = (PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_SCHEDULED, 1)
 STARTED = (PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED, 1)

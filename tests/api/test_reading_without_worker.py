@@ -27,7 +27,7 @@ from api.service import Processes
 from api.tokens import ApprovalLinks, ApprovalTokens
 from config.settings import TemporalSettings
 from config.templates import load_template
-from domain.models import ProcessView
+from domain.views import ProcessView
 from integrations.messages import TemplateRenderer
 from integrations.outbox import OutboxChat, OutboxMailer, OutboxTracker
 from integrations.people import People

@@ -31,9 +31,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from domain.enums import ProcessStatus
-from domain.models import ProcessView
 from domain.requests import process_label
 from domain.schedules import RUN_REFUSED, RunOutcome, trail_of
+from domain.views import ProcessView
 from tests.faults import scheduled
 from tests.faults.processes import Process
 from tests.faults.rig import Rig

@@ -36,16 +36,19 @@ from domain.edits import EditInput
 from domain.enums import Channel, Decision, GateStatus, StepStatus
 from domain.eol import EolInput, EolParams
 from domain.launch import LaunchInput, LaunchParams
-from domain.models import ProcessView
 from domain.postmortem import ActionItemsInput, PostmortemInput, PostmortemParams
 from domain.schedules import trail_of
 from domain.templates import CommsTemplate, EolTemplate, LaunchTemplate, PostmortemTemplate
 from domain.updates import DecisionInput, ItemDoneInput
+from domain.views import ProcessView
 from tests.faults.rig import PROJECT, TASK_QUEUE, Rig
 
 TEMPLATES = Path(__file__).parent / "templates"
 PATIENCE = 300.0
 """Seconds a driver waits for any one thing (a gate to open, the end) before it gives up."""
+
+ASK = timedelta(seconds=20)
+"""How long one try at asking the workflow anything may take before `patiently` tries again."""
 
 T = TypeVar("T")
 RETRIED = (RPCError, TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowQueryFailedError)
@@ -120,7 +123,7 @@ async def patiently(call: Callable[[], Awaitable[T]], what: str, timeout: float 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return await asyncio.wait_for(call(), 20)
+            return await asyncio.wait_for(call(), ASK.total_seconds())
         except RETRIED as err:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{what}: no answer in {timeout:.0f}s ({type(err).__name__}: {err})") from err
@@ -131,7 +134,7 @@ async def view_of(rig: Rig, workflow_id: str) -> ProcessView:
     """The `view` query as the web service asks it (`api.live.live_view`: once no workflow task of the process is
     pending), whenever the driver looks, a worker restarting or not."""
     handle = rig.client.get_workflow_handle(workflow_id)
-    return await patiently(lambda: live_view(handle, timedelta(seconds=20)), f"view {workflow_id}")
+    return await patiently(lambda: live_view(handle, ASK), f"view {workflow_id}")
 
 
 async def until(check: Callable[[], Awaitable[T | None]], what: str, timeout: float = PATIENCE) -> T:
@@ -152,7 +155,7 @@ async def update(rig: Rig, workflow_id: str, name: str, arg: Any, update_id: str
 
     async def send() -> None:
         try:
-            await no_task_pending(handle, timedelta(seconds=20))  # as the web service sends one (api.live)
+            await no_task_pending(handle, ASK)  # as the web service sends one (api.live)
             await handle.execute_update(name, arg, id=update_id)
         except WorkflowUpdateFailedError as err:
             if "already" not in str(err.cause):  # a resend after the first was recorded ("already decided")

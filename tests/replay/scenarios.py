@@ -19,7 +19,6 @@ from temporalio.client import WorkflowHandle
 from domain.edits import ApproverEdits, EditInput, NewItem
 from domain.enums import Decision
 from domain.errors import Refused
-from domain.models import ProcessView
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from domain.requests import Delivery, IssueRef, IssueRequest
 from domain.updates import (
@@ -31,6 +30,7 @@ from domain.updates import (
     ResendInput,
     RevisionInput,
 )
+from domain.views import ProcessView
 from integrations.outbox import OutboxMailer, OutboxTracker
 from integrations.ports import Email
 from integrations.store import Store

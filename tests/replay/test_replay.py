@@ -26,7 +26,7 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from domain.launch import LaunchInput
-from domain.models import ProcessView
+from domain.views import ProcessView
 from tests.replay.record import GENERATION, HISTORIES
 from tests.replay.scenarios import SCENARIOS
 from workers.temporal import workflow_runner

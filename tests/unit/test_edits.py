@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from domain.edits import ApproverEdits, EditChanges, days_moved, edited_approvers, outcome_with
 from domain.enums import Decision, GateStatus
 from domain.errors import Conflict, InvalidField
-from domain.models import ApprovalRecord
+from domain.views import ApprovalRecord
 
 A, B, C, D = "a@x.com", "b@x.com", "c@x.com", "d@x.com"
 TITLE = "Go / no-go"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.enums import GateStatus, ProcessStatus, StepStatus
-from domain.models import HeldStep
 from domain.rules import next_up, waiting_on
+from domain.views import HeldStep
 from tests.unit.test_late_and_next import LAUNCH_AT, NOW, TODAY, gate, item, launch
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
-from domain.models import ApprovalRecord, GateState, ItemState, PlannedMoment, ProcessView, StepView
 from domain.rules import decision_due, is_overdue, next_up, overdue_items, waiting_on
+from domain.views import ApprovalRecord, GateState, ItemState, PlannedMoment, ProcessView, StepView
 from domain.work import in_order, work_of
 
 TODAY = date(2026, 12, 1)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from domain.audit import AuditEvent, ProcessSummary, ViewCopy
 from domain.enums import ProcessStatus
-from domain.models import GateState, ItemState, PlannedMoment, ProcessView
+from domain.views import GateState, ItemState, PlannedMoment, ProcessView
 from integrations.ports import ApprovalAsk
 from integrations.schema import migrate, processes
 from integrations.store import Store

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from domain.enums import Decision, GateStatus
-from domain.models import ApprovalRecord, Policy
+from domain.models import Policy
 from domain.rules import Notice, at_hour, due_date, gate_outcome, item_notices, required_approvals, schedule
+from domain.views import ApprovalRecord
 
 APPROVERS = ["a@example.com", "b@example.com", "c@example.com"]
 AT = datetime(2026, 12, 10, 9, tzinfo=UTC)

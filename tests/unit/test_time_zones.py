@@ -57,7 +57,7 @@ def test_the_calendar_lays_its_days_out_in_the_deployments_zone() -> None:
     """A moment late on the 31st in UTC is on the 1st in Tokyo: the next month, its first day."""
     from domain.calendar import calendar
     from domain.enums import ProcessStatus
-    from domain.models import PlannedMoment, ProcessView
+    from domain.views import PlannedMoment, ProcessView
 
     moment = datetime(2027, 1, 31, 20, tzinfo=UTC)  # 2027-02-01 05:00 in Tokyo
     view = ProcessView(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from domain.audit import ViewCopy
-from domain.models import ItemState, ProcessView
+from domain.views import ItemState, ProcessView
 from integrations.store import Store
 from tests.unit.test_store import START, event
 

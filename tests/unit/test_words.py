@@ -19,9 +19,9 @@ from domain.enums import Decision, GateStatus, ProcessStatus, StepStatus
 from domain.eol import EolParams
 from domain.errors import BadInput, InvalidField, InvalidFields, error_named, refuse_all
 from domain.launch import LaunchParams
-from domain.models import ApprovalRecord, GateState
 from domain.postmortem import ActionItemSpec, PostmortemParams
 from domain.templates import EolTemplate, LaunchTemplate, MilestoneNotice
+from domain.views import ApprovalRecord, GateState
 from domain.words import STATUS_LABELS, count, gate_summary, label, plural, received
 from integrations.messages import TemplateRenderer
 from integrations.mrkdwn import mrkdwn_html

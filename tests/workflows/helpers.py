@@ -22,8 +22,8 @@ from temporalio.exceptions import ApplicationError
 from config.templates import load_template
 from domain.audit import StoredAuditEvent
 from domain.enums import Decision, ProcessStatus
-from domain.models import GateState, ItemState, ProcessView
 from domain.updates import DecisionInput, ItemDoneInput
+from domain.views import GateState, ItemState, ProcessView
 from integrations.outbox_records import OutboxEntry
 from tests.clock import skip_to
 from tests.conftest import PUBLIC_URL, Stack

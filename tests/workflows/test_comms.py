@@ -13,9 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 from domain.comms import content_hash
 from domain.enums import Decision, ProcessStatus
 from domain.errors import Refused, Unavailable
-from domain.models import Content, ProcessView
 from domain.requests import Delivery
 from domain.updates import CancelInput, DecisionInput, RevisionInput
+from domain.views import Content, ProcessView
 from integrations.outbox import OutboxMailer
 from integrations.ports import Email
 from integrations.store import Store

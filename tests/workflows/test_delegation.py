@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from domain.edits import ApproverEdits, EditInput
 from domain.enums import Decision, GateStatus
-from domain.models import GateState, ProcessView
 from domain.updates import DecisionInput, DelegateInput
+from domain.views import GateState, ProcessView
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     GATE,

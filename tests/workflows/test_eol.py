@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from domain.enums import Decision, ProcessStatus
-from domain.models import ProcessView
 from domain.updates import CancelInput, DecisionInput, ItemDoneInput
+from domain.views import ProcessView
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     Handle,

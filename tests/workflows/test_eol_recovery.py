@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.enums import Decision, ProcessStatus
-from domain.models import ProcessView
 from domain.updates import CancelInput, DecisionInput, RecoverInput
+from domain.views import ProcessView
 from tests.conftest import Stack
 from tests.workflows.helpers import Handle, advance_to, emails, events, eventually, finished, issues, nine_utc, settled
 from tests.workflows.test_eol import LEGAL, OWNER, approve_notice, milestone_date, notice_in_review, view_of

@@ -18,10 +18,10 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.enums import ProcessStatus
-from domain.models import ItemState, ProcessView
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from domain.requests import IssueRef, IssueRequest
 from domain.updates import CancelInput, ItemDoneInput
+from domain.views import ItemState, ProcessView
 from integrations.outbox import OutboxTracker
 from integrations.store import Store
 from tests.conftest import PUBLIC_URL, Stack, running_stack

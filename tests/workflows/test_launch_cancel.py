@@ -6,8 +6,8 @@ import pytest
 from temporalio.client import WorkflowUpdateStage
 
 from domain.enums import ProcessStatus
-from domain.models import ProcessView
 from domain.updates import CancelInput
+from domain.views import ProcessView
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     CHANNEL,

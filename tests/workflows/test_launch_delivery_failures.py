@@ -12,9 +12,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.errors import Refused
-from domain.models import UndeliveredMessage
 from domain.requests import Delivery, IssueRef, IssueRequest
 from domain.updates import ResendInput
+from domain.views import UndeliveredMessage
 from integrations.outbox import OutboxMailer, OutboxTracker
 from integrations.ports import Email
 from integrations.store import Store

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from domain.enums import Decision, ProcessStatus
-from domain.models import ProcessView
 from domain.updates import DecisionInput
+from domain.views import ProcessView
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     ITEMS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from domain.models import ProcessView
+from domain.views import ProcessView
 from tests.conftest import Stack
 from tests.workflows.helpers import gate_moment, kicked_off, launch_moment, nine_utc, view_of
 from workflows.comms import CommsWorkflow

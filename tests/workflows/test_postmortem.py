@@ -7,10 +7,10 @@ from typing import Any
 
 from config.templates import load_template
 from domain.enums import Decision, ProcessStatus
-from domain.models import ItemState, ProcessView
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from domain.templates import PostmortemTemplate
 from domain.updates import CancelInput, DecisionInput, IssueDoneInput, ItemDoneInput
+from domain.views import ItemState, ProcessView
 from tests.conftest import Stack
 from tests.workflows.helpers import (
     Handle,

@@ -8,7 +8,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from domain.enums import Decision
-from domain.models import ProcessView
+from domain.views import ProcessView
 from tests.conftest import Stack
 from tests.workflows.helpers import ITEMS, VP, Handle, Launch, decide, gate_open, kicked_off, mark_done, view_of
 from workers.temporal import workflow_runner

@@ -12,10 +12,11 @@ from datetime import datetime
 
 from domain.enums import Decision, GateStatus
 from domain.errors import Conflict, Expired, NotFound, SignoffError, Unauthenticated
-from domain.models import ApprovalRecord, GateState, Policy
+from domain.models import Policy
 from domain.rules import gate_outcome, required_approvals
 from domain.templates import GateTemplate, ReviewTemplate
 from domain.updates import DecisionInput
+from domain.views import ApprovalRecord, GateState
 from workflows.steps.refusal import refuse
 
 

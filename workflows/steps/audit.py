@@ -11,7 +11,7 @@ from temporalio import workflow
 
 from domain.audit import AuditBatch, AuditEvent, ProcessSummary, ViewCopy
 from domain.enums import Channel
-from domain.models import ProcessView
+from domain.views import ProcessView
 from workflows.options import AUDIT
 
 with workflow.unsafe.imports_passed_through():

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 from domain.errors import NotFound
-from domain.models import ItemState
 from domain.rules import Notice, schedule
+from domain.views import ItemState
 from workflows.steps.refusal import refuse
 from workflows.steps.timers import wait_until
 

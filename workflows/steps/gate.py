@@ -24,9 +24,9 @@ from typing import Any, ClassVar, NamedTuple
 from temporalio import workflow
 
 from domain.enums import GateStatus, ProcessStatus
-from domain.models import ApprovalRecord, ProcessView
 from domain.rules import local_time
 from domain.updates import DecisionInput, Reminded
+from domain.views import ApprovalRecord, ProcessView
 from workflows.steps.handovers import GateHandOvers
 from workflows.steps.recovery import Recoverable
 from workflows.steps.remind_now import RemindNow

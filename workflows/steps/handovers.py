@@ -3,7 +3,7 @@ backup is asked in place of the silent, an edit replaces, adds or removes approv
 
 `GateHandOvers` is the base of `workflows.steps.gate.GatedProcess`, which runs the rounds; this holds the
 `delegate` update and the approvers' part of an edit (`workflows.steps.edits`). A decision taken in someone's
-place is recorded "by X on behalf of Y" (`domain.models.ApprovalRecord.on_behalf_of`) and counts as theirs.
+place is recorded "by X on behalf of Y" (`domain.views.ApprovalRecord.on_behalf_of`) and counts as theirs.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from domain.backups import stand_in_refusal
 from domain.edits import Change, EditInput, edited_approvers, outcome_with
 from domain.enums import GateStatus
 from domain.errors import Conflict, InvalidField, NotFound, SignoffError, Unauthenticated
-from domain.models import ProcessView
 from domain.updates import DelegateInput
+from domain.views import ProcessView
 from workflows.steps.edits import EditableProcess, FollowUp
 from workflows.steps.refusal import refuse
 

@@ -20,8 +20,8 @@ from temporalio import workflow
 
 from domain.edits import Change, EditInput, item_key
 from domain.errors import Conflict, InvalidField
-from domain.models import ItemState
 from domain.requests import IssueUpdate
+from domain.views import ItemState
 from workflows.steps.checklist import Checklist
 from workflows.steps.edits import EditableProcess, FollowUp
 from workflows.steps.refusal import refuse

@@ -24,7 +24,6 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 
 from domain.enums import Channel
 from domain.errors import Conflict, NotFound, SignoffError
-from domain.models import UndeliveredMessage
 from domain.requests import (
     ApprovalLinkRequest,
     Delivery,
@@ -35,6 +34,7 @@ from domain.requests import (
     TransitionRequest,
     process_label,
 )
+from domain.views import UndeliveredMessage
 from workflows.options import INTEGRATION
 from workflows.steps.audit import AuditTrail
 

@@ -19,9 +19,10 @@ from temporalio import workflow
 
 from domain.enums import ProcessStatus, StepStatus
 from domain.errors import BadInput, Conflict, NotFound
-from domain.models import HeldStep, ProcessView, RecoveryAction
+from domain.models import RecoveryAction
 from domain.rules import local_time
 from domain.updates import CancelInput, RecoverInput
+from domain.views import HeldStep, ProcessView
 from workflows.base import ProcessWorkflow
 from workflows.steps.refusal import refuse
 from workflows.steps.timers import wait_until

@@ -23,10 +23,10 @@ from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_
 
 from domain.enums import Channel, StepStatus
 from domain.errors import Conflict
-from domain.models import ItemState
 from domain.requests import IssueStatuses, StatusRequest
 from domain.rules import Notice
 from domain.updates import IssueDoneInput, ItemDoneInput, Reminded
+from domain.views import ItemState
 from workflows.options import RECONCILE
 from workflows.steps.checklist import Checklist, reconcile
 from workflows.steps.item_edits import ItemEdits

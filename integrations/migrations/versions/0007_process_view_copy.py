@@ -1,6 +1,6 @@
 """A copy of each process's page beside its line of the list, for when the process cannot answer.
 
-`view_fields` is `domain.models.ProcessView` as JSON (less what is worked out
+`view_fields` is `domain.views.ProcessView` as JSON (less what is worked out
 on reading), `view_seq` the last event of the batch it came with, `view_at`
 when the process sent it. All three empty for a process that has sent none
 (one started before this, or one that wrote its trail event by event).
