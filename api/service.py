@@ -220,7 +220,7 @@ class Processes:
 
     async def _live(self, process_id: str, within: timedelta) -> ProcessView:
         """The process's answer to its `view` query, in `within` at most (`api.live.live_view`: once no
-        workflow task of it waits for a worker)."""
+        workflow task of it is pending)."""
         return await live_view(self._handle(process_id), within)
 
     async def mark_done(

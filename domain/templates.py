@@ -97,6 +97,7 @@ def backup_role_problem(gate: GateTemplate, roles: Iterable[str], what: str) -> 
 
 
 HOURS_IN_A_YEAR = 24 * 366
+"""The longest a template may leave between two reconciliation polls."""
 
 
 class TrackerTemplate(Model):
@@ -112,11 +113,13 @@ class TrackerTemplate(Model):
     @field_validator("reconcile_every_hours")
     @classmethod
     def _a_minute_to_a_year(cls, hours: float | None) -> float | None:
-        if hours is not None and hours * 60 < 1 - 1e-9:
+        if hours is None:
+            return hours
+        if hours * 60 < 1 - 1e-9:
             raise ValueError(
                 f"{hours:g} hours is under a minute: poll at most once a minute (0.0167 hours or more), or set none"
             )
-        if hours is not None and hours > HOURS_IN_A_YEAR:
+        if hours > HOURS_IN_A_YEAR:
             raise ValueError(
                 f"{hours:g} hours is over a year: poll at least once a year ({HOURS_IN_A_YEAR} hours), or set none"
             )

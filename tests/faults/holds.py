@@ -18,7 +18,7 @@ ISSUE_PATH = "/rest/api/2/issue"
 ISSUE = f"POST {ISSUE_PATH}"
 SEARCH_PATH = "/rest/api/2/search"
 SEARCHES = frozenset(f"{method} {SEARCH_PATH}{end}" for method in ("GET", "POST") for end in ("", "/jql"))
-"""What counts as a search's retry: another search (the issue's own moves carry its label too)."""
+"""Jira's searches, old and new; a search's retry is another one (the issue's own moves carry its label too)."""
 GATES = {"launch": "go-no-go", "comms": "review", "postmortem": "review", "eol": "pull-the-plug"}
 
 
@@ -121,8 +121,8 @@ def jira_search(marker: Callable[[Process], str], when: Phase) -> Any:
         label = marker_label(marker(p))
         return _hold(
             f"search {when}", "jira", when, label,
-            lambda r: r.what.split(" ", 1)[1].startswith(SEARCH_PATH) and r.detail["jql"].startswith("key in")
-            and label in r.sigs, retry_on=SEARCHES,
+            lambda r: r.what in SEARCHES and r.detail["jql"].startswith("key in") and label in r.sigs,
+            retry_on=SEARCHES,
         )  # fmt: skip
 
     return arm
