@@ -49,6 +49,10 @@ from workflows.postmortem import PostmortemWorkflow
 POSTGRES_URL = os.environ.get("SIGNOFF_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 """The PostgreSQL the store tests also run on (these machines run one on loopback)."""
 
+SERVER_STARTUP = timedelta(seconds=30)
+"""How long a Temporal server a test starts may take to answer: the SDK's own 5 s was passed by a cold binary
+starting beside three other test processes."""
+
 SECRET = "test-secret-key"
 PUBLIC_URL = "http://signoff.test"
 
@@ -68,6 +72,7 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     async with await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
+        test_server_startup_timeout=SERVER_STARTUP,
     ) as environment:
         yield environment
 

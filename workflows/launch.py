@@ -156,7 +156,7 @@ class LaunchWorkflow(AfterLaunch):
             )
         )
         if facts.escalate and workflow.patched(LATE_ESCALATED_AT_KICKOFF):
-            await self.escalate_at_kickoff([self.checklist.items[key] for key in facts.escalate])
+            await self.escalate_at_once([self.checklist.items[key] for key in facts.escalate])
         if self.input.clashes:
             await self.outbound.email(
                 "kickoff:clashes", "launch_clash", [params.owner], "kickoff", clashes=self.input.clashes
@@ -203,16 +203,16 @@ class LaunchWorkflow(AfterLaunch):
             ],
         }
 
-    async def escalate_at_kickoff(self, items: list[ItemState]) -> None:
-        """The owner hears at once of the items already past their escalation when the launch starts: the
-        schedule has no moment left for them."""
-        days_late = min((self.today() - item.due).days for item in items)
+    async def escalate_at_once(self, items: list[ItemState], key: str = "kickoff", step: str = "kickoff") -> None:
+        """The owner hears at once of the items already past their escalation when the launch starts (or, `key`
+        an edit's, when a move earlier put them there): the schedule has no moment left for them."""
+        days_late, at_kickoff = min((self.today() - item.due).days for item in items), step == "kickoff"
         await self.outbound.email(
-            "escalation:kickoff", self.notice_template("escalation"), [self.input.params.owner], "kickoff",
-            kind="escalation", items=item_lines(items), days_late=days_late, at_kickoff=True,
+            f"escalation:{key}", self.notice_template("escalation"), [self.input.params.owner], step,
+            kind="escalation", items=item_lines(items), days_late=days_late, at_kickoff=at_kickoff,
         )  # fmt: skip
         await self.audit.record(
-            "escalation", step="kickoff", kind="escalation", items=[i.key for i in items], at_kickoff=True
+            "escalation", step=step, kind="escalation", items=[i.key for i in items], at_kickoff=at_kickoff
         )
 
     # ---- 2. checklist ---------------------------------------------------------

@@ -3,7 +3,8 @@ beside the story.
 
 `MovableLaunch` adds to `LaunchWorkflow` the parts of `workflows.steps.edits.EditableProcess`'s hooks that move
 ``launch_date``: launch day, the gate's opening (or an open gate's expiry) and every due date follow, and the
-waits plan again (`plan_changes`). The launch keeps its id.
+waits plan again (`plan_changes`). The launch keeps its id. A move earlier that leaves the open items less time
+than their dates assume is fitted into the days left as a late start is (`LAUNCH_MOVED_EARLIER`).
 """
 
 from __future__ import annotations
@@ -16,13 +17,22 @@ from temporalio import workflow
 from domain.edits import Change, EditInput, days_moved
 from domain.enums import GateStatus, StepStatus
 from domain.errors import Conflict, InvalidField
+from domain.late_start import Compression, KickoffFacts, compress
 from domain.launch import LaunchInput
 from domain.requests import IssueUpdate
 from domain.rules import local_time
+from domain.views import ItemState
 from workflows.steps.edits import FollowUp
 from workflows.steps.gate import GatedProcess
 from workflows.steps.refusal import refuse
 from workflows.steps.tracked import TrackedChecklist
+
+LAUNCH_MOVED_EARLIER = "launch-moved-earlier"
+"""The patch for a launch moved earlier than its open items' dates allow: the items still on time whose dates
+would fall before today are fitted into the days left with the ones after them, as a late start's are (the
+template's ``compress_when_late``; a ``checklist_compressed`` event says how), and the owner hears at once of the
+items the move put past their escalation. Called only by such a move; before it, those items were due in the past
+and their passed escalations were never sent."""
 
 
 class MovableLaunch(GatedProcess, TrackedChecklist):
@@ -38,6 +48,14 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
 
     def today(self) -> date:
         """Today, in workflow time (the launch says)."""
+        raise NotImplementedError
+
+    def kickoff_facts(self) -> KickoffFacts:
+        """Which items are late or past their escalation now (the launch says)."""
+        raise NotImplementedError
+
+    async def escalate_at_once(self, items: list[ItemState], key: str = "kickoff", step: str = "kickoff") -> None:
+        """The owner told of `items` past their escalation, now (the launch says)."""
         raise NotImplementedError
 
     def editable(self) -> set[str]:
@@ -64,6 +82,8 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
             f"the launch moves from {old} to {new} ({days_moved(old, new)}): launch day, {follows}, every item's due "
             "date and its reminders follow"
         )
+        if compression := self.compression_for(new):
+            sentence += f"; {compressed(compression)}"
         return [*changes, Change(what="launch_date", before=old.isoformat(), after=new.isoformat(), sentence=sentence)]
 
     def can_add_items(self) -> None:
@@ -79,6 +99,10 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
         if new is None:
             return follow_ups
         old, days = params.launch_date, (new - params.launch_date).days
+        compression = self.compression_for(new)
+        if compression and not workflow.patched(LAUNCH_MOVED_EARLIER):
+            compression = None
+        escalated = set(self.kickoff_facts().escalate)
         self.input.params = params.model_copy(update={"launch_date": new})
         self.launch_at = self.days_from_launch(0)
         self.gate_opens_at = self.days_from_launch(-self.input.template.gate.offset_days)
@@ -91,11 +115,45 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
             self.remind_until = self.launch_at
         self.plan_changes += 1
         moved = self.move_items(days, tag, input)
+        fitted = self.fit_into_the_days_left(compression) if compression else []
         was_open = gate.status == GateStatus.OPEN
-        return [*follow_ups, moved, partial(self.tell_launch_moved, old, new, tag, input, gate.round, was_open)]
+        told = partial(self.tell_launch_moved, old, new, tag, input, gate.round, was_open, compression)
+        return [*follow_ups, *fitted, moved, told, *self.escalations_passed(escalated, tag)]
+
+    def compression_for(self, new: date) -> Compression | None:
+        """How the open items still on time would be fitted into the days left if launch day moved earlier to
+        `new` and one of them would then be due before today (`domain.late_start.compress`, as a late start);
+        None when none would be, or the template keeps its dates. An item already late moves with launch day."""
+        template, old, today = self.input.template, self.input.params.launch_date, self.today()
+        if new >= old or not template.compress_when_late:
+            return None
+        on_time = [(item.key, (item.due - old).days) for item in self.checklist.open_items() if item.due >= today]
+        return compress(on_time, new, today, template.gate.offset_days)
+
+    def fit_into_the_days_left(self, compression: Compression) -> list[FollowUp]:
+        """The moved items' due dates as `compression` says, now; the trail's ``checklist_compressed`` follows."""
+        for item in compression.items:
+            self.checklist.items[item.item].due = item.after
+        return [partial(self.audit.record, "checklist_compressed", step="checklist", **compression.audit())]
+
+    def escalations_passed(self, before: set[str], tag: str) -> list[FollowUp]:
+        """The owner told at once of the open items the move put past their escalation (`before`: those past it
+        already): the schedule has no moment left for them."""
+        open_items = {item.key: item for item in self.checklist.open_items()}
+        passed = [open_items[key] for key in self.kickoff_facts().escalate if key in open_items and key not in before]
+        if not passed or not workflow.patched(LAUNCH_MOVED_EARLIER):
+            return []
+        return [partial(self.escalate_at_once, passed, tag, "checklist")]
 
     async def tell_launch_moved(
-        self, old: date, new: date, tag: str, input: EditInput, round_: int, was_open: bool
+        self,
+        old: date,
+        new: date,
+        tag: str,
+        input: EditInput,
+        round_: int,
+        was_open: bool,
+        compression: Compression | None = None,
     ) -> None:
         """The epic's due date; the owner, the approvers and the stakeholders told; an open gate's approvers still
         to decide get a new link (their old one expires with the old date). A gate the move opened (`was_open`
@@ -113,7 +171,8 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
         people = sorted({params.owner, *params.approvers, *params.stakeholders})
         await self.outbound.email(
             f"{tag}:moved", "changed", people, "checklist", by=input.by, reason=input.reason, items=[],
-            changes=[f"the launch moves from {old} to {new} ({days_moved(old, new)})", when],
+            changes=[f"the launch moves from {old} to {new} ({days_moved(old, new)})", when,
+                     *([compressed(compression)] if compression else [])],
         )  # fmt: skip
         if input.clashes:
             await self.outbound.email(
@@ -122,3 +181,9 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
         opened_by_the_move = not was_open and workflow.patched("launch-moved-asks-once")
         if gate.status == GateStatus.OPEN and gate.round == round_ and gate.waiting_on and not opened_by_the_move:
             await self.request_decisions(gate.waiting_on, asked=(tag, input.by))
+
+
+def compressed(compression: Compression) -> str:
+    """What a move earlier did to the items, in a sentence."""
+    items = f"{len(compression.items)} open item{'s' if len(compression.items) != 1 else ''}"
+    return f"{items} now due between today and launch day, fitted into the {compression.days_left} days left"

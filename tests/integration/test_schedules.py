@@ -37,7 +37,7 @@ from integrations.people import People
 from integrations.store import Store
 from tests.api.conftest import bearer, client_of
 from tests.api.helpers import eventually
-from tests.conftest import PUBLIC_URL, SECRET, Stack
+from tests.conftest import PUBLIC_URL, SECRET, SERVER_STARTUP, Stack
 from workers.temporal import activity_methods, build_worker, find_binary
 
 CREATOR, OTHER, ADMIN, VIEWER = "pm@example.com", "other@example.com", "admin@example.com", "viewer@example.com"
@@ -66,7 +66,10 @@ async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World
     data, templates = tmp_path_factory.mktemp("schedules"), tmp_path_factory.mktemp("templates")
     shutil.copy(PROCESSES / "launch.yaml", templates / "monthly-launch.yaml")
     async with await WorkflowEnvironment.start_local(
-        dev_server_existing_path=find_binary("temporal"), data_converter=pydantic_data_converter, ui=False
+        dev_server_existing_path=find_binary("temporal"),
+        data_converter=pydantic_data_converter,
+        ui=False,
+        dev_server_startup_timeout=SERVER_STARTUP,
     ) as env:
         store = Store.connect(f"sqlite:///{data / 'signoff.db'}")
         task_queue = f"tq-{uuid.uuid4()}"

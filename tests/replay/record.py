@@ -16,12 +16,12 @@ from pathlib import Path
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import running_stack
+from tests.conftest import SERVER_STARTUP, running_stack
 from tests.replay.scenarios import SCENARIOS, BouncingMailer, HeldTracker
 from workers.temporal import find_binary
 
 HISTORIES = Path(__file__).parent / "histories"
-GENERATION = 8
+GENERATION = 9
 """Where new recordings go (`histories/GENERATION/`): bump it with a patch that changes what runs record,
 and keep the older generations for as long as their processes may run."""
 
@@ -29,7 +29,9 @@ and keep the older generations for as long as their processes may run."""
 async def record(names: list[str]) -> None:
     for name in names:  # a server per run, as in the tests: a run's leftovers never hold the next one's clock
         async with await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=find_binary("temporal-test-server"), data_converter=pydantic_data_converter
+            test_server_existing_path=find_binary("temporal-test-server"),
+            data_converter=pydantic_data_converter,
+            test_server_startup_timeout=SERVER_STARTUP,
         ) as env:
             with tempfile.TemporaryDirectory() as scratch:
                 async with running_stack(env, Path(scratch), tracker=HeldTracker, mailer=BouncingMailer) as stack:

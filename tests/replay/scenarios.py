@@ -510,7 +510,8 @@ async def launch_edited(stack: Stack) -> Handle:
 
 async def launch_moved_near(stack: Stack) -> Handle:
     """Moved from ten days away to two, so its gate opens at once: each approver asked once (patch
-    ``launch-moved-asks-once``); cancelled at the gate."""
+    ``launch-moved-asks-once``) and its items fitted into the two days left (``launch-moved-earlier``); cancelled
+    at the gate."""
     handle = await stack.start_launch(days_ahead=10, product="Replay Moved Near")
     await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
     await _settled(handle, "kickoff")
@@ -519,6 +520,23 @@ async def launch_moved_near(stack: Stack) -> Handle:
     await handle.execute_update("edit", EditInput(launch_date=near, by="pm@example.com", reason="Ready early."))
     await _until(lambda: _count(stack, handle, "edited") == 1, "the edit")
     await _until(lambda: _count(stack, handle, "approval_requested") >= 1, "the gate to open")
+    await _settled(handle, "kickoff")  # (done long since: this waits for the move's follow-ups)
+    return await _cancel(handle, "Folded into the next release.")
+
+
+async def launch_moved_earlier(stack: Stack) -> Handle:
+    """The template's dates kept (`compress_when_late: false`), moved from 30 days away to 5: the owner hears at
+    once of the items the move put past their escalation (patch ``launch-moved-earlier``); cancelled. (Its
+    compressing side is `launch-moved-near`'s.)"""
+    handle = await stack.start_launch(
+        days_ahead=30, product="Replay Moved Earlier", overrides={"compress_when_late": False}
+    )
+    await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
+    await _settled(handle, "kickoff")
+    view = await handle.query("view", result_type=ProcessView)
+    early = date.fromisoformat(view.params["launch_date"]) - timedelta(days=25)
+    await handle.execute_update("edit", EditInput(launch_date=early, by="pm@example.com", reason="Ready early."))
+    await _until(lambda: _count(stack, handle, "escalation") == 1, "the escalation of what the move made late")
     await _settled(handle, "kickoff")  # (done long since: this waits for the move's follow-ups)
     return await _cancel(handle, "Folded into the next release.")
 
@@ -708,6 +726,7 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch-open-items-retrospective": launch_open_items_retrospective,
     "launch-edited": launch_edited,
     "launch-moved-near": launch_moved_near,
+    "launch-moved-earlier": launch_moved_earlier,
     "launch-delegated": launch_delegated,
     "launch-backups": launch_backups,
     "launch-items-edited": launch_items_edited,
