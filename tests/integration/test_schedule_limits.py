@@ -3,6 +3,7 @@ back in signoff's words, and one person (and signoff in all) may keep only so ma
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -85,3 +86,11 @@ async def test_one_person_keeps_only_so_many_schedules_and_signoff_only_so_many_
         f"signoff keeps at most {len(theirs)} schedules and has "
     )
     assert all(s["next_runs"] for s in theirs), "the list shows each one whole"
+
+
+async def test_a_burst_of_creates_by_one_person_keeps_to_their_limit(api: httpx.AsyncClient, world: World) -> None:
+    """Temporal's list lags a second behind a create: creates sent at once each counted the others out, and a burst
+    made more than the limit."""
+    answers = await asyncio.gather(*(make_as(api, world, "burst@example.com") for _ in range(MAX_PER_CREATOR + 3)))
+
+    assert sorted(answer.status_code for answer in answers) == [201] * MAX_PER_CREATOR + [409] * 3
