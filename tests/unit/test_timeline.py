@@ -75,3 +75,13 @@ def test_the_text_says_what_it_assumes_and_puts_each_message_under_its_day() -> 
         "         | Hi",
         "  09:00  completed",
     ]
+
+
+def test_a_preview_stopped_short_says_so_under_the_header() -> None:
+    plan = Plan(
+        id="eol-x", kind="eol", title="End of life: X", assumes="assuming every approver approves when asked",
+        status="running", starts=NINE, ends=NINE, seconds=88.0, stopped_short="A preview follows a process up to …",
+        timeline=[],
+    )  # fmt: skip
+
+    assert plan_text(plan).splitlines()[4:] == ["A preview follows a process up to …."]
