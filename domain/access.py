@@ -59,12 +59,17 @@ class Caller(BaseModel):
 
     @property
     def actor(self) -> str:
-        """The audit trail's actor: the email, and the token's name when a token acted."""
+        """The audit trail's actor: the email, and the token's name when a token acted (`person_of` reads it)."""
         return f"{self.email} ({self.via})" if self.via.startswith("token ") else self.email
 
     def is_(self, email: str | None) -> bool:
         """Whether this caller is the person `email` (emails compare lower-cased, as process parameters keep them)."""
         return bool(email) and self.email.lower() == str(email).strip().lower()
+
+
+def person_of(actor: str) -> str:
+    """The person a trail's actor names (`Caller.actor`): ``pm@x.com (token release-bot)`` is ``pm@x.com``."""
+    return actor.split(" (token ", 1)[0]
 
 
 class Need(StrEnum):

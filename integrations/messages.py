@@ -17,6 +17,7 @@ import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from domain.access import person_of
 from domain.words import count, label, plural, received
 from integrations.ports import Rendered
 
@@ -39,9 +40,7 @@ def as_people_see_it(context: dict[str, object]) -> dict[str, object]:
     (``pm@x.com (token release-bot)``, `domain.access.Caller.actor`), which is the operator's business, not
     the recipients'."""
     by = context.get("by")
-    if isinstance(by, str) and " (token " in by:
-        return context | {"by": by.split(" (token ", 1)[0]}
-    return context
+    return context | {"by": person_of(by)} if isinstance(by, str) else context
 
 
 class TemplateRenderer:
