@@ -210,6 +210,7 @@ class LaunchWorkflow(AfterLaunch):
         await self.outbound.email(
             f"escalation:{key}", self.notice_template("escalation"), [self.input.params.owner], step,
             kind="escalation", items=item_lines(items), days_late=days_late, at_kickoff=at_kickoff,
+            **({} if at_kickoff else {"moved": True}),
         )  # fmt: skip
         await self.audit.record(
             "escalation", step=step, kind="escalation", items=[i.key for i in items], at_kickoff=at_kickoff

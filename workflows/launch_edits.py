@@ -9,6 +9,7 @@ than their dates assume is fitted into the days left as a late start is (`LAUNCH
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from functools import partial
 
@@ -17,22 +18,28 @@ from temporalio import workflow
 from domain.edits import Change, EditInput, days_moved
 from domain.enums import GateStatus, StepStatus
 from domain.errors import Conflict, InvalidField
-from domain.late_start import Compression, KickoffFacts, compress
+from domain.late_start import Compression, KickoffFacts, MovedItem, compress
 from domain.launch import LaunchInput
 from domain.requests import IssueUpdate
 from domain.rules import local_time
 from domain.views import ItemState
+from domain.words import count
 from workflows.steps.edits import FollowUp
 from workflows.steps.gate import GatedProcess
 from workflows.steps.refusal import refuse
 from workflows.steps.tracked import TrackedChecklist
 
 LAUNCH_MOVED_EARLIER = "launch-moved-earlier"
-"""The patch for a launch moved earlier than its open items' dates allow: the items still on time whose dates
-would fall before today are fitted into the days left with the ones after them, as a late start's are (the
-template's ``compress_when_late``; a ``checklist_compressed`` event says how), and the owner hears at once of the
-items the move put past their escalation. Called only by such a move; before it, those items were due in the past
-and their passed escalations were never sent."""
+"""The patch for a launch moved earlier with items open that are late, or that the move would make due before
+today: a late item keeps its date (a move does not make it later still); the items still on time are fitted into
+the days left before launch day, as a late start's are (the template's ``compress_when_late``; a
+``checklist_compressed`` event says how); and the owner hears at once of the items the move put past their
+escalation. Called only by such a move; before it, every item moved, into the past too, and the escalations it
+passed were never sent."""
+
+ADDED_ITEMS_KEEP_THEIR_DATES = "edit-added-items-keep-their-dates"
+"""The patch for an edit that adds items and moves the launch at once: the added items are due when the edit says
+(their dates are given for the new plan). Called only by such an edit; before it, they moved with the others."""
 
 
 class MovableLaunch(GatedProcess, TrackedChecklist):
@@ -82,7 +89,7 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
             f"the launch moves from {old} to {new} ({days_moved(old, new)}): launch day, {follows}, every item's due "
             "date and its reminders follow"
         )
-        if compression := self.compression_for(new):
+        if compression := self.compression_for(new):  # (the items this edit adds are not in the checklist yet)
             sentence += f"; {compressed(compression)}"
         return [*changes, Change(what="launch_date", before=old.isoformat(), after=new.isoformat(), sentence=sentence)]
 
@@ -94,14 +101,19 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
     def apply_edit(self, input: EditInput, tag: str) -> list[FollowUp]:
         """The new date, now: launch day, the gate's opening (or an open gate's expiry), every due date; the waits
         plan again (`plan_changes`). The tracker and the people follow beside the story."""
+        had = set(self.checklist.items)
         follow_ups = super().apply_edit(input, tag)
         params, new = self.input.params, input.launch_date
         if new is None:
             return follow_ups
         old, days = params.launch_date, (new - params.launch_date).days
-        compression = self.compression_for(new)
-        if compression and not workflow.patched(LAUNCH_MOVED_EARLIER):
-            compression = None
+        added = set(self.checklist.items) - had
+        if added and not workflow.patched(ADDED_ITEMS_KEEP_THEIR_DATES):
+            added = set()
+        late = {item.key for item in self.checklist.open_items() if item.due < self.today()} - added
+        compression = self.compression_for(new, added)
+        if (compression or (late and new < old)) and not workflow.patched(LAUNCH_MOVED_EARLIER):
+            late, compression = set(), None
         escalated = set(self.kickoff_facts().escalate)
         self.input.params = params.model_copy(update={"launch_date": new})
         self.launch_at = self.days_from_launch(0)
@@ -114,21 +126,33 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
             gate.expires_at = self.launch_at + timedelta(days=self.input.template.gate.hold_days)
             self.remind_until = self.launch_at
         self.plan_changes += 1
-        moved = self.move_items(days, tag, input)
+        moved = self.move_items(days, tag, input, keep=added | (late if new < old else set()))
         fitted = self.fit_into_the_days_left(compression) if compression else []
         was_open = gate.status == GateStatus.OPEN
         told = partial(self.tell_launch_moved, old, new, tag, input, gate.round, was_open, compression)
         return [*follow_ups, *fitted, moved, told, *self.escalations_passed(escalated, tag)]
 
-    def compression_for(self, new: date) -> Compression | None:
-        """How the open items still on time would be fitted into the days left if launch day moved earlier to
-        `new` and one of them would then be due before today (`domain.late_start.compress`, as a late start);
-        None when none would be, or the template keeps its dates. An item already late moves with launch day."""
+    def compression_for(self, new: date, added: Collection[str] = ()) -> Compression | None:
+        """How the open items still on time and due before launch day would be fitted into the days left if
+        launch day moved earlier to `new` and one of them would then be due before today
+        (`domain.late_start.compress`, as a late start); each item's ``before`` is its date before the move, and
+        only the items it changes are named. None when none would be, or the template keeps its dates. An item
+        already late, one due on or after launch day, and one this edit adds (`added`) are not fitted."""
         template, old, today = self.input.template, self.input.params.launch_date, self.today()
         if new >= old or not template.compress_when_late:
             return None
-        on_time = [(item.key, (item.due - old).days) for item in self.checklist.open_items() if item.due >= today]
-        return compress(on_time, new, today, template.gate.offset_days)
+        items = [item for item in self.checklist.open_items() if item.due >= today and item.due < old]
+        items = [item for item in items if item.key not in added]
+        compression = compress([(i.key, (i.due - old).days) for i in items], new, today, template.gate.offset_days)
+        if compression is None:
+            return None
+        due = {item.key: item.due for item in items}
+        changed = [
+            MovedItem(item=m.item, before=due[m.item], after=m.after)
+            for m in compression.items
+            if m.after != m.before  # (`before` here: its date moved with launch day)
+        ]
+        return compression.model_copy(update={"items": changed})
 
     def fit_into_the_days_left(self, compression: Compression) -> list[FollowUp]:
         """The moved items' due dates as `compression` says, now; the trail's ``checklist_compressed`` follows."""
@@ -185,5 +209,5 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
 
 def compressed(compression: Compression) -> str:
     """What a move earlier did to the items, in a sentence."""
-    items = f"{len(compression.items)} open item{'s' if len(compression.items) != 1 else ''}"
-    return f"{items} now due between today and launch day, fitted into the {compression.days_left} days left"
+    items, left = count(len(compression.items), "open item"), count(compression.days_left, "day")
+    return f"{items} fitted into the {left} left before launch day, none due before today"

@@ -525,18 +525,24 @@ async def launch_moved_near(stack: Stack) -> Handle:
 
 
 async def launch_moved_earlier(stack: Stack) -> Handle:
-    """The template's dates kept (`compress_when_late: false`), moved from 30 days away to 5: the owner hears at
-    once of the items the move put past their escalation (patch ``launch-moved-earlier``); cancelled. (Its
-    compressing side is `launch-moved-near`'s.)"""
+    """The template's dates kept (`compress_when_late: false`), three days in (its first item a day late), moved
+    from 27 days away to 5 with an item added: the late item keeps its date, the added one is due when the edit
+    says (``edit-added-items-keep-their-dates``), and the owner hears at once of the items the move put past their
+    escalation (``launch-moved-earlier``); cancelled. (Its compressing side is `launch-moved-near`'s.)"""
     handle = await stack.start_launch(
         days_ahead=30, product="Replay Moved Earlier", overrides={"compress_when_late": False}
     )
     await _until(lambda: _count(stack, handle, "issue_created") == 13, "the kickoff")
     await _settled(handle, "kickoff")
+    await stack.env.sleep(timedelta(days=3))
     view = await handle.query("view", result_type=ProcessView)
-    early = date.fromisoformat(view.params["launch_date"]) - timedelta(days=25)
-    await handle.execute_update("edit", EditInput(launch_date=early, by="pm@example.com", reason="Ready early."))
+    early = date.fromisoformat(view.params["launch_date"]) - timedelta(days=22)
+    added = NewItem(title="Press kit", owner="writer@example.com", due=early - timedelta(days=1))
+    await handle.execute_update(
+        "edit", EditInput(launch_date=early, add_items=[added], by="pm@example.com", reason="Ready early.")
+    )
     await _until(lambda: _count(stack, handle, "escalation") == 1, "the escalation of what the move made late")
+    await _until(lambda: _count(stack, handle, "issue_created") == 14, "the added item's issue")
     await _settled(handle, "kickoff")  # (done long since: this waits for the move's follow-ups)
     return await _cancel(handle, "Folded into the next release.")
 

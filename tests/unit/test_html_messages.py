@@ -343,6 +343,17 @@ def test_escalation_at_kickoff_says_the_items_were_late_when_the_launch_started(
     assert subject == "Escalation: launch items for Acme Analytics 2.0 are already 3 days overdue"
 
 
+def test_escalation_after_a_move_earlier_says_the_move_put_the_items_there(renderer: TemplateRenderer) -> None:
+    text, html = render(renderer, "escalation", moved=True, days_late=5)
+    words = _Page.read(html).words
+    for fact in (
+        "The launch of Acme Analytics 2.0 moved earlier, to 2026-12-15, which puts these items 5 days or more past",
+        "Their owners were told of their new dates.",
+    ):
+        assert fact in " ".join(text.split()) and fact in words
+    assert "have been reminded" not in text
+
+
 def test_a_kickoff_email_asked_for_before_the_change_still_renders(renderer: TemplateRenderer) -> None:
     """A launch whose kickoff was under way when the change was deployed asks for the email with its items alone."""
     rendered = renderer.render("kickoff_owner", BASE | {"items": ITEMS})

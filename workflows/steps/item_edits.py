@@ -10,7 +10,7 @@ reminder, so the new owner is the one reminded.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Iterable
+from collections.abc import Collection, Coroutine, Iterable
 from datetime import timedelta
 from functools import partial
 from itertools import groupby
@@ -107,12 +107,14 @@ class ItemEdits(EditableProcess):
 
     # ---- moving due dates ---------------------------------------------------------------
 
-    def move_items(self, days: int, tag: str, input: EditInput) -> FollowUp:
-        """Every item due `days` later (earlier, if negative), now; the open items' issues follow, and their owners
-        hear of their new dates. Returns the follow-up."""
+    def move_items(self, days: int, tag: str, input: EditInput, keep: Collection[str] = ()) -> FollowUp:
+        """Every item but those to `keep` where they are due `days` later (earlier, if negative), now; the open
+        items' issues follow, and their owners hear of their new dates. Returns the follow-up."""
         for item in self.checklist.items.values():
-            item.due += timedelta(days=days)
-        return partial(self.tell_moved, self.checklist.open_items(), tag, input)
+            if item.key not in keep:
+                item.due += timedelta(days=days)
+        moved = [item for item in self.checklist.open_items() if item.key not in keep]
+        return partial(self.tell_moved, moved, tag, input)
 
     async def tell_moved(self, items: list[ItemState], tag: str, input: EditInput) -> None:
         """The open items' issues get their new due dates; each owner is emailed their items' new dates."""
