@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +46,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.schedule_room import ScheduleRoom
 from api.schedule_runs import ScheduledStarts
 from api.schedule_specs import refused, schedule_spec
 from api.schemas import ScheduleRequest
@@ -80,20 +80,6 @@ MEMO = "signoff"
 CATCH_UP = timedelta(days=1)
 """How late a run missed while Temporal was down may still be made."""
 
-MAX_PER_CREATOR = 10
-"""How many schedules one person may have. A team's recurring processes are a handful each (a monthly release, a
-quarterly review, a weekly status message): ten leaves room for every real one, and stops a script or a slip from
-making dozens in seconds, each of which every list and page then pays for."""
-
-MAX_SCHEDULES = 100
-"""How many schedules signoff keeps in all. Listing them asks Temporal for each one's current state (its list lags
-a second behind a pause or a delete), so the list's cost grows with their number; a hundred is ten people at their
-limit, and keeps ``GET /api/schedules`` and the page in tens of milliseconds."""
-
-LISTED_WITHIN = 10.0
-"""Seconds a schedule made here is counted from this process's own memory until Temporal's list shows it (the list
-lags about a second behind a create; a burst of creates would each see the count before the others)."""
-
 LIST_AT_ONCE = 8
 """How many schedules a list asks Temporal about at once: enough to hide the round trips, not so many that one
 list floods Temporal's frontend while everyone else waits."""
@@ -117,10 +103,7 @@ class Schedules:
     def __init__(self, processes: Processes, store: Store) -> None:
         self.processes = processes
         self.store = store
-        self._making = asyncio.Lock()
-        """Held from counting a creator's schedules until theirs is made: one create at a time is counted."""
-        self._made: dict[str, tuple[str, float]] = {}
-        """The schedules made here and not yet listed by Temporal, by name: their creator and when (`LISTED_WITHIN`)."""
+        self.room = ScheduleRoom()
 
     async def create(self, request: ScheduleRequest, params: dict[str, Any], caller: Caller) -> ScheduleView:
         """Make a schedule of `request` with `params` (the owner already the caller's, `owned_by_caller`).
@@ -128,8 +111,9 @@ class Schedules:
         Raises:
             UnknownKind: no such kind.
             ParamsError: naming the field: `every`, `cron`, `time_zone`, `name`, or a parameter of the first run.
-            Conflict: a schedule of that name exists; or the caller has `MAX_PER_CREATOR` schedules, or signoff
-                `MAX_SCHEDULES`.
+            Conflict: a schedule of that name exists; or the caller has as many schedules as one may, or signoff
+                as many as it keeps (`api.schedule_room`).
+            Unavailable: Temporal did not answer, or the creates before this one took too long.
         """
         if request.kind not in KINDS:
             raise UnknownKind(request.kind, list(KINDS))
@@ -160,10 +144,10 @@ class Schedules:
             state=ScheduleState(paused=True, note=CHECKING),
         )
         try:
-            async with self._making:
-                await self._check_room(caller.email)
+            async with self.room.turn():
+                self.room.check(await self._creators(), caller.email)
                 handle = await self.processes.client.create_schedule(name, schedule, memo={MEMO: memo})
-                self._made[name] = (caller.email, time.monotonic())
+                self.room.made(name, caller.email)
         except ScheduleAlreadyRunningError:
             raise Conflict(f"a schedule named {name} exists: choose another name, or delete that one first") from None
         except RPCError as err:
@@ -175,7 +159,7 @@ class Schedules:
             first = await asyncio.to_thread(self._check_runs, memo, caller.actor, times)
             await handle.unpause(note="")
         except BaseException:
-            self._made.pop(name, None)
+            self.room.forget(name)
             with contextlib.suppress(RPCError):
                 await handle.delete()
             raise
@@ -231,35 +215,16 @@ class Schedules:
         except RPCError as err:
             raise _translated(err, "") from None
 
-    async def _check_room(self, creator: str) -> None:
-        """Refuse a new schedule of `creator`'s past `MAX_PER_CREATOR`, or past `MAX_SCHEDULES` in all (counted
-        from Temporal's list, with the memo it carries: no call per schedule; and the ones made here it does not
-        list yet).
-
-        Raises:
-            Conflict: saying which limit, and what to do.
-        """
-        entries = await self._listed()
-        listed, now = {entry.id for entry in entries}, time.monotonic()
-        self._made = {
-            name: made for name, made in self._made.items() if name not in listed and now - made[1] < LISTED_WITHIN
-        }
-        total = len(entries) + len(self._made)
-        if total >= MAX_SCHEDULES:
-            raise Conflict(
-                f"signoff keeps at most {MAX_SCHEDULES} schedules and has {total}: delete one that is no "
-                "longer needed first"
-            )
-        mine = sum(made_by == creator for made_by, _ in self._made.values())
-        for entry in entries:
+    async def _creators(self) -> dict[str, str | None]:
+        """Each of signoff's schedules Temporal lists, with its creator from the memo the list carries (no call per
+        schedule; None when the memo does not read)."""
+        creators: dict[str, str | None] = {}
+        for entry in await self._listed():
+            memo = None
             with contextlib.suppress(Exception):  # a memo that does not read is nobody's
                 memo = await entry.memo_value(MEMO, None, type_hint=ScheduleMemo)
-                mine += memo is not None and memo.created_by == creator
-        if mine >= MAX_PER_CREATOR:
-            raise Conflict(
-                f"{creator} has {mine} schedules, the most one person may have ({MAX_PER_CREATOR}): delete or "
-                "reuse one first"
-            )
+            creators[entry.id] = memo.created_by if memo else None
+        return creators
 
     async def get(self, name: str, with_trail: bool = False) -> ScheduleView:
         """One schedule, and (`with_trail`) its whole trail.
@@ -299,7 +264,7 @@ class Schedules:
         """Delete a schedule; the processes it started go on, and its trail stays."""
         await self._describe(name)
         await self._act(name, lambda handle: handle.delete())
-        self._made.pop(name, None)
+        self.room.forget(name)
         await self._note(name, caller, "schedule_deleted", {}, "deleted")
 
     async def _act(self, name: str, change: Callable[[ScheduleHandle], Awaitable[None]]) -> None:

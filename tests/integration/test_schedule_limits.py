@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api import schedules as service
-from api.schedules import MAX_PER_CREATOR
+from api import schedule_room as room
+from api.schedule_room import MAX_PER_CREATOR
 from tests.api.helpers import eventually
 from tests.integration.test_schedules import CREATOR, World, api, release, today, world
 
@@ -73,7 +73,7 @@ async def test_one_person_keeps_only_so_many_schedules_and_signoff_only_so_many_
     theirs = await eventually(all_listed, "every schedule listed", 30)
     one_more = await make_as(api, world, BUSY)
     someone_else = await make_as(api, world, "calm@example.com")
-    monkeypatch.setattr(service, "MAX_SCHEDULES", len(theirs))
+    monkeypatch.setattr(room, "MAX_SCHEDULES", len(theirs))
     full = await make_as(api, world, "late@example.com")
 
     assert one_more.status_code == 409, one_more.text
