@@ -12,8 +12,9 @@ import httpx
 from domain.models import MAX_APPROVERS
 from tests.api.helpers import launch_params
 
-LOOSELY = 2.0
-"""Seconds a refusal may take on a noisy machine; before the limits, 100,000 approvers took minutes."""
+LOOSELY = 5.0
+"""Seconds a refusal may take on a noisy machine (four test processes on two cores); before the limits, 100,000
+approvers took minutes."""
 
 
 async def start(client: httpx.AsyncClient, kind: str, params: dict[str, Any]) -> tuple[httpx.Response, float]:
@@ -29,9 +30,7 @@ def refusals(response: httpx.Response) -> dict[tuple[str, ...], str]:
     return {tuple(e["loc"]): e["msg"] for e in response.json()["detail"]}
 
 
-async def test_100000_approvers_are_a_422_naming_the_field_in_well_under_a_second(
-    app_client: httpx.AsyncClient, today: date
-) -> None:
+async def test_100000_approvers_are_a_422_naming_the_field_at_once(app_client: httpx.AsyncClient, today: date) -> None:
     approvers = [f"approver{n}@example.com" for n in range(100_000)]  # the issue's probe: 2.5 MB of JSON
     assert len(json.dumps(approvers)) > 2_500_000
 
