@@ -23,7 +23,7 @@ import pytest
 from config.templates import Templates, load_template
 from domain.errors import Unavailable
 from tests.api.helpers import launch_params
-from tests.api.test_plans import no_preview_running  # noqa: F401  (each test starts with the slot free)
+from tests.api.test_plans import PREVIEW, no_preview_running  # noqa: F401  (each test starts with the slot free)
 from workers import preview, preview_check
 from workers.plan_server import FOLDER_PREFIX
 
@@ -41,11 +41,13 @@ def eol_params(today: date, shutdown_in: int, approvers: int = 2) -> dict[str, A
 async def test_an_end_of_life_ten_years_away_is_previewed_as_far_as_a_preview_reaches_saying_so(
     app_client: httpx.AsyncClient, today: date, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(preview_check, "PER_DAY", 3.0)  # (a reach of 29 days, so the test takes seconds)
-    reach = int((preview.BUDGET - preview.PER_DECIDER * 2) / 3.0)
+    monkeypatch.setattr(preview_check, "PER_DAY", 6.0)  # (a reach of 14 days, so the test takes seconds)
+    reach = int((preview.BUDGET - preview.PER_DECIDER * 2) / 6.0)
     shutdown = today + timedelta(days=3650)
 
-    answer = await app_client.post("/api/plans", json={"kind": "eol", "params": eol_params(today, 3650)})
+    answer = await app_client.post(
+        "/api/plans", json={"kind": "eol", "params": eol_params(today, 3650)}, extensions=PREVIEW
+    )
 
     assert answer.status_code == 200, answer.text
     plan = answer.json()
