@@ -331,27 +331,30 @@ def test_ended_without_reason_or_actor(renderer: TemplateRenderer) -> None:
 # ---- a launch started late (issue #14): what its kickoff says ---------------------------------------------------
 
 
-def test_escalation_at_kickoff_says_the_items_were_late_when_the_launch_started(renderer: TemplateRenderer) -> None:
-    text, html = render(renderer, "escalation", at_kickoff=True, days_late=5)
+@pytest.mark.parametrize(
+    ("why", "facts"),
+    [
+        ({"at_kickoff": True}, ("The launch of Acme Analytics 2.0 on 2026-12-15 started with these items already 5 "
+                                "days or more past their", "Their owners were told at kickoff.")),
+        ({"moved": True}, ("The launch of Acme Analytics 2.0 moved earlier, to 2026-12-15, which puts these items 5 "
+                           "days or more past", "Their owners were told of their new dates.")),
+    ],
+    ids=["at-kickoff", "moved-earlier"],
+)  # fmt: skip
+def test_an_escalation_at_once_says_why_the_items_are_already_past_it(
+    renderer: TemplateRenderer, why: dict[str, bool], facts: tuple[str, str]
+) -> None:
+    """At kickoff (a launch started late) or after a move earlier: not "the owners have been reminded"."""
+    text, html = render(renderer, "escalation", days_late=5, **why)
     words = _Page.read(html).words
-    for fact in (
-        "The launch of Acme Analytics 2.0 on 2026-12-15 started with these items already 5 days or more past their",
-        "Their owners were told at kickoff.",
-    ):
-        assert fact in " ".join(text.split()) and fact in words
-    subject = renderer.render("escalation", BASE | CONTEXTS["escalation"] | {"at_kickoff": True}).subject
-    assert subject == "Escalation: launch items for Acme Analytics 2.0 are already 3 days overdue"
-
-
-def test_escalation_after_a_move_earlier_says_the_move_put_the_items_there(renderer: TemplateRenderer) -> None:
-    text, html = render(renderer, "escalation", moved=True, days_late=5)
-    words = _Page.read(html).words
-    for fact in (
-        "The launch of Acme Analytics 2.0 moved earlier, to 2026-12-15, which puts these items 5 days or more past",
-        "Their owners were told of their new dates.",
-    ):
+    for fact in facts:
         assert fact in " ".join(text.split()) and fact in words
     assert "have been reminded" not in text
+
+
+def test_an_escalation_at_kickoff_says_already_in_its_subject(renderer: TemplateRenderer) -> None:
+    subject = renderer.render("escalation", BASE | CONTEXTS["escalation"] | {"at_kickoff": True}).subject
+    assert subject == "Escalation: launch items for Acme Analytics 2.0 are already 3 days overdue"
 
 
 def test_a_kickoff_email_asked_for_before_the_change_still_renders(renderer: TemplateRenderer) -> None:
