@@ -106,15 +106,15 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
         params, new = self.input.params, input.launch_date
         if new is None:
             return follow_ups
-        old, days = params.launch_date, (new - params.launch_date).days
+        old, days, earlier = params.launch_date, (new - params.launch_date).days, new < params.launch_date
         added = set(self.checklist.items) - had
         if added and not workflow.patched(ADDED_ITEMS_KEEP_THEIR_DATES):
             added = set()
-        late = {item.key for item in self.checklist.open_items() if item.due < self.today()} - added
+        late = {i.key for i in self.checklist.open_items() if earlier and i.due < self.today() and i.key not in added}
         compression = self.compression_for(new, added)
-        if (compression or (late and new < old)) and not workflow.patched(LAUNCH_MOVED_EARLIER):
+        if (compression or late) and not workflow.patched(LAUNCH_MOVED_EARLIER):
             late, compression = set(), None
-        escalated = set(self.kickoff_facts().escalate)
+        escalated = set(self.kickoff_facts().escalate) if earlier else set()  # (a move later passes none)
         self.input.params = params.model_copy(update={"launch_date": new})
         self.launch_at = self.days_from_launch(0)
         self.gate_opens_at = self.days_from_launch(-self.input.template.gate.offset_days)
@@ -126,11 +126,12 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
             gate.expires_at = self.launch_at + timedelta(days=self.input.template.gate.hold_days)
             self.remind_until = self.launch_at
         self.plan_changes += 1
-        moved = self.move_items(days, tag, input, keep=added | (late if new < old else set()))
+        moved = self.move_items(days, tag, input, keep=added | late)
         fitted = self.fit_into_the_days_left(compression) if compression else []
         was_open = gate.status == GateStatus.OPEN
         told = partial(self.tell_launch_moved, old, new, tag, input, gate.round, was_open, compression)
-        return [*follow_ups, *fitted, moved, told, *self.escalations_passed(escalated, tag)]
+        passed = self.escalations_passed(escalated, tag) if earlier else []
+        return [*follow_ups, *fitted, moved, told, *passed]
 
     def compression_for(self, new: date, added: Collection[str] = ()) -> Compression | None:
         """How the open items still on time and due before launch day would be fitted into the days left if
@@ -141,8 +142,7 @@ class MovableLaunch(GatedProcess, TrackedChecklist):
         template, old, today = self.input.template, self.input.params.launch_date, self.today()
         if new >= old or not template.compress_when_late:
             return None
-        items = [item for item in self.checklist.open_items() if item.due >= today and item.due < old]
-        items = [item for item in items if item.key not in added]
+        items = [item for item in self.checklist.open_items() if today <= item.due < old and item.key not in added]
         compression = compress([(i.key, (i.due - old).days) for i in items], new, today, template.gate.offset_days)
         if compression is None:
             return None
