@@ -7,9 +7,11 @@ Every test on the time-skipping server starts at the same pinned moment
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import os
+import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -280,3 +282,23 @@ async def stack(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Stack
     """A stack on the session's shared time-skipping server."""
     async with running_stack(env, tmp_path) as running:
         yield running
+
+
+TEARDOWN_LIMIT = 120.0
+"""Seconds a test's teardown may take. A failing test disarms pytest-timeout's timer and pytest's faulthandler
+(both stop at ``pytest_exception_interact``, for a debugger), so a teardown that then hangs — a worker or a
+server that never stops — hung a whole CI run; this arms a watchdog of its own for every teardown."""
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """End the test process, every thread's stack on the real stderr, when a teardown passes `TEARDOWN_LIMIT`
+    (pytest-xdist then names the test and goes on)."""
+    from _pytest.faulthandler import fault_handler_stderr_fd_key
+
+    fd = item.config.stash.get(fault_handler_stderr_fd_key, None)
+    faulthandler.dump_traceback_later(TEARDOWN_LIMIT, exit=True, file=fd if fd is not None else sys.__stderr__)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
