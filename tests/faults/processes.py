@@ -12,8 +12,10 @@ under the same update id, which Temporal answers once).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -117,17 +119,39 @@ class Process:
 
 # ---- asking the workflow, across restarts ------------------------------------------------
 
+WAITING: ContextVar[list[str] | None] = ContextVar("waiting", default=None)
+"""What the drivers of one scenario wait for now (`run_kills` sets a list: a stall's failure names the waits)."""
+
+
+@contextlib.contextmanager
+def waiting(what: str) -> Iterator[None]:
+    """Name `what` the current driver waits for while it waits."""
+    box = WAITING.get()
+    if box is not None:
+        box.append(what)
+    try:
+        yield
+    except asyncio.CancelledError:
+        raise  # cut by the scenario's time limit: left in the list, for the failure's message
+    except BaseException:
+        if box is not None:
+            box.remove(what)
+        raise
+    if box is not None:
+        box.remove(what)
+
 
 async def patiently(call: Callable[[], Awaitable[T]], what: str, timeout: float = PATIENCE) -> T:
     """`call` until it answers: a query fails while no worker runs, an RPC while Temporal restarts."""
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await asyncio.wait_for(call(), ASK.total_seconds())
-        except RETRIED as err:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{what}: no answer in {timeout:.0f}s ({type(err).__name__}: {err})") from err
-        await asyncio.sleep(0.3)
+    with waiting(what):
+        while True:
+            try:
+                return await asyncio.wait_for(call(), ASK.total_seconds())
+            except RETRIED as err:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{what}: no answer in {timeout:.0f}s ({type(err).__name__}: {err})") from err
+            await asyncio.sleep(0.3)
 
 
 async def view_of(rig: Rig, workflow_id: str) -> ProcessView:
@@ -140,13 +164,14 @@ async def view_of(rig: Rig, workflow_id: str) -> ProcessView:
 async def until(check: Callable[[], Awaitable[T | None]], what: str, timeout: float = PATIENCE) -> T:
     """Poll `check` until it gives something truthy."""
     deadline = time.monotonic() + timeout
-    while True:
-        found = await check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.3)
+    with waiting(what):
+        while True:
+            found = await check()
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.3)
 
 
 async def update(rig: Rig, workflow_id: str, name: str, arg: Any, update_id: str) -> None:
@@ -209,7 +234,7 @@ async def issues_filed(rig: Rig, workflow_id: str, *items: str) -> ProcessView |
 async def where(rig: Rig, workflow_id: str) -> str:
     """What a process is doing, for a failure's message: its status and pending activities."""
     try:
-        described = await rig.client.get_workflow_handle(workflow_id).describe()
+        described = await asyncio.wait_for(rig.client.get_workflow_handle(workflow_id).describe(), 20)
     except Exception as err:
         return f"{workflow_id}: cannot describe ({type(err).__name__})"
     raw = described.raw_description

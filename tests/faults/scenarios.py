@@ -18,6 +18,7 @@ of each kind through one failure of a whole service, no hold armed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import time
 from collections.abc import Callable
@@ -46,6 +47,7 @@ from tests.faults.rig import Rig
 from tests.faults.servers import Hold
 
 SCENARIO_TIMEOUT = 600.0
+"""Seconds one scenario's process may take to its end (the full run); `run_kills` may be given less in all."""
 
 
 @dataclass
@@ -226,9 +228,14 @@ async def run_process(rig: Rig, kind: str, tag: str, into: list[Process]) -> Non
     await asyncio.wait_for(drive(rig, process, arg), SCENARIO_TIMEOUT)
 
 
-async def run_kills(rig: Rig, scenarios: list[Scenario], tags: Tags, side_by_side: int = 4) -> None:
+async def run_kills(
+    rig: Rig, scenarios: list[Scenario], tags: Tags, side_by_side: int = 4, within: float | None = None
+) -> None:
     """Run `scenarios`, `side_by_side` processes at a time, a killer taking down the worker whenever held
-    requests arrive."""
+    requests arrive; a scenario not ended `within` seconds of the start (or `SCENARIO_TIMEOUT` of its own)
+    fails with where its process stands, so a stall is a failure that says where, not a test killed by its
+    timeout."""
+    deadline = time.monotonic() + (within if within is not None else float("inf"))
     audit = asyncio.Lock()  # one table lock at a time
     room = asyncio.Semaphore(side_by_side)
     done = asyncio.Event()
@@ -249,13 +256,20 @@ async def run_kills(rig: Rig, scenarios: list[Scenario], tags: Tags, side_by_sid
                 lock_task = asyncio.create_task(_lock_for_run(rig, process, hold, audit))
             elif hold.server == "audit":
                 lock_task = asyncio.create_task(_lock_audit(rig, process, hold, audit))
+            left = max(min(SCENARIO_TIMEOUT, deadline - time.monotonic()), 0.0)
+            waits: list[str] = []
+            processes.WAITING.set(waits)  # (the driver's task copies this context: the same list)
             try:
-                await asyncio.wait_for(drive(rig, process, arg), SCENARIO_TIMEOUT)
+                await asyncio.wait_for(drive(rig, process, arg), left)
             except Exception as err:
-                scenario.error = f"{type(err).__name__}: {err} [{await where(rig, process.id)}]"
+                what = str(err) or f"not ended within {left:.0f} s, waiting for: {'; '.join(waits) or 'nothing'}"
+                scenario.error = f"{type(err).__name__}: {what} [{await where(rig, process.id)}]"
+                if lock_task is not None:
+                    lock_task.cancel()  # it may wait for a kill that never comes
             finally:
                 if lock_task is not None:
-                    await lock_task
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await lock_task
                 hold.taken = True  # never triggers after its process ended
                 await _retried(hold)
 
