@@ -28,8 +28,9 @@ adapter waits for an unconfirmed post to settle). Loose: the machine is shared."
 pytestmark = pytest.mark.timeout(280)
 
 WITHIN = 160.0
-"""Seconds the five processes may take in all (alone: 20 s; under the suite's load, up to 90 s): a stall fails
-the test with where each process stands, before the test's timeout ends its whole test process unheard."""
+"""Seconds the five processes may take in all (the whole run, rig included, took 35 s alone and 41–48 s beside
+four busy loops): a stall fails the test saying where each process stands, before the test's timeout ends its
+whole test process unheard."""
 
 
 async def test_a_worker_killed_mid_activity_duplicates_and_loses_nothing(tmp_path: Path) -> None:
