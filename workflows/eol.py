@@ -18,7 +18,7 @@ from itertools import groupby
 from temporalio import workflow
 
 from domain.comms import Preapproval
-from domain.enums import GateStatus, ProcessStatus, StepStatus
+from domain.enums import ProcessStatus, StepStatus
 from domain.eol import EolInput
 from domain.rules import Notice, at_hour, item_notices
 from domain.templates import EolTask
@@ -34,6 +34,10 @@ from workflows.steps.tracked import item_lines
 SHUTDOWN_STEP_HONEST = "eol-shutdown-step-honest"
 """The patch that keeps the shutdown step in progress until its shutdown tasks are resolved (it was done as soon as
 they were filed, while the service was still to be turned off). Called when the shutdown's tasks are filed."""
+GATE_ROUNDS_FOLLOW_THE_PLAN = "eol-gate-rounds-follow-the-plan"
+"""The patch that runs the last approval's rounds as a launch's go / no-go (`GatedProcess.decide_gate`): a round
+after the first expires as the plan stands then, and ``on_reject: reopen`` asks again. Called only where a rejection
+may be followed by another round (the owner asked again; ``reopen``)."""
 
 
 @workflow.defn(name="eol")
@@ -234,22 +238,20 @@ class EolWorkflow(CustomerNotices):
 
     async def pull_the_plug(self) -> bool:
         """The approvers' last word before the shutdown tasks; False (the end, rejected) if they say no."""
-        gate_template = self.input.template.gate
+        rules = self.input.template.gate
         await wait_until_planned(lambda: False, self.plug_opens, self.planned)
         self._start_step("pull-the-plug")
-        expires_at = self.moment("shutdown", gate_template.hold_days)
-        otherwise = "no decision before the shutdown went past its hold"
-        while True:
-            outcome = await self.gate_round(expires_at, gate_template.remind_every_days, self.moment("shutdown"))
-            if outcome == GateStatus.APPROVED:
-                self._finish_step("pull-the-plug")
-                return True
-            if outcome != GateStatus.REJECTED or gate_template.on_reject != "owner":
-                await self.reject("pull-the-plug", otherwise)
-                return False
-            if not await self.rejected_gate_held(gate_template.hold_days, otherwise):  # (it has ended)
-                return False
-            expires_at = max(expires_at, workflow.now() + timedelta(days=gate_template.hold_days))
+        return await self.decide_gate(
+            rules,
+            expiry=lambda: self.moment("shutdown", rules.hold_days),
+            remind_until=lambda: self.moment("shutdown"),
+            otherwise="no decision before the shutdown went past its hold",
+        )
+
+    def rounds_follow_the_plan(self) -> bool:
+        """Older processes' rounds after the first kept the first one's expiry, though an edit may have moved the
+        shutdown since, and a rejection with ``on_reject: reopen`` ended them."""
+        return workflow.patched(GATE_ROUNDS_FOLLOW_THE_PLAN)
 
     def request_context(self, approver: str) -> dict[str, object]:
         """The approvers see the tasks still open."""

@@ -12,7 +12,7 @@ from itertools import groupby
 
 from temporalio import workflow
 
-from domain.enums import GateStatus, StepStatus
+from domain.enums import StepStatus
 from domain.late_start import Compression, KickoffFacts, compress, kickoff_facts
 from domain.launch import LaunchInput
 from domain.rules import Notice, at_hour, due_date, item_notices, local_time, schedule
@@ -257,25 +257,14 @@ class LaunchWorkflow(AfterLaunch):
 
     async def go_no_go(self) -> bool:
         """Ask the approvers until the gate is approved, rejected or expires."""
-        gate_template = self.input.template.gate
+        rules = self.input.template.gate
         self._start_step("go-no-go")
-        hold = timedelta(days=gate_template.hold_days)
-        while True:
-            expires_at = self.launch_at + hold  # (an edit may move launch day)
-            if self.asked_again:  # asked again by the owner, maybe after launch day: a round as long as the first
-                expires_at = max(expires_at, workflow.now() + hold)
-            outcome = await self.gate_round(expires_at, gate_template.remind_every_days, remind_until=self.launch_at)
-            if outcome == GateStatus.APPROVED:
-                self._finish_step("go-no-go")
-                return True
-            otherwise = "no go / no-go decision before the gate expired"
-            if outcome == GateStatus.REJECTED and gate_template.on_reject == "owner":
-                if await self.rejected_gate_held(gate_template.hold_days, otherwise):
-                    continue
-                return False
-            if outcome != GateStatus.REJECTED or gate_template.on_reject != "reopen":
-                await self.reject("go-no-go", otherwise)
-                return False
+        return await self.decide_gate(
+            rules,
+            expiry=lambda: self.launch_at + timedelta(days=rules.hold_days),  # (an edit may move launch day)
+            remind_until=lambda: self.launch_at,
+            otherwise="no go / no-go decision before the gate expired",
+        )
 
     async def announce_gate(self) -> None:
         """The channel hears that the gate is open and who decides."""

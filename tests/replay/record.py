@@ -21,7 +21,7 @@ from tests.replay.scenarios import SCENARIOS, BouncingMailer, HeldTracker
 from workers.temporal import find_binary
 
 HISTORIES = Path(__file__).parent / "histories"
-GENERATION = 9
+GENERATION = 10
 """Where new recordings go (`histories/GENERATION/`): bump it with a patch that changes what runs record,
 and keep the older generations for as long as their processes may run."""
 

@@ -16,11 +16,13 @@ from typing import Any, ClassVar
 
 from temporalio.client import WorkflowHandle
 
+from config.templates import load_template
 from domain.edits import ApproverEdits, EditInput, NewItem
 from domain.enums import Decision
 from domain.errors import Refused
 from domain.postmortem import ActionItemsInput, ActionItemSpec
 from domain.requests import Delivery, IssueRef, IssueRequest
+from domain.templates import EolTemplate
 from domain.updates import (
     CancelInput,
     DecisionInput,
@@ -719,6 +721,77 @@ async def eol_notice_rerun(stack: Stack) -> Handle:
     return await _cancel(handle, "Enough.")
 
 
+async def _last_approval_rejected(stack: Stack, product: str, on_reject: str) -> Handle:
+    """An end of life shut down in 20 days (its notice approved, its tasks done) whose last approval legal rejects
+    (the template's gate with `on_reject`)."""
+    today = await stack.today()
+    loaded = load_template("eol", "eol")
+    assert isinstance(loaded, EolTemplate)
+    handle = await stack.start_eol(
+        product=product,
+        announce_date=today + timedelta(days=2),
+        end_of_sale=today + timedelta(days=5),
+        end_of_support=today + timedelta(days=8),
+        shutdown_date=today + timedelta(days=20),
+        template={"notice_reminders": {"days_before_shutdown": []},
+                  "min_notice_days": {"end_of_sale": 2, "end_of_support": 2, "shutdown": 5},
+                  "gate": loaded.gate.model_dump() | {"on_reject": on_reject}},
+    )  # fmt: skip
+    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
+    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
+    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    for reviewer in ("vp@example.com", "legal@example.com"):
+        await stack.client.get_workflow_handle(notice).execute_update(
+            "decide", DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
+        )
+    await _finish_tasks(handle)
+    await stack.env.sleep(timedelta(days=18))
+    await _until(lambda: _count(stack, handle, "gate_opened") == 1, "the last approval")
+    await handle.execute_update(
+        "decide",
+        DecisionInput(gate="pull-the-plug", approver="legal@example.com", decision=Decision.REJECT, comment="Not yet."),
+    )
+    return handle
+
+
+async def _approve_round_2_and_cancel(stack: Stack, handle: Handle) -> Handle:
+    """Both approve the second round of the last approval, if it opens (before `decide_gate`, a reopen ended the
+    process rejected); then it is cancelled, if it still runs."""
+    await _until(
+        lambda: _count(stack, handle, "gate_opened") == 2 or _count(stack, handle, "rejected") == 1,
+        "round 2 or the end",
+    )
+    if _count(stack, handle, "gate_opened") == 2:
+        for approver in ("vp@example.com", "legal@example.com"):
+            await handle.execute_update(
+                "decide", DecisionInput(gate="pull-the-plug", approver=approver, decision=Decision.APPROVE, round=2)
+            )
+        return await _cancel(handle, "Shut down by hand.")
+    await handle.result()
+    return handle
+
+
+async def eol_gate_held(stack: Stack) -> Handle:
+    """Its last approval rejected and held for the owner (`on_reject: owner`), who moves the shutdown a week later
+    and asks again; both approve round 2 (expiring as the moved shutdown says: patch
+    ``eol-gate-rounds-follow-the-plan``); cancelled."""
+    handle = await _last_approval_rejected(stack, "Replay Plug Held", "owner")
+    await _until(lambda: _count(stack, handle, "step_held") == 1, "the hold")
+    shutdown = (await stack.today()) + timedelta(days=9)  # (today is the gate's opening: 3 days before the shutdown)
+    await handle.execute_update("edit", EditInput(shutdown_date=shutdown, by="pm@example.com"))
+    await handle.execute_update(
+        "recover", RecoverInput(step="pull-the-plug", action="rerun", reason="Moved a week.", by="pm@example.com")
+    )
+    return await _approve_round_2_and_cancel(stack, handle)
+
+
+async def eol_gate_reopen(stack: Stack) -> Handle:
+    """Its last approval rejected with `on_reject: reopen`: asked again at once, both approve (before patch
+    ``eol-gate-rounds-follow-the-plan``: rejected); cancelled."""
+    handle = await _last_approval_rejected(stack, "Replay Plug Reopen", "reopen")
+    return await _approve_round_2_and_cancel(stack, handle)
+
+
 SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch": launch,
     "launch-cancel-checklist": launch_cancel_checklist,
@@ -751,15 +824,17 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "eol-notice-rerun": eol_notice_rerun,
     "launch-hold-ended": launch_hold_ended,
     "launch-hold-expired": launch_hold_expired,
+    "eol-gate-held": eol_gate_held,
+    "eol-gate-reopen": eol_gate_reopen,
 }
-"""History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each
-kind's main path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a
-rejection that reopens the gate, changes then a revision, expiry; a message refused, then resent; items resolved
-before their issues are filed, and action items answered before theirs are; a launch started late (compressed in
-the main path, its late items named and escalated at kickoff in another), and one launched with items open (chased
-after launch day in the main path, closed while chased, handed to its retrospective, which takes them); a launch
-edited (moved, an item reassigned, an approver replaced), its checklist edited (an item added, one removed), its
-decision delegated, and asked of backups (an approver's own, the gate's passed over); an end of life whose
-shutdown is moved; a rejected gate held for its owner and asked again, ended by them, or
-left until the hold ends; a rejected notice held and skipped, or sent again as a new notice; a launch moved so
-near that its gate opens at once."""
+"""History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each kind's main
+path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a rejection that reopens the
+gate, changes then a revision, expiry; a message refused, then resent; items resolved before their issues are filed,
+and action items answered before theirs are; a launch started late (compressed in the main path, its late items
+named and escalated at kickoff in another), and one launched with items open (chased after launch day in the main
+path, closed while chased, handed to its retrospective, which takes them); a launch edited (moved, an item
+reassigned, an approver replaced), its checklist edited (an item added, one removed), its decision delegated, and
+asked of backups (an approver's own, the gate's passed over); an end of life whose shutdown is moved; a rejected
+gate held for its owner and asked again, ended by them, or left until the hold ends (an end of life's last approval
+held, its shutdown moved, asked again; or reopened); a rejected notice held and skipped, or sent again as a new
+notice; a launch moved so near that its gate opens at once."""

@@ -5,8 +5,9 @@
 what a request says (`request_context`), who hears of a decision
 (`decision_email`), what else a decision means (`on_decision`), the
 moments of its wait (`gate_moments`) and what expiry means
-(`gate_expired`). The kind's own loop of rounds (reopen after a rejection,
-a new version, a draft sent back) calls `gate_round` once per round.
+(`gate_expired`). A go / no-go gate runs its rounds as its template says
+(`decide_gate`); a kind with rounds of its own (a new version, a draft sent
+back) calls `gate_round` once per round.
 
 A decision is answered as soon as it is in the history: the `decide` update
 records it and returns, and its audit row, the owner's email and the chat
@@ -25,6 +26,7 @@ from temporalio import workflow
 
 from domain.enums import GateStatus, ProcessStatus
 from domain.rules import local_time
+from domain.templates import GateTemplate
 from domain.updates import DecisionInput, Reminded
 from domain.views import ApprovalRecord, ProcessView
 from workflows.steps.handovers import GateHandOvers
@@ -246,6 +248,38 @@ class GatedProcess(GateHandOvers, Recoverable, RemindNow):
                 for approver, stand_in in state.delegates.items() if approver in state.waiting_on
             ),
         )  # fmt: skip
+
+    async def decide_gate(
+        self, rules: GateTemplate, expiry: Callable[[], datetime], remind_until: Callable[[], datetime], otherwise: str
+    ) -> bool:
+        """Rounds of the gate until it is approved (True, its step done) or the process ends on it (False).
+
+        A round expires at `expiry()` and reminds the silent until `remind_until()` (the plan's moments: an edit
+        may move them between rounds); a round the owner asked for again lasts the gate's `hold_days` at least.
+        A rejection goes as the template's ``on_reject`` says: ``owner`` holds the gate for the owner's word
+        (`rejected_gate_held`), ``reopen`` asks again at once, ``end`` ends the process rejected, as does a round
+        that expires undecided (`otherwise`: why, when nobody decided)."""
+        hold = timedelta(days=rules.hold_days)
+        expires_at = expiry()
+        while True:
+            outcome = await self.gate_round(expires_at, rules.remind_every_days, remind_until())
+            if outcome == GateStatus.APPROVED:
+                self._finish_step(self.gate_step)
+                return True
+            if outcome == GateStatus.REJECTED and rules.on_reject == "owner":
+                if not await self.rejected_gate_held(rules.hold_days, otherwise):
+                    return False  # (it has ended)
+            elif outcome != GateStatus.REJECTED or rules.on_reject != "reopen" or not self.rounds_follow_the_plan():
+                await self.reject(self.gate_step, otherwise)
+                return False
+            expires_at = expiry() if self.rounds_follow_the_plan() else expires_at
+            if self.asked_again:
+                expires_at = max(expires_at, workflow.now() + hold)
+
+    def rounds_follow_the_plan(self) -> bool:
+        """Whether a round after the first expires as the plan says then, and ``reopen`` asks again (a kind whose
+        older processes did otherwise says so; asked only where a rejection may be followed by another round)."""
+        return True
 
     async def rejected_gate_held(self, hold_days: int, otherwise: str) -> bool:
         """A rejected gate held for the owner (the template's ``on_reject: owner``): True when they ask the
