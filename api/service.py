@@ -26,7 +26,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.live import live_view, no_task_pending
 from api.starts import StoredViews, clashes_on, prepare_start
-from domain.edits import Change, Edited, EditInput
+from domain.edits import Edited, EditInput
 from domain.enums import Channel
 from domain.errors import (
     BadInput,
@@ -255,27 +255,7 @@ class Processes:
         if stored is not None and edit.launch_date is not None:
             edit = edit.model_copy(update={"clashes": await asyncio.to_thread(clashes_on, process_id, edit, stored)})
         result: Edited = await self._update(process_id, "edit", edit, Edited)
-        if edit.approvers is not None and not edit.approvers.empty and result.view.kind == "eol":
-            result.changes += await self._notices_follow(result.view, edit)
         return result
-
-    async def _notices_follow(self, eol: ProcessView, edit: EditInput) -> list[Change]:
-        """An end of life's approvers also review its customer notices (`comms` children, given their reviewers
-        at their start): a change of approvers is passed on to each notice still under review, as an edit of its
-        own (in its own trail), and the answer says what each made of it. A notice past its review keeps the
-        reviewers who approved it: what was approved stays who approved it."""
-        said: list[Change] = []
-        for key, child in sorted(eol.links.items()):
-            if not key.startswith("notice-"):
-                continue
-            passed = EditInput(by=edit.by, channel=edit.channel, reason=edit.reason, approvers=edit.approvers)
-            try:
-                await self._update(child, "edit", passed, Edited)
-                sentence = f"the customer notice {child} is reviewed by the new approvers too"
-            except SignoffError as refusal:  # sent, ended, other reviewers, or not answering: it says why
-                sentence = f"the customer notice {child} keeps its reviewers: {refusal}"
-            said.append(Change(what=f"reviewers:{child}", sentence=sentence))
-        return said
 
     async def delegate(self, process_id: str, hand_over: DelegateInput) -> ProcessView:
         """An approver hands their decision to someone else, who is asked in their place."""

@@ -71,6 +71,7 @@ class EolWorkflow(CustomerNotices):
         """The notice that was sent (the first, or the owner's re-run of it); its reminders carry its approval."""
         self.notice_approvers: list[str] = []
         self.children: list[str] = []
+        self.notices_ended: set[str] = set()
 
     def moment(self, key: str, offset_days: int = 0) -> datetime:
         """When a milestone (``announce``, ``end_of_sale``, ``end_of_support``, ``shutdown``) falls, plus days."""

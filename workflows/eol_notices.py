@@ -10,18 +10,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import FailureError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer
+from domain.edits import Change, EditInput
 from domain.enums import Channel, Decision, ProcessStatus, StepStatus
 from domain.updates import CancelInput, RecoverInput
 from domain.views import Content, ProcessView
 from workflows.eol_edits import MovableMilestones
+from workflows.steps.edits import FollowUp
 
 Child = ChildWorkflowHandle[Any, ProcessView]
+
+NOTICES_FOLLOW = "eol-notices-follow-approvers"
+"""The patch that passes a change of an end of life's approvers on to its customer notices under way from the
+workflow, in its history (the web service did it after the edit, one update after another: a crash in between
+left the notices' reviewers behind). Called by an edit of the approvers while a notice is under way."""
 
 
 async def notice_ended(child: Child) -> None:
@@ -40,6 +49,8 @@ class CustomerNotices(MovableMilestones):
     notice_approvers: list[str]
     children: list[str]
     """Every notice started, in order."""
+    notices_ended: set[str]
+    """The notices seen to end."""
 
     async def customer_notice(self) -> bool:
         """The deprecation notice: reviewed by the approvers, sent on the announce date; False if it ends unsent.
@@ -117,11 +128,35 @@ class CustomerNotices(MovableMilestones):
         await self.audit.record("notice_started", step="notice", process=child.id, send_at=send_at.isoformat())
         return child
 
+    def pass_on(self, input: EditInput) -> tuple[list[Change], list[FollowUp]]:
+        """A change of approvers goes on to every notice under way: its reviewers are the approvers (`start_notice`).
+        A notice takes it while its review is open, or says in its own trail why not (approved, sent)."""
+        said, passing = super().pass_on(input)
+        under_way = [child for child in self.children if child not in self.notices_ended]
+        if input.approvers is None or input.approvers.empty or not under_way or not workflow.patched(NOTICES_FOLLOW):
+            return said, passing
+        said += [
+            Change(what=f"reviewers:{child}", sentence=f"the customer notice {child} is passed the change: its "
+                   "reviewers follow while its review is open (its own trail says)")
+            for child in under_way
+        ]  # fmt: skip
+        passed = EditInput(by=input.by, channel=input.channel, reason=input.reason, approvers=input.approvers)
+        return said, [*passing, partial(self.pass_to_notices, under_way, passed)]
+
+    async def pass_to_notices(self, notices: list[str], input: EditInput) -> None:
+        """Signal each of `notices` the edit (`EditableProcess.edit_passed_on`); one that ended meanwhile is noted."""
+        for child in notices:
+            try:
+                await workflow.get_external_workflow_handle(child).signal("edit_passed_on", input)
+            except FailureError as gone:
+                await self.audit.record("edit_not_passed_on", step="notice", process=child, why=gone.message)
+
     async def outcome_of(self, child: Child) -> ProcessView:
         """A notice's result. A notice ends cleanly when this process is cancelled (its cancellation is
         passed on to it), so that case goes on as this process's own cancellation — by the `cancel`
         update, or by Temporal's, which reaches this task only as a pending cancel request."""
         result = await child
+        self.notices_ended.add(child.id)
         task = asyncio.current_task()
         temporal_cancel = task is not None and task.cancelling() > 0
         if self.cancel_request is not None or (temporal_cancel and workflow.patched("eol-temporal-cancel")):

@@ -129,12 +129,20 @@ async def test_an_approver_replaced_on_an_end_of_life_reviews_its_notice_in_thei
     edited = await app_client.post(
         f"/api/processes/{started['id']}/edits", json={"approvers": {"replace": {legal: counsel}}}
     )
-    notice = await view(app_client, notice_id)
-    notice_trail = await audit(app_client, notice_id)
 
+    async def followed() -> dict[str, Any] | None:
+        notice = await view(app_client, notice_id)
+        return notice if notice["gates"][0]["approvers"] == [VP, counsel] else None
+
+    notice = await eventually(followed, "the notice's reviewers to follow")  # (passed on beside the story)
+    notice_trail = await audit(app_client, notice_id)
     assert edited.status_code == 200, edited.text
     said = [c["sentence"] for c in edited.json()["changes"]]
-    assert f"the customer notice {notice_id} is reviewed by the new approvers too" in said
-    assert notice["gates"][0]["approvers"] == [VP, counsel]
-    assert any(e["action"] == "edited" for e in notice_trail)
+    assert (
+        f"the customer notice {notice_id} is passed the change: its reviewers follow while its review is open "
+        "(its own trail says)" in said
+    )
+    assert [r["email"] for r in notice["params"]["reviewers"]] == [VP, counsel]
+    [by] = [e["actor"] for e in await audit(app_client, started["id"]) if e["action"] == "edited"]
+    assert [e["actor"] for e in notice_trail if e["action"] == "edited"] == [by], "the edit's person, in its trail"
     assert (await view(app_client, started["id"]))["params"]["approvers"] == [VP, counsel]

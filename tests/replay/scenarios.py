@@ -792,6 +792,21 @@ async def eol_gate_reopen(stack: Stack) -> Handle:
     return await _approve_round_2_and_cancel(stack, handle)
 
 
+async def eol_approvers_edited(stack: Stack) -> Handle:
+    """Its notice in review, legal replaced by counsel: the notice is passed the change (patch
+    ``eol-notices-follow-approvers``: before it, the web service passed it on, outside the history); cancelled."""
+    handle = await stack.start_eol(product="Replay Approvers Edited")
+    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
+    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
+    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    await handle.execute_update(
+        "edit",
+        EditInput(approvers=ApproverEdits(replace={"legal@example.com": "counsel@example.com"}), by="pm@example.com"),
+    )
+    await _until(lambda: _count(stack, handle, "edited") == 1, "the edit")
+    return await _cancel(handle, "Kept alive after all.")
+
+
 SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch": launch,
     "launch-cancel-checklist": launch_cancel_checklist,
@@ -826,6 +841,7 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "launch-hold-expired": launch_hold_expired,
     "eol-gate-held": eol_gate_held,
     "eol-gate-reopen": eol_gate_reopen,
+    "eol-approvers-edited": eol_approvers_edited,
 }
 """History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each kind's main
 path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a rejection that reopens the
@@ -834,7 +850,7 @@ and action items answered before theirs are; a launch started late (compressed i
 named and escalated at kickoff in another), and one launched with items open (chased after launch day in the main
 path, closed while chased, handed to its retrospective, which takes them); a launch edited (moved, an item
 reassigned, an approver replaced), its checklist edited (an item added, one removed), its decision delegated, and
-asked of backups (an approver's own, the gate's passed over); an end of life whose shutdown is moved; a rejected
-gate held for its owner and asked again, ended by them, or left until the hold ends (an end of life's last approval
-held, its shutdown moved, asked again; or reopened); a rejected notice held and skipped, or sent again as a new
-notice; a launch moved so near that its gate opens at once."""
+asked of backups (an approver's own, the gate's passed over); an end of life whose shutdown is moved, or whose
+approvers change while its notice is in review; a rejected gate held for its owner and asked again, ended by them,
+or left until the hold ends (an end of life's last approval held, its shutdown moved, asked again; or reopened); a
+rejected notice held and skipped, or sent again as a new notice; a launch moved so near that its gate opens at once."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 from domain.edits import Change, Edited, EditInput
 from domain.enums import StepStatus
@@ -70,18 +71,27 @@ class EditableProcess(ProcessWorkflow):
         """Make this class's changes of `input` now; return what is to be done beside the story (keyed by `tag`)."""
         return []
 
+    def pass_on(self, input: EditInput) -> tuple[list[Change], list[FollowUp]]:
+        """What of `input`, once made, goes on to the processes this one started (an end of life's approvers to
+        its customer notices): what the answer says of it, and the passing on, beside the story."""
+        return [], []
+
     # ---- the update ------------------------------------------------------------
 
     @workflow.update
     async def edit(self, input: EditInput) -> Edited:
         """Change the process as `input` says; answers at once with what changed. The trail's ``edited`` event
         (every change, before and after), the tracker and the people told follow beside the story."""
+        return self._make_edit(input)
+
+    def _make_edit(self, input: EditInput) -> Edited:
         changes = self.edit_changes(input)
         workflow.patched(EDITS)
         self.edits += 1
         follow_ups = self.apply_edit(input, f"edit-{self.edits}")
-        self.later(self._after_edit(input, changes, follow_ups))
-        return Edited(changes=changes, view=self.view())
+        passed, passing = self.pass_on(input)
+        self.later(self._after_edit(input, [*changes, *passed], [*follow_ups, *passing]))
+        return Edited(changes=[*changes, *passed], view=self.view())
 
     @edit.validator
     def _check_edit(self, input: EditInput) -> None:
@@ -100,6 +110,20 @@ class EditableProcess(ProcessWorkflow):
         refusal = self.edit_refusal(input)
         if refusal is not None:
             raise refuse(refusal)
+
+    @workflow.signal
+    def edit_passed_on(self, input: EditInput) -> None:
+        """An edit passed on by the process that started this one (`pass_on`): made as the `edit` update makes it,
+        or, where this process may not take it now (approved, sent, ended), refused in its own trail with why. A
+        signal, not an update: the parent's history holds it, so it is passed on once, a crash or not."""
+        try:
+            self._check_edit(input)
+        except ApplicationError as refusal:
+            refused = self.audit.record("edit_refused", actor=input.by, channel=input.channel, reason=input.reason,
+                                        refusal=refusal.message, changes=sorted(input.named()))  # fmt: skip
+            self.later(refused)
+            return
+        self._make_edit(input)
 
     async def _after_edit(self, input: EditInput, changes: list[Change], follow_ups: list[FollowUp]) -> None:
         await self.audit.record(
