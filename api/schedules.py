@@ -146,7 +146,7 @@ class Schedules:
         try:
             async with self.room.turn():
                 self.room.check(await self._creators(), caller.email)
-                handle = await self.processes.client.create_schedule(name, schedule, memo={MEMO: memo})
+                handle = await self._make(name, schedule, memo)
                 self.room.made(name, caller.email)
         except ScheduleAlreadyRunningError:
             raise Conflict(f"a schedule named {name} exists: choose another name, or delete that one first") from None
@@ -165,6 +165,30 @@ class Schedules:
             raise
         await self._note(name, caller, "schedule_created", {"kind": memo.kind, "when": when_of(memo)}, "active")
         return self._view(name, memo, paused=False, note=None, times=times).model_copy(update={"next_process": first})
+
+    async def _make(self, name: str, schedule: Schedule, memo: ScheduleMemo) -> ScheduleHandle:
+        """Create the schedule, paused while it is checked. A create whose answer was lost (Temporal too slow, the
+        connection gone, or the service stopped before it unpaused) may have made it: one found paused being checked
+        with this very memo — the same person, kind, times and parameters — is taken as this call's (a retry's of
+        that one), checked and unpaused, not refused as a name in use, nor left paused for ever."""
+        client = self.processes.client
+        try:
+            return await client.create_schedule(name, schedule, memo={MEMO: memo})
+        except ScheduleAlreadyRunningError:
+            if not await self._left_being_checked(name, memo):
+                raise
+        except RPCError as err:
+            if err.status == RPCStatusCode.INVALID_ARGUMENT or not await self._left_being_checked(name, memo):
+                raise
+        return client.get_schedule_handle(name)
+
+    async def _left_being_checked(self, name: str, memo: ScheduleMemo) -> bool:
+        """Whether `name` is a schedule with `memo`, paused being checked (an earlier create's, never unpaused)."""
+        with contextlib.suppress(RPCError, NotFound, Unavailable):  # (not there, or no answer: not found so)
+            description, found = await self._describe(name)
+            state = description.schedule.state
+            return state.paused and state.note == CHECKING and found == memo
+        return False
 
     def _check_runs(self, memo: ScheduleMemo, actor: str, times: Sequence[datetime]) -> str:
         """The first run's process id, once its parameters pass a start's checks and no two of the next runs

@@ -10,9 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from temporalio.client import Client, ScheduleHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from api import schedule_room as room
 from api.schedule_room import MAX_PER_CREATOR
+from api.schedules import CHECKING
 from tests.api.helpers import eventually
 from tests.integration.test_schedules import CREATOR, World, api, release, today, world
 
@@ -94,3 +97,39 @@ async def test_a_burst_of_creates_by_one_person_keeps_to_their_limit(api: httpx.
     answers = await asyncio.gather(*(make_as(api, world, "burst@example.com") for _ in range(MAX_PER_CREATOR + 3)))
 
     assert sorted(answer.status_code for answer in answers) == [201] * MAX_PER_CREATOR + [409] * 3
+
+
+async def test_a_create_whose_answer_was_lost_is_made_once_and_its_retry_finds_it(
+    api: httpx.AsyncClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Temporal made the schedule but its answer never came, and Temporal was still not answering when the service
+    looked: the caller hears 503, the schedule stays paused being checked; their retry takes it up, not 409."""
+    real_create, real_describe = Client.create_schedule, ScheduleHandle.describe
+    lost = RPCError("deadline exceeded", RPCStatusCode.DEADLINE_EXCEEDED, b"")
+
+    async def made_but_lost(self: Client, *args: Any, **kwargs: Any) -> ScheduleHandle:
+        await real_create(self, *args, **kwargs)
+        raise lost
+
+    async def not_answering(self: ScheduleHandle, *args: Any, **kwargs: Any) -> Any:
+        raise lost
+
+    name = f"lost-{uuid.uuid4().hex[:6]}"
+    body: dict[str, Any] = {"kind": "launch", "every": "7d", "params": release(), "name": name}
+    monkeypatch.setattr(Client, "create_schedule", made_but_lost)
+    monkeypatch.setattr(ScheduleHandle, "describe", not_answering)
+    first = await api.post("/api/schedules", json=body, headers=world.who(CREATOR))
+    monkeypatch.setattr(ScheduleHandle, "describe", real_describe)
+    left = await world.client.get_schedule_handle(name).describe()
+    again = await api.post("/api/schedules", json=body, headers=world.who(CREATOR))
+    monkeypatch.setattr(Client, "create_schedule", real_create)
+    once_more = await api.post("/api/schedules", json=body, headers=world.who(CREATOR))
+    trail = (await api.get(f"/api/schedules/{name}", headers=world.who(CREATOR))).json()["trail"]
+
+    assert first.status_code == 503, first.text
+    assert left.schedule.state.paused and left.schedule.state.note == CHECKING
+    assert again.status_code == 201, again.text
+    assert again.json()["name"] == name and again.json()["paused"] is False
+    assert not (await world.client.get_schedule_handle(name).describe()).schedule.state.paused
+    assert once_more.status_code == 409, "made and checked: the name is in use"
+    assert [e["action"] for e in trail] == ["schedule_created"]
