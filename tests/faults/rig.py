@@ -333,18 +333,22 @@ class Rig:
         released, if not within `timeout` seconds."""
         lock = self.locks[hold.server]
         await asyncio.to_thread(lock.take, mode)
-        if then is not None:
-            await then()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if await asyncio.to_thread(lock.waiters) and (also is None or await also()):
-                await asyncio.sleep(settle)
-                latest = await asyncio.to_thread(self._latest_unlocked) if hold.server == "audit" else 0
-                hold.request = Request(hold.server, hold.label, frozenset(), {"latest": latest})
-                hold.taken, hold.arrived_at = True, time.monotonic()
-                hold.arrived.set()
-                return True
-            await asyncio.sleep(0.1)
+        try:
+            if then is not None:
+                await then()
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if await asyncio.to_thread(lock.waiters) and (also is None or await also()):
+                    await asyncio.sleep(settle)
+                    latest = await asyncio.to_thread(self._latest_unlocked) if hold.server == "audit" else 0
+                    hold.request = Request(hold.server, hold.label, frozenset(), {"latest": latest})
+                    hold.taken, hold.arrived_at = True, time.monotonic()
+                    hold.arrived.set()
+                    return True  # (held until the killer releases it)
+                await asyncio.sleep(0.1)
+        except BaseException:  # cancelled (its scenario out of time): nothing may stay locked
+            lock.release()
+            raise
         lock.release()
         return False
 

@@ -262,10 +262,15 @@ async def run_kills(
             try:
                 await asyncio.wait_for(drive(rig, process, arg), left)
             except Exception as err:
-                what = str(err) or f"not ended within {left:.0f} s, waiting for: {'; '.join(waits) or 'nothing'}"
+                what = str(err) or (
+                    f"not ended within {left:.0f} s, waiting for: {'; '.join(waits) or 'nothing'}"
+                    if left
+                    else "the run's time was up before its turn came"
+                )
                 scenario.error = f"{type(err).__name__}: {what} [{await where(rig, process.id)}]"
-                if lock_task is not None:
-                    lock_task.cancel()  # it may wait for a kill that never comes
+                if lock_task is not None and not lock_task.done():
+                    lock_task.cancel()  # it may wait for a kill that never comes: its lock goes with it
+                    rig.locks[hold.server].release()
             finally:
                 if lock_task is not None:
                     with contextlib.suppress(asyncio.CancelledError):
