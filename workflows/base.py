@@ -94,6 +94,8 @@ class ProcessWorkflow:
         zone = {"time_zone": self.input.params.time_zone} if self.input.params.time_zone else {}
         self.outbound = Outbound(self.id, self.audit, {"process_id": self.id} | context | zone, owner=owner)
         self.cancel_request: CancelInput | None = None
+        self.started_recorded = False
+        """The trail's ``started`` is written (or queued, in batches): what a signal's work waits for."""
         self.wound_down = False
         self.legacy = False
         self.audit_in_batches = False
@@ -198,6 +200,7 @@ class ProcessWorkflow:
             "started", actor=self.input.requested_by, channel=self.input.requested_via,
             params=self.input.params.model_dump(mode="json"), **details,
         )  # fmt: skip
+        self.started_recorded = True
 
     # ---- remind now: workflows/steps/remind_now.py (RemindNow) sends; these say whom -------------
 

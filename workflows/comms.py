@@ -21,7 +21,7 @@ from domain.requests import BatchRequest, BatchResult
 from domain.rules import local_time
 from domain.updates import CancelInput, DecisionInput, RevisionInput
 from domain.views import ApprovalRecord, Content, PlannedMoment, ProcessView
-from workflows.comms_edits import MovableSend
+from workflows.comms_edits import MessageEdits
 from workflows.options import INTEGRATION
 from workflows.steps.approval import ApprovalGate
 from workflows.steps.gate import Email
@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 @workflow.defn(name="comms")
-class CommsWorkflow(MovableSend):
+class CommsWorkflow(MessageEdits):
     """One customer message, from its first version to its last delivery."""
 
     kind = "comms"

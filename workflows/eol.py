@@ -72,6 +72,8 @@ class EolWorkflow(CustomerNotices):
         self.notice_approvers: list[str] = []
         self.children: list[str] = []
         self.notices_ended: set[str] = set()
+        self.notices_preapproved: set[str] = set()
+        self.watching: list[asyncio.Task[None]] = []
 
     def moment(self, key: str, offset_days: int = 0) -> datetime:
         """When a milestone (``announce``, ``end_of_sale``, ``end_of_support``, ``shutdown``) falls, plus days."""

@@ -18,7 +18,7 @@ from temporalio.exceptions import FailureError
 from temporalio.workflow import ChildWorkflowHandle, ParentClosePolicy
 
 from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer
-from domain.edits import Change, EditInput
+from domain.edits import ApproverEdits, Change, EditInput
 from domain.enums import Channel, Decision, ProcessStatus, StepStatus
 from domain.updates import CancelInput, RecoverInput
 from domain.views import Content, ProcessView
@@ -50,7 +50,10 @@ class CustomerNotices(MovableMilestones):
     children: list[str]
     """Every notice started, in order."""
     notices_ended: set[str]
-    """The notices seen to end."""
+    """The notices seen to end, however they ended."""
+    notices_preapproved: set[str]
+    """The notices started with the approval of the one sent (reminders word for word): no review to follow."""
+    watching: list[asyncio.Task[None]]
 
     async def customer_notice(self) -> bool:
         """The deprecation notice: reviewed by the approvers, sent on the announce date; False if it ends unsent.
@@ -123,8 +126,12 @@ class CustomerNotices(MovableMilestones):
             result_type=ProcessView,
         )
         self.children.append(child.id)
+        self.seen_to_end(child, preapproved is not None)
         if self.cancel_request is not None:  # cancelled while the child started: the cancel went to it too
             raise asyncio.CancelledError
+        asked = [r.email for r in notice.reviewers]
+        if preapproved is None and asked != self.input.params.approvers and workflow.patched(NOTICES_FOLLOW):
+            await self.reviewers_changed_while_starting(child.id, asked)
         await self.audit.record("notice_started", step="notice", process=child.id, send_at=send_at.isoformat())
         return child
 
@@ -132,7 +139,8 @@ class CustomerNotices(MovableMilestones):
         """A change of approvers goes on to every notice under way: its reviewers are the approvers (`start_notice`).
         A notice takes it while its review is open, or says in its own trail why not (approved, sent)."""
         said, passing = super().pass_on(input)
-        under_way = [child for child in self.children if child not in self.notices_ended]
+        gone = self.notices_ended | self.notices_preapproved
+        under_way = [child for child in self.children if child not in gone]
         if input.approvers is None or input.approvers.empty or not under_way or not workflow.patched(NOTICES_FOLLOW):
             return said, passing
         said += [
@@ -151,12 +159,28 @@ class CustomerNotices(MovableMilestones):
             except FailureError as gone:
                 await self.audit.record("edit_not_passed_on", step="notice", process=child, why=gone.message)
 
+    def seen_to_end(self, child: Child, preapproved: bool) -> None:
+        """Keep `notices_ended` (and `notices_preapproved`) true of `child`, however it ends."""
+        if preapproved:
+            self.notices_preapproved.add(child.id)
+
+        async def watch() -> None:
+            await notice_ended(child)
+            self.notices_ended.add(child.id)
+
+        self.watching.append(asyncio.create_task(watch()))  # (not `later`: the end of life does not wait on it)
+
+    async def reviewers_changed_while_starting(self, child: str, asked: list[str]) -> None:
+        """An edit of the approvers made while `child` was starting, with those before it, is passed on now."""
+        now = self.input.params.approvers
+        change = ApproverEdits(add=[a for a in now if a not in asked], remove=[a for a in asked if a not in now])
+        await self.pass_to_notices([child], EditInput(by="signoff", reason="the approvers changed", approvers=change))
+
     async def outcome_of(self, child: Child) -> ProcessView:
         """A notice's result. A notice ends cleanly when this process is cancelled (its cancellation is
         passed on to it), so that case goes on as this process's own cancellation — by the `cancel`
         update, or by Temporal's, which reaches this task only as a pending cancel request."""
         result = await child
-        self.notices_ended.add(child.id)
         task = asyncio.current_task()
         temporal_cancel = task is not None and task.cancelling() > 0
         if self.cancel_request is not None or (temporal_cancel and workflow.patched("eol-temporal-cancel")):

@@ -792,6 +792,25 @@ async def eol_gate_reopen(stack: Stack) -> Handle:
     return await _approve_round_2_and_cancel(stack, handle)
 
 
+async def comms_reviewers_passed_on(stack: Stack) -> Handle:
+    """A customer notice (the history saved is the notice's) in review when its end of life's legal is replaced by
+    counsel: it takes the change its parent passes on (signal `edit_passed_on`), counsel is asked; the end of life
+    cancelled, and the notice with it."""
+    handle = await stack.start_eol(product="Replay Reviewers Passed On")
+    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
+    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
+    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    await handle.execute_update(
+        "edit",
+        EditInput(approvers=ApproverEdits(replace={"legal@example.com": "counsel@example.com"}), by="pm@example.com"),
+    )
+    await _until(lambda: _count(stack, notice, "edited") == 1, "the notice's edit")
+    await _cancel(handle, "Kept alive after all.")
+    child: Handle = stack.client.get_workflow_handle(notice)
+    await child.result()
+    return child
+
+
 async def eol_approvers_edited(stack: Stack) -> Handle:
     """Its notice in review, legal replaced by counsel: the notice is passed the change (patch
     ``eol-notices-follow-approvers``: before it, the web service passed it on, outside the history); cancelled."""
@@ -842,6 +861,7 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "eol-gate-held": eol_gate_held,
     "eol-gate-reopen": eol_gate_reopen,
     "eol-approvers-edited": eol_approvers_edited,
+    "comms-reviewers-passed-on": comms_reviewers_passed_on,
 }
 """History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each kind's main
 path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a rejection that reopens the

@@ -4,24 +4,28 @@ is open and says in its own trail why not once it is approved."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
+from config.templates import load_template
+from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer, content_hash
 from domain.edits import ApproverEdits, Edited, EditInput
 from domain.enums import Decision, GateStatus
+from domain.templates import CommsTemplate
 from domain.updates import DecisionInput
 from domain.views import ProcessView
 from tests.conftest import Stack
-from tests.workflows.helpers import Handle, eventually, refusal, settled
+from tests.workflows.helpers import Handle, eventually, nine_utc, refusal, settled
 from tests.workflows.test_eol import LEGAL, OWNER, VP, approve_notice, notice_in_review, view_of
 from workflows.comms import CommsWorkflow
 from workflows.eol import EolWorkflow
 
 COUNSEL = "counsel@example.com"
+REPLACE_LEGAL = EditInput(by=OWNER, reason="Legal moved on.", approvers=ApproverEdits(replace={LEGAL: COUNSEL}))
 
 
 async def replace_legal(handle: Handle) -> Edited:
-    edited: Edited = await handle.execute_update(
-        EolWorkflow.edit,
-        EditInput(by=OWNER, reason="Legal moved on.", approvers=ApproverEdits(replace={LEGAL: COUNSEL})),
-    )
+    edited: Edited = await handle.execute_update(EolWorkflow.edit, REPLACE_LEGAL)
     return edited
 
 
@@ -81,3 +85,66 @@ async def test_a_notice_approved_keeps_its_reviewers_and_says_why_in_its_trail(s
     assert said.details["changes"] == ["approvers"]
     assert kept.gates[0].approvers == [VP, LEGAL]
     assert (await view_of(handle)).gates[0].approvers == [VP, COUNSEL], "the end of life's own gate changes"
+
+
+async def start_child_message(stack: Stack, parent: str | None, preapproved: bool) -> Handle:
+    """A message as an end of life starts a notice (`parent`), its text approved already if `preapproved`,
+    sent in ten days."""
+    today = await stack.today()
+    params = CommsParams(
+        subject=f"Sunset {uuid.uuid4().hex[:6]}", body="We retire **Legacy**.", audience=["ana@customer.example"],
+        reviewers=[Reviewer(email=VP, role="Approver"), Reviewer(email=LEGAL, role="Approver")], owner=OWNER,
+        send_at=nine_utc(today + timedelta(days=10)),
+    )  # fmt: skip
+    given = Preapproval(content_hash=content_hash(params.subject, params.body), process="eol-x", approvers=[VP, LEGAL])
+    template = load_template("comms", "comms")
+    assert isinstance(template, CommsTemplate)
+    handle: Handle = await stack.client.start_workflow(
+        CommsWorkflow.run,
+        CommsInput(params=params, template=template, requested_by="signoff", parent=parent,
+                   preapproved=given if preapproved else None),
+        id=params.id(today), task_queue=stack.task_queue,
+    )  # fmt: skip
+    return handle
+
+
+async def test_a_reminder_approved_already_keeps_its_reviewers_and_says_why(stack: Stack) -> None:
+    message = await start_child_message(stack, parent="eol-x", preapproved=True)
+    await message.signal(CommsWorkflow.edit_passed_on, REPLACE_LEGAL)
+
+    async def refused() -> bool:
+        return any(e.action == "edit_refused" for e in stack.trail(message.id))
+
+    await eventually(refused, "the message to refuse the change")
+    [said] = [e for e in stack.trail(message.id) if e.action == "edit_refused"]
+    actions = [e.action for e in stack.trail(message.id)]
+
+    assert said.details["refusal"] == "the message's review is over: its reviewers no longer change"
+    assert said.actor == OWNER
+    assert actions.index("started") < actions.index("edit_refused")
+    assert (await notice_view(message)).gates[0].approvers == [VP, LEGAL]
+
+
+async def test_only_a_notice_takes_a_change_passed_on_and_only_of_its_approvers(stack: Stack) -> None:
+    orphan = await start_child_message(stack, parent=None, preapproved=False)
+    child = await start_child_message(stack, parent="eol-x", preapproved=False)
+
+    async def asked(handle: Handle) -> bool:
+        return any(e.action == "review_requested" for e in stack.trail(handle.id))
+
+    await eventually(lambda: asked(orphan), "the orphan's review")
+    await eventually(lambda: asked(child), "the child's review")
+    await orphan.signal(CommsWorkflow.edit_passed_on, REPLACE_LEGAL)
+    await child.signal(CommsWorkflow.edit_passed_on, EditInput(by=OWNER, send_at=nine_utc(await stack.today())))
+    await child.signal(CommsWorkflow.edit_passed_on, REPLACE_LEGAL)  # (signals are taken in order)
+
+    async def followed() -> bool:
+        return (await notice_view(child)).gates[0].approvers == [VP, COUNSEL]
+
+    await eventually(followed, "the child's reviewers to follow")
+    await settled(orphan)
+
+    assert (await notice_view(orphan)).gates[0].approvers == [VP, LEGAL]
+    assert not [e for e in stack.trail(orphan.id) if e.action in ("edited", "edit_refused")]
+    assert [e.details["changes"][0]["what"] for e in stack.trail(child.id) if e.action == "edited"] == ["approvers"]
+    assert not [e for e in stack.trail(child.id) if e.action == "edit_refused"], "a wrong signal leaves no row"

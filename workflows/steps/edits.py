@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 from domain.edits import Change, Edited, EditInput
 from domain.enums import StepStatus
@@ -64,7 +63,10 @@ class EditableProcess(ProcessWorkflow):
 
     def edit_refusal(self, input: EditInput) -> SignoffError | None:
         """Why `input` may not be made now, beyond what `edit_changes` checks: a rule the validator alone holds,
-        so that a history recorded before the rule replays as it ran (validators do not run on replay)."""
+        so that a history recorded before the rule replays as it ran (validators do not run on replay). An edit
+        passed on by a parent (`workflows.comms_edits.MessageEdits.edit_passed_on`, a signal) is checked by these
+        rules inside its handler, which does run on replay: a change to them that could refuse what they took, or
+        take what they refused, goes behind a patch."""
         return None
 
     def apply_edit(self, input: EditInput, tag: str) -> list[FollowUp]:
@@ -90,7 +92,9 @@ class EditableProcess(ProcessWorkflow):
         self.edits += 1
         follow_ups = self.apply_edit(input, f"edit-{self.edits}")
         passed, passing = self.pass_on(input)
-        self.later(self._after_edit(input, [*changes, *passed], [*follow_ups, *passing]))
+        for pass_it_on in passing:  # at once, not behind this process's own messages
+            self.later(_done(pass_it_on))
+        self.later(self._after_edit(input, [*changes, *passed], follow_ups))
         return Edited(changes=[*changes, *passed], view=self.view())
 
     @edit.validator
@@ -111,20 +115,6 @@ class EditableProcess(ProcessWorkflow):
         if refusal is not None:
             raise refuse(refusal)
 
-    @workflow.signal
-    def edit_passed_on(self, input: EditInput) -> None:
-        """An edit passed on by the process that started this one (`pass_on`): made as the `edit` update makes it,
-        or, where this process may not take it now (approved, sent, ended), refused in its own trail with why. A
-        signal, not an update: the parent's history holds it, so it is passed on once, a crash or not."""
-        try:
-            self._check_edit(input)
-        except ApplicationError as refusal:
-            refused = self.audit.record("edit_refused", actor=input.by, channel=input.channel, reason=input.reason,
-                                        refusal=refusal.message, changes=sorted(input.named()))  # fmt: skip
-            self.later(refused)
-            return
-        self._make_edit(input)
-
     async def _after_edit(self, input: EditInput, changes: list[Change], follow_ups: list[FollowUp]) -> None:
         await self.audit.record(
             "edited", actor=input.by, channel=input.channel, changes=[c.model_dump(mode="json") for c in changes],
@@ -132,3 +122,7 @@ class EditableProcess(ProcessWorkflow):
         )  # fmt: skip
         for follow_up in follow_ups:  # one after the other: the tracker, then the people, in the trail's order
             await follow_up()
+
+
+async def _done(follow_up: FollowUp) -> None:
+    await follow_up()
