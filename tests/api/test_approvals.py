@@ -87,6 +87,15 @@ async def decisions(client: httpx.AsyncClient, pid: str) -> list[dict[str, Any]]
     return [e for e in await audit(client, pid) if e["action"] == "decision"]
 
 
+async def decisions_recorded(client: httpx.AsyncClient, pid: str) -> list[dict[str, Any]]:
+    """The decisions' rows, once there is one: a decision's row is written beside the story, after its answer."""
+
+    async def some() -> list[dict[str, Any]] | None:
+        return await decisions(client, pid) or None
+
+    return await eventually(some, "a decision's row in the trail")
+
+
 async def assert_nothing_recorded(client: httpx.AsyncClient, gate: Gate) -> None:
     current = await view(client, gate.id)
     assert current["approvals"] == []
@@ -159,7 +168,7 @@ async def test_approve_is_recorded_and_a_second_decision_is_409(app_client: http
         "channel": "link",
     }
     assert current["gates"][0]["status"] == "open"
-    (event,) = await decisions(app_client, gate.id)
+    (event,) = await decisions_recorded(app_client, gate.id)
     assert (event["actor"], event["channel"], event["details"]["decision"]) == (VP, "link", "approve")
     assert event["details"]["comment"] == "Ship it"
 
@@ -304,7 +313,7 @@ async def test_policy_any_closes_the_gate_on_one_approval(
 
     assert late.status_code == 409, late.text
     assert [a["approver"] for a in (await view(app_client, gate.id))["approvals"]] == [VP]
-    assert [e["actor"] for e in await decisions(app_client, gate.id)] == [VP]
+    assert [e["actor"] for e in await decisions_recorded(app_client, gate.id)] == [VP]
 
 
 async def test_rejection_ends_the_launch_and_carries_the_comment(app_client: httpx.AsyncClient, gate: Gate) -> None:
