@@ -78,6 +78,8 @@ class MessageEdits(GatedProcess):
         await workflow.wait_condition(
             lambda: self.started_recorded or self.status.finished or self.cancel_request is not None
         )
+        if not self.started_recorded:  # ended before it began (Temporal's cancel in its first task): nothing to say
+            return
         passed = EditInput(by=input.by, channel=input.channel, reason=input.reason, approvers=input.approvers)
         try:
             self._check_edit(passed)

@@ -18,6 +18,7 @@ from itertools import groupby
 from temporalio import workflow
 
 from domain.comms import Preapproval
+from domain.edits import EditInput
 from domain.enums import ProcessStatus, StepStatus
 from domain.eol import EolInput
 from domain.rules import Notice, at_hour, item_notices
@@ -74,6 +75,7 @@ class EolWorkflow(CustomerNotices):
         self.notices_ended: set[str] = set()
         self.notices_preapproved: set[str] = set()
         self.watching: list[asyncio.Task[None]] = []
+        self.approvers_edit: EditInput | None = None
 
     def moment(self, key: str, offset_days: int = 0) -> datetime:
         """When a milestone (``announce``, ``end_of_sale``, ``end_of_support``, ``shutdown``) falls, plus days."""

@@ -30,7 +30,8 @@ Child = ChildWorkflowHandle[Any, ProcessView]
 NOTICES_FOLLOW = "eol-notices-follow-approvers"
 """The patch that passes a change of an end of life's approvers on to its customer notices under way from the
 workflow, in its history (the web service did it after the edit, one update after another: a crash in between
-left the notices' reviewers behind). Called by an edit of the approvers while a notice is under way."""
+left the notices' reviewers behind). One marker per edit that passes one on, and per notice that starts while one
+was made (`passes_on`)."""
 
 
 async def notice_ended(child: Child) -> None:
@@ -54,6 +55,8 @@ class CustomerNotices(MovableMilestones):
     notices_preapproved: set[str]
     """The notices started with the approval of the one sent (reminders word for word): no review to follow."""
     watching: list[asyncio.Task[None]]
+    approvers_edit: EditInput | None
+    """The last edit of the approvers (a notice starting meanwhile is passed it once started)."""
 
     async def customer_notice(self) -> bool:
         """The deprecation notice: reviewed by the approvers, sent on the announce date; False if it ends unsent.
@@ -130,7 +133,7 @@ class CustomerNotices(MovableMilestones):
         if self.cancel_request is not None:  # cancelled while the child started: the cancel went to it too
             raise asyncio.CancelledError
         asked = [r.email for r in notice.reviewers]
-        if preapproved is None and asked != self.input.params.approvers and workflow.patched(NOTICES_FOLLOW):
+        if preapproved is None and asked != self.input.params.approvers and self.passes_on(f"start-{child.id}"):
             await self.reviewers_changed_while_starting(child.id, asked)
         await self.audit.record("notice_started", step="notice", process=child.id, send_at=send_at.isoformat())
         return child
@@ -139,9 +142,12 @@ class CustomerNotices(MovableMilestones):
         """A change of approvers goes on to every notice under way: its reviewers are the approvers (`start_notice`).
         A notice takes it while its review is open, or says in its own trail why not (approved, sent)."""
         said, passing = super().pass_on(input)
+        if input.approvers is None or input.approvers.empty:
+            return said, passing
+        self.approvers_edit = input
         gone = self.notices_ended | self.notices_preapproved
         under_way = [child for child in self.children if child not in gone]
-        if input.approvers is None or input.approvers.empty or not under_way or not workflow.patched(NOTICES_FOLLOW):
+        if not under_way or not self.passes_on(f"edit-{self.edits}"):
             return said, passing
         said += [
             Change(what=f"reviewers:{child}", sentence=f"the customer notice {child} is passed the change: its "
@@ -159,6 +165,12 @@ class CustomerNotices(MovableMilestones):
             except FailureError as gone:
                 await self.audit.record("edit_not_passed_on", step="notice", process=child, why=gone.message)
 
+    def passes_on(self, moment: str) -> bool:
+        """Whether a change of approvers goes on to the notices at `moment` (an edit, a notice's start): patch
+        `NOTICES_FOLLOW` under an id of the moment's own. The SDK keeps a patch's first answer for the whole run,
+        so under one id an end of life that replays an edit made before the patch would pass none on after it."""
+        return workflow.patched(f"{NOTICES_FOLLOW}:{moment}")
+
     def seen_to_end(self, child: Child, preapproved: bool) -> None:
         """Keep `notices_ended` (and `notices_preapproved`) true of `child`, however it ends."""
         if preapproved:
@@ -171,10 +183,16 @@ class CustomerNotices(MovableMilestones):
         self.watching.append(asyncio.create_task(watch()))  # (not `later`: the end of life does not wait on it)
 
     async def reviewers_changed_while_starting(self, child: str, asked: list[str]) -> None:
-        """An edit of the approvers made while `child` was starting, with those before it, is passed on now."""
-        now = self.input.params.approvers
-        change = ApproverEdits(add=[a for a in now if a not in asked], remove=[a for a in asked if a not in now])
-        await self.pass_to_notices([child], EditInput(by="signoff", reason="the approvers changed", approvers=change))
+        """An edit of the approvers made while `child` was starting, with those before it, is passed on now: who
+        left and who joined, a replacement as the edit named it, by whom and why."""
+        now, edit = self.input.params.approvers, self.approvers_edit
+        left, joined = [a for a in asked if a not in now], [a for a in now if a not in asked]
+        named = edit.approvers.replace if edit is not None and edit.approvers is not None else {}
+        replace = {old: new for old, new in named.items() if old in left and new in joined}
+        change = ApproverEdits(replace=replace, add=[a for a in joined if a not in replace.values()],
+                               remove=[a for a in left if a not in replace])  # fmt: skip
+        by, reason = (edit.by, edit.reason) if edit is not None else ("signoff", "")
+        await self.pass_to_notices([child], EditInput(by=by, reason=reason, approvers=change))
 
     async def outcome_of(self, child: Child) -> ProcessView:
         """A notice's result. A notice ends cleanly when this process is cancelled (its cancellation is

@@ -63,10 +63,11 @@ class EditableProcess(ProcessWorkflow):
 
     def edit_refusal(self, input: EditInput) -> SignoffError | None:
         """Why `input` may not be made now, beyond what `edit_changes` checks: a rule the validator alone holds,
-        so that a history recorded before the rule replays as it ran (validators do not run on replay). An edit
-        passed on by a parent (`workflows.comms_edits.MessageEdits.edit_passed_on`, a signal) is checked by these
-        rules inside its handler, which does run on replay: a change to them that could refuse what they took, or
-        take what they refused, goes behind a patch."""
+        so that a history recorded before the rule replays as it ran (validators do not run on replay). But an
+        edit passed on by a parent (`workflows.comms_edits.MessageEdits.edit_passed_on`, a signal) is checked by
+        the whole validator (`_check_edit`: these rules, `edit_changes`, the process's state) inside the signal's
+        handler, which does run on replay: a change to any of them that could refuse what they took, or take what
+        they refused, goes behind a patch."""
         return None
 
     def apply_edit(self, input: EditInput, tag: str) -> list[FollowUp]:
