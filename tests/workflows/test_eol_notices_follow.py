@@ -142,6 +142,7 @@ async def test_only_a_notice_takes_a_change_passed_on_and_only_of_its_approvers(
         return (await notice_view(child)).gates[0].approvers == [VP, COUNSEL]
 
     await eventually(followed, "the child's reviewers to follow")
+    await settled(child)
     await settled(orphan)
 
     assert (await notice_view(orphan)).gates[0].approvers == [VP, LEGAL]
