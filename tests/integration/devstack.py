@@ -114,6 +114,15 @@ class DevStack:
         response.raise_for_status()
         return response.json()
 
+    def trail(self, process_id: str) -> list[dict[str, Any]]:
+        """A process's audit trail; empty (not a 404) until its first event is written, which follows the start."""
+        response = requests.get(f"{self.base}/api/processes/{process_id}/audit", timeout=30)
+        if response.status_code == 404:
+            return []
+        response.raise_for_status()
+        events: list[dict[str, Any]] = response.json()
+        return events
+
 
 def launch_params(product: str, launch_date: str) -> dict[str, Any]:
     return {

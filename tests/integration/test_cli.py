@@ -60,7 +60,7 @@ def launch(dev_stack: DevStack) -> str:
     eventually(lambda: dev_stack.get(f"/api/processes/{process_id}")["steps"][0]["status"] == "done", what="kickoff")
     assert ok(signoff(dev_stack, "done", process_id, "legal-review")).strip() == "legal-review is done"
     eventually(
-        lambda: any(e["action"] == "item_done" for e in dev_stack.get(f"/api/processes/{process_id}/audit")),
+        lambda: any(e["action"] == "item_done" for e in dev_stack.trail(process_id)),
         what="the item to be recorded",
     )
     return process_id
@@ -88,7 +88,7 @@ def test_an_owners_role_not_in_the_template_is_refused_with_its_roles(dev_stack:
 
 
 def test_a_trail_prints_as_a_table_json_and_csv(dev_stack: DevStack, launch: str) -> None:
-    trail = dev_stack.get(f"/api/processes/{launch}/audit")
+    trail = dev_stack.trail(launch)
 
     table = ok(signoff(dev_stack, "audit", launch)).splitlines()
     as_json = json.loads(ok(signoff(dev_stack, "audit", launch, "--format", "json")))
@@ -101,10 +101,10 @@ def test_a_trail_prints_as_a_table_json_and_csv(dev_stack: DevStack, launch: str
 
 
 def test_a_search_across_trails_filters_and_pages_through_everything(dev_stack: DevStack, launch: str) -> None:
-    starter = dev_stack.get(f"/api/processes/{launch}/audit")[0]["actor"]  # the CLI's user@host
+    starter = dev_stack.trail(launch)[0]["actor"]  # the CLI's user@host
     decided = ok(signoff(dev_stack, "audit", "--kind", "item_done", "--format", "json"))
     by_actor = ok(signoff(dev_stack, "audit", "--actor", starter, "--format", "csv"))
-    trail = dev_stack.get(f"/api/processes/{launch}/audit")
+    trail = dev_stack.trail(launch)
     day = datetime.fromisoformat(trail[0]["at"]).date()  # the day the launch started
     since_then = json.loads(ok(signoff(dev_stack, "audit", launch, "--from", day.isoformat(), "--format", "json")))
     later = (datetime.fromisoformat(trail[-1]["at"]) + timedelta(seconds=1)).isoformat()
@@ -236,7 +236,7 @@ def test_remind_reminds_the_people_it_waits_on_now(dev_stack: DevStack, launch: 
     assert not any("legal-review" in line for line in lines), "legal-review was marked done"
     assert any(line.startswith("reminding docs@example.com (") for line in lines)
     eventually(
-        lambda: any(e["action"] == "remind_requested" for e in dev_stack.get(f"/api/processes/{launch}/audit")),
+        lambda: any(e["action"] == "remind_requested" for e in dev_stack.trail(launch)),
         what="the reminder to be recorded",
     )
     assert "no process with id launch-no-such-thing" in refused(signoff(dev_stack, "remind", "launch-no-such-thing"))

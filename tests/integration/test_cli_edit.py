@@ -44,7 +44,7 @@ def test_edit_moves_a_launch_reassigns_an_item_and_replaces_an_approver(dev_stac
     assert after["params"]["approvers"] == ["vp@example.com", "counsel@example.com"]
     assert next(i for i in after["items"] if i["key"] == "documentation")["owner"] == "writer@example.com"
     eventually(
-        lambda: any(e["action"] == "edited" for e in dev_stack.get(f"/api/processes/{launch}/audit")),
+        lambda: any(e["action"] == "edited" for e in dev_stack.trail(launch)),
         what="the edit in the trail",
     )
 
@@ -79,7 +79,7 @@ def test_edit_reads_a_send_time_without_an_offset_in_the_processs_zone(dev_stack
     )  # fmt: skip
     process_id = started.split()[1]
     eventually(
-        lambda: any(e["action"] == "review_requested" for e in dev_stack.get(f"/api/processes/{process_id}/audit")),
+        lambda: any(e["action"] == "review_requested" for e in dev_stack.trail(process_id)),
         what="the review asked",
     )
 

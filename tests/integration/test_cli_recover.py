@@ -30,7 +30,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def audit(stack: DevStack, pid: str, action: str) -> list[dict[str, Any]]:
-    return [e for e in stack.get(f"/api/processes/{pid}/audit") if e["action"] == action]
+    return [e for e in stack.trail(pid) if e["action"] == action]
 
 
 def reject_as_legal(stack: DevStack, pid: str) -> None:
