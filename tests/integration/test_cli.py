@@ -59,9 +59,9 @@ def launch(dev_stack: DevStack) -> str:
     process_id = started.split()[1]
     eventually(lambda: dev_stack.get(f"/api/processes/{process_id}")["steps"][0]["status"] == "done", what="kickoff")
     assert ok(signoff(dev_stack, "done", process_id, "legal-review")).strip() == "legal-review is done"
-    eventually(
-        lambda: any(e["action"] == "item_done" for e in dev_stack.trail(process_id)),
-        what="the item to be recorded",
+    eventually(  # the item's row, then its issue closed beside it: the trail is still after that
+        lambda: {"item_done", "issue_transitioned"} <= {e["action"] for e in dev_stack.trail(process_id)},
+        what="the item to be recorded and its issue closed",
     )
     return process_id
 

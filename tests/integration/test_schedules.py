@@ -126,6 +126,16 @@ async def make(api: httpx.AsyncClient, world: World, **body: Any) -> dict[str, A
     return made
 
 
+async def told(world: World, name: str) -> list[Any]:
+    """The emails of schedule `name`'s trail, once there is one (a refused run records itself, then tells)."""
+
+    async def sent() -> list[Any] | None:
+        return world.stack.store.outbox(trail_of(name)) or None
+
+    found: list[Any] = await eventually(sent, "the refusal's email", 30)
+    return found
+
+
 async def last_action(api: httpx.AsyncClient, world: World, name: str, action: str) -> dict[str, Any] | None:
     view = (await api.get(f"/api/schedules/{name}", headers=world.who(VIEWER, Role.VIEWER))).json()
     found = [event for event in view["trail"] if event["action"] == action]
@@ -191,7 +201,7 @@ async def test_a_run_refused_at_its_time_is_in_the_trail_on_the_page_and_told(
     assert copy.stem in refused["details"]["reason"]
     page = (await api.get("/schedules", headers=world.who(CREATOR))).text
     assert "not started" in page and copy.stem in page
-    [email] = world.stack.store.outbox(trail_of(made["name"]))
+    [email] = await told(world, made["name"])
     assert email.to == [CREATOR] and "was not started" in email.subject
 
 
@@ -211,7 +221,7 @@ async def test_a_demoted_creators_schedule_starts_nothing_and_is_paused(api: htt
     view = (await api.get(f"/api/schedules/{name}", headers=world.who(ADMIN, Role.ADMIN))).json()
     assert "run_started" not in [event["action"] for event in view["trail"]]
     assert view["paused"] is True and view["note"] == f"paused: {leaving} is a viewer now and may not start processes"
-    [email] = world.stack.store.outbox(trail_of(name))
+    [email] = await told(world, name)
     assert email.to == [leaving] and "was not started" in email.subject
 
 

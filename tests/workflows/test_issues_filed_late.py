@@ -129,6 +129,7 @@ async def test_items_resolved_before_their_issues_are_filed_get_them_closed(
     assert moved.body == f"Marked won't do by {OWNER}. Self-serve product."
 
     await handle.execute_update(LaunchWorkflow.cancel, CancelInput(by=OWNER))
+    await handle.result()  # (the trail's last rows are written after the answer)
     assert_trail_consistent(stack.trail(handle.id), ProcessStatus.CANCELLED)
 
 

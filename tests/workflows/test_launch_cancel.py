@@ -35,7 +35,9 @@ REASON = "The market moved; we launch with the next release."
 
 
 async def cancel(handle: Handle, by: str = OWNER, reason: str = REASON) -> ProcessView:
+    """Cancel, and wait for the trail: the update answers once the clean-up has run, its rows written after."""
     view: ProcessView = await handle.execute_update(LaunchWorkflow.cancel, CancelInput(by=by, reason=reason))
+    await finished(handle)
     return view
 
 
@@ -72,7 +74,7 @@ async def test_cancel_during_the_checklist(launch: Launch, stack: Stack) -> None
         "go-no-go": "skipped",
         "launch-day": "skipped",
     }
-    # the update returns once the clean-up has run
+    # the update returns once the clean-up has run (the trail once it ended: `cancel`)
     assert_cleaned_up(stack, view, [OWNER, VP, LEGAL, SUPPORT], by=OWNER)
     [cancelled] = events(stack.trail(handle.id), "cancelled")
     assert cancelled.details["reason"] == REASON and cancelled.channel == "api"

@@ -225,6 +225,7 @@ async def test_cancel_tells_everyone_and_closes_the_issues(stack: Stack) -> None
     [ended] = emails(stack.outbox(handle.id), "cancelled")
     assert ended.to == sorted([IC, CTO, SRE]) and "Duplicate of INC-1." in ended.body
     assert set(transitioned(stack.outbox(handle.id))) == {item.issue_key, view.links["issue"]}
+    await handle.result()  # (the trail's last rows are written after the answer)
     assert_trail_consistent(stack.trail(handle.id), ProcessStatus.CANCELLED)
 
 
