@@ -169,6 +169,12 @@ class EditInput(EditChanges):
     """Set by the web service, not the caller: the other running launches on a moved launch's new day that share
     its people (`domain.calendar.clashes`), in words; the owner is told, as at a start (a warning, not a refusal)."""
 
+    def of_approvers(self, approvers: ApproverEdits | None = None) -> EditInput:
+        """This edit's change of approvers (or `approvers`) alone, by the same person through the same channel, for
+        the same reason: what an end of life passes on to its customer notices."""
+        change = self.approvers if approvers is None else approvers
+        return EditInput(by=self.by, channel=self.channel, reason=self.reason, approvers=change)
+
 
 class Change(Model):
     """One thing an edit changed, as the trail and the answer say it."""

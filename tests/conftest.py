@@ -30,7 +30,7 @@ from activities import AuditActivities, ChatActivities, MailActivities, TrackerA
 from api.tokens import ApprovalLinks, ApprovalTokens
 from config.templates import load_template
 from domain.audit import StoredAuditEvent
-from domain.comms import CommsInput, CommsParams
+from domain.comms import CommsInput, CommsParams, Preapproval, content_hash
 from domain.eol import EolInput, EolParams
 from domain.launch import LaunchInput, LaunchParams
 from domain.postmortem import PostmortemInput, PostmortemParams
@@ -162,8 +162,15 @@ class Stack:
             task_queue=self.task_queue,
         )
 
-    async def start_comms(self, template: dict[str, Any] | None = None, **params: Any) -> WorkflowHandle[Any, Any]:
-        """Start a customer message; `template` overrides fields of the bundled comms template."""
+    async def start_comms(
+        self,
+        template: dict[str, Any] | None = None,
+        parent: str | None = None,
+        preapproved: bool = False,
+        **params: Any,
+    ) -> WorkflowHandle[Any, Any]:
+        """Start a customer message; `template` overrides fields of the bundled comms template. With `parent`, as
+        that process starts one (an end of life its notice), its text approved there already if `preapproved`."""
         defaults: dict[str, Any] = {
             "subject": f"Maintenance {uuid.uuid4().hex[:6]}",
             "body": "We upgrade **Acme** on Sunday.\n\n- Dashboards: read-only\n- Exports: paused",
@@ -178,9 +185,12 @@ class Stack:
             current = getattr(loaded, field)
             update = current.model_copy(update=value) if isinstance(value, dict) else value
             loaded = loaded.model_copy(update={field: update})
+        hash_, approved = content_hash(comms.subject, comms.body), [r.email for r in comms.reviewers]
+        given = Preapproval(content_hash=hash_, process=parent or "", approvers=approved) if preapproved else None
+        by = "signoff" if parent else comms.owner
         return await self.client.start_workflow(
             CommsWorkflow.run,
-            CommsInput(params=comms, template=loaded, requested_by=comms.owner),
+            CommsInput(params=comms, template=loaded, requested_by=by, parent=parent, preapproved=given),
             id=comms.id(await self.today()),
             task_queue=self.task_queue,
         )

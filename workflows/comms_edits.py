@@ -80,7 +80,7 @@ class MessageEdits(GatedProcess):
         )
         if not self.started_recorded:  # ended before it began (Temporal's cancel in its first task): nothing to say
             return
-        passed = EditInput(by=input.by, channel=input.channel, reason=input.reason, approvers=input.approvers)
+        passed = input.of_approvers()  # (nothing else: `clashes` and the like are the web service's to set)
         try:
             self._check_edit(passed)
         except ApplicationError as refusal:

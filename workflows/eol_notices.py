@@ -154,8 +154,7 @@ class CustomerNotices(MovableMilestones):
                    "reviewers follow while its review is open (its own trail says)")
             for child in under_way
         ]  # fmt: skip
-        passed = EditInput(by=input.by, channel=input.channel, reason=input.reason, approvers=input.approvers)
-        return said, [*passing, partial(self.pass_to_notices, under_way, passed)]
+        return said, [*passing, partial(self.pass_to_notices, under_way, input.of_approvers())]
 
     async def pass_to_notices(self, notices: list[str], input: EditInput) -> None:
         """Signal each of `notices` the edit (`EditableProcess.edit_passed_on`); one that ended meanwhile is noted."""
@@ -191,8 +190,8 @@ class CustomerNotices(MovableMilestones):
         replace = {old: new for old, new in named.items() if old in left and new in joined}
         change = ApproverEdits(replace=replace, add=[a for a in joined if a not in replace.values()],
                                remove=[a for a in left if a not in replace])  # fmt: skip
-        by, reason = (edit.by, edit.reason) if edit is not None else ("signoff", "")
-        await self.pass_to_notices([child], EditInput(by=by, reason=reason, approvers=change))
+        passed = edit.of_approvers(change) if edit is not None else EditInput(by="signoff", approvers=change)
+        await self.pass_to_notices([child], passed)
 
     async def outcome_of(self, child: Child) -> ProcessView:
         """A notice's result. A notice ends cleanly when this process is cancelled (its cancellation is

@@ -39,16 +39,6 @@ async def deleted_from_temporal(stack: DevStack, process_id: str) -> None:
     raise AssertionError(f"Temporal still keeps {process_id}")
 
 
-def trail_of(stack: DevStack, process_id: str) -> list[dict[str, Any]]:
-    """The process's trail as the API answers it; none yet before its first event is kept."""
-    answer = requests.get(f"{stack.base}/api/processes/{process_id}/audit", timeout=30)
-    if answer.status_code == 404:
-        return []
-    answer.raise_for_status()
-    trail: list[dict[str, Any]] = answer.json()
-    return trail
-
-
 def post(stack: DevStack, path: str, body: dict[str, Any]) -> requests.Response:
     return requests.post(f"{stack.base}{path}", json=body, timeout=60)
 
@@ -61,16 +51,16 @@ def test_a_comms_deleted_from_temporal_cannot_be_started_again(dev_stack: DevSta
     first = post(dev_stack, "/api/processes", {"kind": "comms", "params": params})
     assert first.status_code == 201, first.text
     process_id = first.json()["id"]
-    eventually(lambda: trail_of(dev_stack, process_id), what="the first run's trail", timeout=60)
+    eventually(lambda: dev_stack.trail(process_id), what="the first run's trail", timeout=60)
     cancelled = post(dev_stack, f"/api/processes/{process_id}/cancel", {"reason": "not now"})
     assert cancelled.status_code == 200, cancelled.text
     eventually(
-        lambda: any(e["action"] == "cancelled" for e in trail_of(dev_stack, process_id)),
+        lambda: any(e["action"] == "cancelled" for e in dev_stack.trail(process_id)),
         what="the cancellation in the trail",
         timeout=60,
     )
     asyncio.run(deleted_from_temporal(dev_stack, process_id))  # (a closed run: its trail is all written)
-    trail = trail_of(dev_stack, process_id)
+    trail = dev_stack.trail(process_id)
 
     again = post(dev_stack, "/api/processes", {"kind": "comms", "params": params | {"owner": "second@example.com"}})
     args = [f"--param={k}={v}" for k, v in (params | {"owner": "second@example.com"}).items() if k != "audience"]
@@ -80,6 +70,6 @@ def test_a_comms_deleted_from_temporal_cannot_be_started_again(dev_stack: DevSta
     assert again.status_code == 409, again.text
     assert again.json()["detail"] == sentence
     assert sentence in refused(by_cli)
-    assert trail_of(dev_stack, process_id) == trail, "the first run's trail alone"
+    assert dev_stack.trail(process_id) == trail, "the first run's trail alone"
     [listed] = [p for p in dev_stack.get("/api/processes") if p["id"] == process_id]
     assert (listed["owner"], listed["status"]) == ("first@example.com", "cancelled")

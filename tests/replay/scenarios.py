@@ -130,13 +130,8 @@ async def eol(stack: Stack) -> Handle:
         shutdown_date=today + timedelta(days=20),
         template={"notice_reminders": {"days_before_shutdown": [7]}},
     )
-    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
-    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
-    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
-    for reviewer in ("vp@example.com", "legal@example.com"):
-        await stack.client.get_workflow_handle(notice).execute_update(
-            "decide", DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
-        )
+    notice = await _notice_in_review(stack, handle)
+    await _approve_notice(stack, notice)
     await _finish_tasks(handle)
     await stack.env.sleep(timedelta(days=18))
     await _until(lambda: _count(stack, handle, "gate_opened") == 1, "the last approval")
@@ -149,6 +144,22 @@ async def eol(stack: Stack) -> Handle:
     await _finish_tasks(handle)
     await handle.result()
     return handle
+
+
+async def _notice_in_review(stack: Stack, handle: Handle) -> str:
+    """The id of an end of life's first customer notice, once its reviewers have been asked."""
+    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
+    notice: str = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
+    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    return notice
+
+
+async def _approve_notice(stack: Stack, notice: str) -> None:
+    """Both reviewers approve the notice."""
+    for reviewer in ("vp@example.com", "legal@example.com"):
+        await stack.client.get_workflow_handle(notice).execute_update(
+            "decide", DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
+        )
 
 
 async def _finish_tasks(handle: Handle) -> None:
@@ -434,9 +445,7 @@ async def eol_cancel_notice(stack: Stack) -> Handle:
     """Cancelled while its customer notice is in review: the notice is cancelled with it."""
     today = await stack.today()
     handle = await stack.start_eol(product="Replay Cancelled Legacy", announce_date=today + timedelta(days=2))
-    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
-    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
-    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    await _notice_in_review(stack, handle)
     return await _cancel(handle, "The product lives on.")
 
 
@@ -453,13 +462,8 @@ async def eol_moved(stack: Stack) -> Handle:
         template={"notice_reminders": {"days_before_shutdown": [7]},
                   "min_notice_days": {"end_of_sale": 2, "end_of_support": 2, "shutdown": 5}},
     )  # fmt: skip
-    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
-    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
-    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
-    for reviewer in ("vp@example.com", "legal@example.com"):
-        await stack.client.get_workflow_handle(notice).execute_update(
-            "decide", DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
-        )
+    notice = await _notice_in_review(stack, handle)
+    await _approve_notice(stack, notice)
     await handle.execute_update(
         "edit",
         EditInput(end_of_support=today + timedelta(days=10), shutdown_date=today + timedelta(days=27),
@@ -649,9 +653,7 @@ async def eol_notice_skipped(stack: Stack) -> Handle:
     of sale comes; cancelled."""
     today = await stack.today()
     handle = await stack.start_eol(product="Replay Skipped Notice", announce_date=today + timedelta(days=2))
-    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
-    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
-    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    notice = await _notice_in_review(stack, handle)
     await stack.client.get_workflow_handle(notice).execute_update(
         "decide", DecisionInput(gate="review", approver="legal@example.com", decision=Decision.REJECT, comment="No.")
     )
@@ -699,9 +701,7 @@ async def eol_notice_rerun(stack: Stack) -> Handle:
     `comms` child); approved by both, it goes out; cancelled after."""
     today = await stack.today()
     handle = await stack.start_eol(product="Replay Notice Again", announce_date=today + timedelta(days=2))
-    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
-    first = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
-    await _until(lambda: _count(stack, first, "review_requested") == 1, "the notice's review")
+    first = await _notice_in_review(stack, handle)
     await stack.client.get_workflow_handle(first).execute_update(
         "decide", DecisionInput(gate="review", approver="legal@example.com", decision=Decision.REJECT, comment="No.")
     )
@@ -737,13 +737,8 @@ async def _last_approval_rejected(stack: Stack, product: str, on_reject: str) ->
                   "min_notice_days": {"end_of_sale": 2, "end_of_support": 2, "shutdown": 5},
                   "gate": loaded.gate.model_dump() | {"on_reject": on_reject}},
     )  # fmt: skip
-    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
-    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
-    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
-    for reviewer in ("vp@example.com", "legal@example.com"):
-        await stack.client.get_workflow_handle(notice).execute_update(
-            "decide", DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
-        )
+    notice = await _notice_in_review(stack, handle)
+    await _approve_notice(stack, notice)
     await _finish_tasks(handle)
     await stack.env.sleep(timedelta(days=18))
     await _until(lambda: _count(stack, handle, "gate_opened") == 1, "the last approval")
@@ -797,9 +792,7 @@ async def comms_reviewers_passed_on(stack: Stack) -> Handle:
     counsel: it takes the change its parent passes on (signal `edit_passed_on`), counsel is asked; the end of life
     cancelled, and the notice with it."""
     handle = await stack.start_eol(product="Replay Reviewers Passed On")
-    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
-    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
-    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    notice = await _notice_in_review(stack, handle)
     await handle.execute_update(
         "edit",
         EditInput(approvers=ApproverEdits(replace={"legal@example.com": "counsel@example.com"}), by="pm@example.com"),
@@ -811,13 +804,30 @@ async def comms_reviewers_passed_on(stack: Stack) -> Handle:
     return child
 
 
+async def comms_reviewers_kept(stack: Stack) -> Handle:
+    """A customer notice (the history saved is the notice's) approved, waiting for its send time, when its end of
+    life's legal is replaced: it keeps its reviewers and says why (``edit_refused``); cancelled with the end of
+    life."""
+    today = await stack.today()
+    handle = await stack.start_eol(product="Replay Reviewers Kept", announce_date=today + timedelta(days=2))
+    notice = await _notice_in_review(stack, handle)
+    await _approve_notice(stack, notice)
+    await handle.execute_update(
+        "edit",
+        EditInput(approvers=ApproverEdits(replace={"legal@example.com": "counsel@example.com"}), by="pm@example.com"),
+    )
+    await _until(lambda: _count(stack, notice, "edit_refused") == 1, "the notice's refusal")
+    await _cancel(handle, "Kept alive after all.")
+    child: Handle = stack.client.get_workflow_handle(notice)
+    await child.result()
+    return child
+
+
 async def eol_approvers_edited(stack: Stack) -> Handle:
     """Its notice in review, legal replaced by counsel: the notice is passed the change (patch
     ``eol-notices-follow-approvers``: before it, the web service passed it on, outside the history); cancelled."""
     handle = await stack.start_eol(product="Replay Approvers Edited")
-    await _until(lambda: _count(stack, handle, "notice_started") == 1, "the notice")
-    notice = next(e for e in stack.trail(handle.id) if e.action == "notice_started").details["process"]
-    await _until(lambda: _count(stack, notice, "review_requested") == 1, "the notice's review")
+    await _notice_in_review(stack, handle)
     await handle.execute_update(
         "edit",
         EditInput(approvers=ApproverEdits(replace={"legal@example.com": "counsel@example.com"}), by="pm@example.com"),
@@ -862,6 +872,7 @@ SCENARIOS: dict[str, Callable[[Stack], Awaitable[Handle]]] = {
     "eol-gate-reopen": eol_gate_reopen,
     "eol-approvers-edited": eol_approvers_edited,
     "comms-reviewers-passed-on": comms_reviewers_passed_on,
+    "comms-reviewers-kept": comms_reviewers_kept,
 }
 """History file name (without ``.json``) → the run that makes it: ``KIND`` or ``KIND-PATH``. Beside each kind's main
 path, the paths the shared gate, checklist and lifecycle take: cancel at each stage, a rejection that reopens the

@@ -9,12 +9,11 @@ from typing import Any
 
 from config.templates import load_template
 from domain.edits import EditInput
-from domain.enums import Decision, GateStatus, ProcessStatus
+from domain.enums import Decision, ProcessStatus
 from domain.templates import EolTemplate
 from domain.updates import DecisionInput, RecoverInput
-from domain.views import ProcessView
 from tests.conftest import Stack
-from tests.workflows.helpers import Handle, advance_to, eventually, nine_utc, settled
+from tests.workflows.helpers import Handle, advance_to, eventually, gate_open, nine_utc, settled
 from tests.workflows.test_eol import LEGAL, OWNER, VP, approve_notice, finish_tasks, notice_in_review, view_of
 from workflows.eol import EolWorkflow
 
@@ -59,15 +58,6 @@ async def decide(handle: Handle, approver: str, decision: Decision = Decision.AP
     await settled(handle)
 
 
-async def round_open(handle: Handle, round_: int) -> ProcessView:
-    async def opened() -> bool:
-        gate = (await view_of(handle)).gates[0]
-        return gate.round == round_ and gate.status == GateStatus.OPEN
-
-    await eventually(opened, f"round {round_} of the last approval")
-    return await view_of(handle)
-
-
 async def test_a_held_last_approval_asked_again_expires_as_the_moved_shutdown_says(stack: Stack) -> None:
     handle, today, hold = await rejected(stack, "owner")
 
@@ -79,7 +69,7 @@ async def test_a_held_last_approval_asked_again_expires_as_the_moved_shutdown_sa
     await handle.execute_update(
         EolWorkflow.recover, RecoverInput(step=GATE, action="rerun", reason="They have moved now.", by=OWNER)
     )
-    second = await round_open(handle, 2)
+    second = await gate_open(handle, stack, round=2)
     for approver in (VP, LEGAL):
         await decide(handle, approver)
     await advance_to(stack, nine_utc(today + 27 * DAY) + HOUR)
@@ -93,7 +83,7 @@ async def test_a_held_last_approval_asked_again_expires_as_the_moved_shutdown_sa
 async def test_a_last_approval_that_reopens_asks_again_at_once_and_goes_on_when_approved(stack: Stack) -> None:
     handle, today, hold = await rejected(stack, "reopen")
 
-    second = await round_open(handle, 2)
+    second = await gate_open(handle, stack, round=2)
     for approver in (VP, LEGAL):
         await decide(handle, approver)
     await advance_to(stack, nine_utc(today + 20 * DAY) + HOUR)

@@ -7,13 +7,9 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from config.templates import load_template
-from domain.comms import CommsInput, CommsParams, Preapproval, Reviewer, content_hash
 from domain.edits import ApproverEdits, Edited, EditInput
 from domain.enums import Decision, GateStatus
-from domain.templates import CommsTemplate
 from domain.updates import DecisionInput
-from domain.views import ProcessView
 from tests.conftest import Stack
 from tests.workflows.helpers import Handle, eventually, nine_utc, refusal, settled
 from tests.workflows.test_eol import LEGAL, OWNER, VP, approve_notice, notice_in_review, view_of
@@ -29,11 +25,6 @@ async def replace_legal(handle: Handle) -> Edited:
     return edited
 
 
-async def notice_view(notice: Handle) -> ProcessView:
-    view: ProcessView = await notice.query(CommsWorkflow.view)
-    return view
-
-
 async def test_a_notice_in_review_takes_the_new_approvers_as_its_reviewers(stack: Stack) -> None:
     handle = await stack.start_eol()
     notice = await notice_in_review(stack, handle)
@@ -41,7 +32,7 @@ async def test_a_notice_in_review_takes_the_new_approvers_as_its_reviewers(stack
     edited = await replace_legal(handle)
 
     async def followed() -> bool:
-        return (await notice_view(notice)).gates[0].approvers == [VP, COUNSEL]
+        return (await view_of(notice)).gates[0].approvers == [VP, COUNSEL]
 
     await eventually(followed, "the notice's reviewers to follow")
     await settled(notice)
@@ -55,7 +46,7 @@ async def test_a_notice_in_review_takes_the_new_approvers_as_its_reviewers(stack
             CommsWorkflow.decide, DecisionInput(gate="review", approver=reviewer, decision=Decision.APPROVE)
         )
         await settled(notice)
-    reviewed = await notice_view(notice)
+    reviewed = await view_of(notice)
 
     assert [c.what for c in edited.changes] == ["approvers", f"reviewers:{notice.id}"]
     assert (await view_of(handle)).gates[0].approvers == [VP, COUNSEL]
@@ -78,7 +69,7 @@ async def test_a_notice_approved_keeps_its_reviewers_and_says_why_in_its_trail(s
 
     await eventually(refused, "the notice to refuse the change")
     [said] = [e for e in stack.trail(notice.id) if e.action == "edit_refused"]
-    kept = await notice_view(notice)
+    kept = await view_of(notice)
 
     assert f"reviewers:{notice.id}" in [c.what for c in edited.changes]
     assert said.actor == OWNER and "approved already" in said.details["refusal"]
@@ -90,22 +81,11 @@ async def test_a_notice_approved_keeps_its_reviewers_and_says_why_in_its_trail(s
 async def start_child_message(stack: Stack, parent: str | None, preapproved: bool) -> Handle:
     """A message as an end of life starts a notice (`parent`), its text approved already if `preapproved`,
     sent in ten days."""
-    today = await stack.today()
-    params = CommsParams(
-        subject=f"Sunset {uuid.uuid4().hex[:6]}", body="We retire **Legacy**.", audience=["ana@customer.example"],
-        reviewers=[Reviewer(email=VP, role="Approver"), Reviewer(email=LEGAL, role="Approver")], owner=OWNER,
-        send_at=nine_utc(today + timedelta(days=10)),
+    return await stack.start_comms(
+        parent=parent, preapproved=preapproved, subject=f"Sunset {uuid.uuid4().hex[:6]}", body="We retire **Legacy**.",
+        audience=["ana@customer.example"], reviewers=[f"{VP}:Approver", f"{LEGAL}:Approver"], owner=OWNER,
+        send_at=nine_utc(await stack.today() + timedelta(days=10)),
     )  # fmt: skip
-    given = Preapproval(content_hash=content_hash(params.subject, params.body), process="eol-x", approvers=[VP, LEGAL])
-    template = load_template("comms", "comms")
-    assert isinstance(template, CommsTemplate)
-    handle: Handle = await stack.client.start_workflow(
-        CommsWorkflow.run,
-        CommsInput(params=params, template=template, requested_by="signoff", parent=parent,
-                   preapproved=given if preapproved else None),
-        id=params.id(today), task_queue=stack.task_queue,
-    )  # fmt: skip
-    return handle
 
 
 async def test_a_reminder_approved_already_keeps_its_reviewers_and_says_why(stack: Stack) -> None:
@@ -122,7 +102,7 @@ async def test_a_reminder_approved_already_keeps_its_reviewers_and_says_why(stac
     assert said.details["refusal"] == "the message's review is over: its reviewers no longer change"
     assert said.actor == OWNER
     assert actions.index("started") < actions.index("edit_refused")
-    assert (await notice_view(message)).gates[0].approvers == [VP, LEGAL]
+    assert (await view_of(message)).gates[0].approvers == [VP, LEGAL]
 
 
 async def test_only_a_notice_takes_a_change_passed_on_and_only_of_its_approvers(stack: Stack) -> None:
@@ -139,13 +119,13 @@ async def test_only_a_notice_takes_a_change_passed_on_and_only_of_its_approvers(
     await child.signal(CommsWorkflow.edit_passed_on, REPLACE_LEGAL)  # (signals are taken in order)
 
     async def followed() -> bool:
-        return (await notice_view(child)).gates[0].approvers == [VP, COUNSEL]
+        return (await view_of(child)).gates[0].approvers == [VP, COUNSEL]
 
     await eventually(followed, "the child's reviewers to follow")
     await settled(child)
     await settled(orphan)
 
-    assert (await notice_view(orphan)).gates[0].approvers == [VP, LEGAL]
+    assert (await view_of(orphan)).gates[0].approvers == [VP, LEGAL]
     assert not [e for e in stack.trail(orphan.id) if e.action in ("edited", "edit_refused")]
     assert [e.details["changes"][0]["what"] for e in stack.trail(child.id) if e.action == "edited"] == ["approvers"]
     assert not [e for e in stack.trail(child.id) if e.action == "edit_refused"], "a wrong signal leaves no row"
